@@ -1,0 +1,170 @@
+"""The versioned host inventory document: schema, validation and tree helpers.
+
+The JSON Schema (``data/inventory.schema.json``) fixes the shape; ``validate``
+adds what a schema cannot say: unique ids, parents and roots that exist, no
+cycles in the deployable tree, each attach handle offered once.
+"""
+
+import functools
+import json
+from importlib import resources
+
+import jsonschema
+
+from accel_contract import naming
+from accel_contract.errors import InventoryError
+
+SCHEMA_VERSION = "1.0"
+#: Largest document accepted anywhere (API bodies, plugin data): 64 MiB.
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+@functools.cache
+def schema():
+    """The inventory JSON Schema as a dict (loaded once)."""
+    text = resources.files("accel_contract").joinpath("data/inventory.schema.json").read_text()
+    return json.loads(text)
+
+
+@functools.cache
+def _validator():
+    cls = jsonschema.validators.validator_for(schema())
+    cls.check_schema(schema())
+    return cls(schema(), format_checker=cls.FORMAT_CHECKER)
+
+
+def _path(error_path):
+    out = "$"
+    for part in error_path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate(doc):
+    """Check ``doc`` against the contract; return it unchanged, or raise InventoryError."""
+    if not isinstance(doc, dict):
+        raise InventoryError([f"$: expected an object, got {type(doc).__name__}"])
+    problems = [
+        f"{_path(err.absolute_path)}: {err.message[:300]}"
+        for err in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.path)))
+    ]
+    if problems:
+        raise InventoryError(problems)
+    problems = _check_references(doc)
+    if problems:
+        raise InventoryError(problems)
+    return doc
+
+
+def _check_references(doc):
+    problems = []
+    device_ids = set()
+    all_deployables = {}
+    function_addresses = set()
+    handles = {}
+    for di, device in enumerate(doc["devices"]):
+        where = f"$.devices[{di}]"
+        if device["id"] in device_ids:
+            problems.append(f"{where}.id: duplicate device id {device['id']}")
+        device_ids.add(device["id"])
+        for fi, fn in enumerate(device["functions"]):
+            if fn["address"] in function_addresses:
+                problems.append(f"{where}.functions[{fi}].address: {fn['address']} listed twice")
+            function_addresses.add(fn["address"])
+        for trait in device.get("traits", []):
+            if not naming.is_valid_trait(trait):
+                problems.append(f"{where}.traits: {trait!r} is not a valid Placement trait")
+        local = {}
+        for pi, dep in enumerate(device["deployables"]):
+            dwhere = f"{where}.deployables[{pi}]"
+            if dep["id"] in all_deployables:
+                problems.append(f"{dwhere}.id: duplicate deployable id {dep['id']}")
+            all_deployables[dep["id"]] = dep
+            local[dep["id"]] = dep
+            for trait in dep["traits"]:
+                if not naming.is_valid_trait(trait):
+                    problems.append(f"{dwhere}.traits: {trait!r} is not a valid Placement trait")
+            rc = dep["resource_class"]
+            if rc is not None and not naming.is_valid_resource_class(rc):
+                problems.append(f"{dwhere}.resource_class: {rc!r} is not a valid resource class")
+            if rc is None and dep["num_accelerators"]:
+                problems.append(f"{dwhere}: num_accelerators > 0 needs a resource_class")
+            for hi, handle in enumerate(dep["attach_handles"]):
+                key = (handle["type"], handle["address"])
+                if key in handles:
+                    problems.append(
+                        f"{dwhere}.attach_handles[{hi}]: {handle['address']} is already "
+                        f"offered by deployable {handles[key]}"
+                    )
+                handles[key] = dep["id"]
+        problems.extend(_check_tree(where, local))
+    return problems
+
+
+def _check_tree(where, deployables):
+    problems = []
+    for dep_id, dep in deployables.items():
+        parent, root = dep["parent"], dep["root"]
+        if parent is None:
+            if root != dep_id:
+                problems.append(f"{where}: root deployable {dep_id} must have root == its own id")
+            continue
+        if parent not in deployables:
+            problems.append(f"{where}: deployable {dep_id} has unknown parent {parent}")
+            continue
+        if root not in deployables or deployables[root]["parent"] is not None:
+            problems.append(f"{where}: deployable {dep_id} has root {root}, which is not a root")
+            continue
+        seen = {dep_id}
+        node = parent
+        while node is not None:
+            if node in seen:
+                problems.append(f"{where}: deployable {dep_id} is in a parent cycle")
+                break
+            seen.add(node)
+            current = deployables.get(node)
+            if current is None:
+                break
+            if current["parent"] is None and node != root:
+                problems.append(f"{where}: deployable {dep_id} descends from {node}, not {root}")
+            node = current["parent"]
+    return problems
+
+
+def loads(text):
+    """Parse and validate a JSON inventory; size-limited; errors are InventoryError."""
+    if isinstance(text, bytes | bytearray):
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise InventoryError([f"$: document larger than {MAX_DOCUMENT_BYTES} bytes"])
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InventoryError([f"$: not UTF-8 ({exc.reason})"]) from None
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise InventoryError([f"$: document larger than {MAX_DOCUMENT_BYTES} bytes"])
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InventoryError([f"$: not JSON ({exc.msg} at line {exc.lineno})"]) from None
+    return validate(doc)
+
+
+def iter_deployables(doc):
+    """Yield ``(device, deployable)`` pairs in document order."""
+    for device in doc["devices"]:
+        for dep in device["deployables"]:
+            yield device, dep
+
+
+def allocatable(doc):
+    """Deployables that Placement and accel_api offer: a resource class and accelerators > 0."""
+    return [
+        (device, dep)
+        for device, dep in iter_deployables(doc)
+        if dep["resource_class"] and dep["num_accelerators"] > 0
+    ]
+
+
+def children(device, deployable_id):
+    """Direct children of one deployable within its device."""
+    return [d for d in device["deployables"] if d["parent"] == deployable_id]

@@ -1,0 +1,1 @@
+"""Runs inside Ironic: the inspection hook and out-of-band accelerator firmware via sushy."""

@@ -1,0 +1,1 @@
+"""A Redfish service emulating accelerator-bearing servers, for tests, demos and scale runs."""
