@@ -251,7 +251,7 @@ def n3000(spec, numbering):
         functions.extend(pfs)
         pf0 = pfs[0]
         for vf_addr in vf_addresses(pf0.address, nic_vfs if bus_off == 3 else
-                                    int(spec.get("nic2_vfs", nic_vfs)), 16, 1):
+                                    int(spec.get("nic2_vfs", 0)), 16, 1):
             pf0.vfs.append(vf_addr)
             functions.append(PciFunction(
                 vf_addr, "0x8086", "0x154c", "0x020000", "0x02", "0x8086", "0x0001", "iavf",

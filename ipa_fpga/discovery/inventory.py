@@ -68,8 +68,7 @@ def discover(root="/", hostname=None):
 def _describe(root, dev, shared, names):
     if dev.product is None:
         dev.product = dev.primary.name
-    if dev.vendor is None:
-        dev.vendor = names.vendor(dev.primary.vendor_id)
+    dev.vendor = names.vendor(dev.primary.vendor_id) or dev.vendor
     reader = Reader(root, dev.warnings)
     ctx = DeviceContext(root=root, reader=reader, device=dev, shared=shared)
     driver = drivers.get(dev.plugin)
