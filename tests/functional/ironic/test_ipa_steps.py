@@ -15,7 +15,7 @@ import accel_hosts
 from accel_hosts import kernel_sim, sysfs
 from ipa_fpga.flash import pac_image
 from ipa_fpga.program import gbs
-from tests.functional.ironic.conftest import api, ironic_service, wait_state
+from tests.functional.ironic.conftest import api, wait_state
 from tests.realprocs.base import wait_for
 from tests.realprocs.fileserver import FileServer
 from tests.realprocs.ipa import IPA
@@ -38,14 +38,14 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, shared_ironic):
     e = Env()
     e.host = accel_hosts.load("host-a")
     e.root = tempfile.mkdtemp(prefix="accel-ipa-root-")
     sysfs.build(e.host, e.root)
     e.sim = kernel_sim.KernelSim(e.host, e.root).start()
     e.files = FileServer(tmp_path_factory.mktemp("www")).start()
-    e.ironic = ironic_service(tmp_path_factory)
+    e.ironic = shared_ironic
     e.ipa = None
     try:
         resp = api(e.ironic, "POST", "/v1/nodes", json={
@@ -64,7 +64,6 @@ def env(tmp_path_factory):
     finally:
         if e.ipa:
             e.ipa.stop()
-        e.ironic.stop()
         e.files.stop()
         e.sim.stop()
         shutil.rmtree(e.root, ignore_errors=True)
