@@ -353,18 +353,19 @@ def alveo(spec, numbering, kind="u250"):
 # -- NVIDIA ----------------------------------------------------------------------------------
 
 _NVIDIA = {
-    # kind: (device id, subsystem device, link, model, smi name, revision)
+    # kind: (device id, subsystem device, link, model, smi name, revision, VBIOS)
     "h100_sxm5": ("0x2330", "0x16c1", "32.0 GT/s PCIe", "NVIDIA H100 SXM5 80GB",
-                  "NVIDIA H100 80GB HBM3", "0xa1"),
+                  "NVIDIA H100 80GB HBM3", "0xa1", "96.00.89.00.01"),
     "a100_sxm4": ("0x20b0", "0x134f", "16.0 GT/s PCIe", "NVIDIA A100 SXM4 40GB",
-                  "NVIDIA A100-SXM4-40GB", "0xa1"),
-    "l4": ("0x27b8", "0x16ca", "16.0 GT/s PCIe", "NVIDIA L4", "NVIDIA L4", "0xa1"),
+                  "NVIDIA A100-SXM4-40GB", "0xa1", "92.00.36.00.02"),
+    "l4": ("0x27b8", "0x16ca", "16.0 GT/s PCIe", "NVIDIA L4", "NVIDIA L4", "0xa1",
+           "95.04.29.00.01"),
 }
 
 
 def nvidia_gpu(spec, numbering, kind="h100_sxm5"):
     """One NVIDIA GPU (optionally with SR-IOV VFs for vGPU)."""
-    did, subsys, link, model, smi_name, rev = _NVIDIA[kind]
+    did, subsys, link, model, smi_name, rev, vbios = _NVIDIA[kind]
     address = str(spec["address"])
     numa = int(spec.get("numa_node", 0))
     bridges, parent = _upstream(spec, address, numa, numbering, link)
@@ -384,8 +385,7 @@ def nvidia_gpu(spec, numbering, kind="h100_sxm5"):
                 numbering.take("iommu_group"), link, 16, link, 16, parent=parent,
                 physfn=address, role="vf",
             ))
-    fw = _fw(spec, [FirmwareComponent("vbios", "GPU VBIOS", "96.00.89.00.01", True,
-                                      "vendor_tool")])
+    fw = _fw(spec, [FirmwareComponent("vbios", "GPU VBIOS", vbios, True, "vendor_tool")])
     state = spec.get("nvidia") or {}
     nv = NvidiaState(
         minor=numbering.take("nvidia_minor"),

@@ -175,8 +175,7 @@ def _symlink(link, target):
     os.symlink(rel, link)
 
 
-def cpulist_to_mask(cpulist):
-    """``"0-31,64-95"`` -> the kernel's ``local_cpus`` form (32-bit words, comma separated)."""
+def _cpus(cpulist):
     cpus = set()
     for part in cpulist.split(","):
         if "-" in part:
@@ -184,7 +183,22 @@ def cpulist_to_mask(cpulist):
             cpus.update(range(int(lo), int(hi) + 1))
         elif part:
             cpus.add(int(part))
-    top = max(cpus) if cpus else 0
+    return cpus
+
+
+def cpulist_to_mask(cpulist, ncpus=None):
+    """``"0-31,64-95"`` -> the kernel's ``local_cpus`` form (32-bit words, comma separated).
+
+    The kernel prints ``nr_cpu_ids`` bits; ``ncpus`` gives it (default: up to the highest CPU).
+    """
+    cpus = set()
+    for part in cpulist.split(","):
+        if "-" in part:
+            lo, hi = part.split("-")
+            cpus.update(range(int(lo), int(hi) + 1))
+        elif part:
+            cpus.add(int(part))
+    top = max(ncpus - 1 if ncpus else 0, max(cpus) if cpus else 0)
     words = (top // 32) + 1
     mask = sum(1 << c for c in cpus)
     return ",".join(f"{(mask >> (32 * w)) & 0xFFFFFFFF:08x}" for w in reversed(range(words)))
@@ -296,6 +310,7 @@ def build(host: Host, root: str) -> None:
 
 def _write_function(host, root, fn, functions, multifunction):
     d = device_dir(host, fn.address, root)
+    ncpus = max(max(_cpus(c), default=0) for c in host.numa_cpulists.values()) + 1
     numa = fn.numa_node
     cpulist = host.cpulist(numa)
     _attrs(d, {
@@ -307,7 +322,7 @@ def _write_function(host, root, fn, functions, multifunction):
         "revision": fn.revision,
         "numa_node": numa,
         "local_cpulist": cpulist,
-        "local_cpus": cpulist_to_mask(cpulist),
+        "local_cpus": cpulist_to_mask(cpulist, ncpus),
         "irq": 0 if fn.physfn else 16 + (fn.bus % 100),
         "enable": 1 if fn.driver else 0,
         "dma_mask_bits": 64,

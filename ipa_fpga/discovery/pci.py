@@ -146,7 +146,7 @@ def _read_function(reader, dfd, info, vf_of, cpulists):
         return False
     info.entry = catalogue.lookup(info.vendor_id, info.device_id)
     if info.entry is None:
-        info.fallback_type = catalogue.class_fallback(info.class_code[:6])
+        info.fallback_type = catalogue.class_fallback(info.class_code)
         if info.fallback_type is None and addr not in vf_of:
             return True  # not an accelerator (nor a VF of one): no more reads
     _read_config(reader, dfd, info)
