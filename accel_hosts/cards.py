@@ -328,7 +328,8 @@ def alveo(spec, numbering, kind="u250"):
         ))
     state = spec.get("xrt") or {}
     blp = state.get("interface_uuid", _stable_uuid("xrt-interface", vbnv))
-    logic = state.get("logic_uuid", _stable_uuid("xrt-logic", vbnv))
+    # XRT prints logic/interface UUIDs as 32 hex digits, no dashes.
+    logic = str(state.get("logic_uuid", _stable_uuid("xrt-logic", vbnv))).replace("-", "")
     xclbin = state.get("xclbin_uuid", "00000000-0000-0000-0000-000000000000")
     fw = _fw(spec, [
         FirmwareComponent("xrt_shell", f"Alveo shell {vbnv}", logic, True, "xrt"),

@@ -196,7 +196,7 @@ def _read_function(reader, dfd, info, vf_of, cpulists):
             num = parse_int(read(dfd, "sriov_numvfs", path, addr)) or 0
             info.sriov_numvfs = num
             vfdev = read(dfd, "sriov_vf_device", path, addr, required=False)
-            info.sriov_vf_device = parse_hex("0x" + vfdev, 4) if vfdev else None
+            info.sriov_vf_device = _vf_device(vfdev)
             for i in range(num):
                 vf = readlink(dfd, f"virtfn{i}", path, addr, required=True)
                 if vf:
@@ -232,6 +232,15 @@ def _read_config(reader, dfd, info):
     if data[0x0E] & 0x7F == 0:  # type 0 header: subsystem ids at 0x2c
         info.subsystem_vendor_id = f"0x{data[0x2C] | (data[0x2D] << 8):04x}"
         info.subsystem_device_id = f"0x{data[0x2E] | (data[0x2F] << 8):04x}"
+
+
+def _vf_device(text):
+    """``sriov_vf_device`` is printed ``%x`` (``d90``, no 0x, no padding)."""
+    try:
+        value = int(text, 16)
+    except (TypeError, ValueError):
+        return None
+    return f"0x{value:04x}" if 0 <= value <= 0xFFFF else None
 
 
 def _checked(reader, value, raw, name, path, device):

@@ -16,7 +16,6 @@ import re
 MAX_READ = 65536
 
 _HEX = {n: re.compile(f"0x[0-9a-f]{{{n}}}") for n in (2, 4, 6)}
-_HEXDIGITS = re.compile("[0-9a-f]+")
 _O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
@@ -170,18 +169,15 @@ class Reader:
 
 
 def parse_hex(text, digits):
-    """``"0x8086"`` -> ``"0x8086"`` normalised to ``digits`` hex digits, or None if malformed."""
+    """``"0x8086"`` (exactly ``digits`` hex digits, as the kernel prints) or None if malformed."""
     if not text:
         return None
     if len(text) == digits + 2 and _HEX[digits].fullmatch(text):
-        return text  # the kernel's own format: fast path
+        return text  # the kernel's own format (fixed width): anything else is damage
     value = text.strip().lower()
-    if not value.startswith("0x"):
-        return None
-    body = value[2:]
-    if not body or len(body) > digits or not _HEXDIGITS.fullmatch(body):
-        return None
-    return "0x" + body.rjust(digits, "0")
+    if len(value) == digits + 2 and _HEX[digits].fullmatch(value):
+        return value
+    return None
 
 
 def parse_int(text):
