@@ -166,14 +166,19 @@ def _read_function(reader, dfd, info, vf_of, cpulists):
             cpulists[info.numa_node] = cached
     info.local_cpulist = cached
     link = {}
-    for key, fname in (("current_speed", "current_link_speed"), ("max_speed", "max_link_speed")):
-        value = read(dfd, fname, path, addr, required=False)
-        if value and value != "Unknown":
-            link[key] = value
-    for key, fname in (("current_width", "current_link_width"), ("max_width", "max_link_width")):
-        value = parse_int(read(dfd, fname, path, addr, required=False))
-        if value is not None and 0 <= value <= 64:
-            link[key] = value
+    if addr not in vf_of:
+        # A VF's own link registers are reserved (SR-IOV): its link is its PF's, so a
+        # known VF skips four reads.
+        for key, fname in (("current_speed", "current_link_speed"),
+                           ("max_speed", "max_link_speed")):
+            value = read(dfd, fname, path, addr, required=False)
+            if value and value != "Unknown":
+                link[key] = value
+        for key, fname in (("current_width", "current_link_width"),
+                           ("max_width", "max_link_width")):
+            value = parse_int(read(dfd, fname, path, addr, required=False))
+            if value is not None and 0 <= value <= 64:
+                link[key] = value
     info.link = link
     drv = readlink(dfd, "driver", path, addr)
     info.driver = drv.rsplit("/", 1)[-1] if drv else None
