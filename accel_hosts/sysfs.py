@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import struct
 
+from accel_contract import catalogue
 from accel_hosts.model import Card, Host, PciFunction
 
 #: Character-device majors used for ``dev`` files (values are what a typical kernel assigns).
@@ -39,6 +40,20 @@ _DFL_FME_MAJOR = 235
 _DFL_PORT_MAJOR = 236
 _XRT_VERSION = "2.16.204"
 _NVIDIA_DRIVER = "550.90.07"
+#: Vendor names for the fixture's own pci.ids (as in the public pci.ids).
+_VENDOR_NAMES = {
+    "0x8086": "Intel Corporation",
+    "0x10ee": "Xilinx Corporation",
+    "0x10de": "NVIDIA Corporation",
+    "0x10b5": "PLX Technology, Inc.",
+    "0x1002": "Advanced Micro Devices, Inc. [AMD/ATI]",
+    "0x15b3": "Mellanox Technologies",
+    "0x1c2c": "Silicom Denmark",
+}
+_BRIDGE_NAMES = {
+    ("0x8086", "0x2030"): "Sky Lake-E PCI Express Root Port A",
+    ("0x10b5", "0x8747"): "PEX 8747 48-Lane, 5-Port PCI Express Gen 3 (8.0 GT/s) Switch",
+}
 
 
 # -- paths (all relative to the root unless ``root`` is given) ---------------------------------
@@ -286,8 +301,12 @@ def _modalias(fn):
     )
 
 
-def build(host: Host, root: str) -> None:
-    """Write ``host``'s tree under ``root`` (created if missing; existing files replaced)."""
+def build(host: Host, root: str, pci_ids: bool = True) -> None:
+    """Write ``host``'s tree under ``root`` (created if missing; existing files replaced).
+
+    ``pci_ids``: also write ``usr/share/misc/pci.ids`` naming the host's vendors and
+    catalogued devices, so discovery on the fixture gives the same names on every machine.
+    """
     root = os.path.abspath(root)
     functions = host.functions()
     slots = {}
@@ -306,6 +325,8 @@ def build(host: Host, root: str) -> None:
         if card.qat:
             _write_qat(host, root, card)
     _write_host(host, root)
+    if pci_ids:
+        _write_pci_ids(host, root)
 
 
 def _write_function(host, root, fn, functions, multifunction):
@@ -546,3 +567,22 @@ def _write_host(host, root):
     _attrs(os.path.join(root, "proc/sys/kernel"), {"hostname": host.hostname,
                                                    "osrelease": host.kernel})
     _attrs(os.path.join(root, "etc"), {"hostname": host.hostname})
+
+
+def _write_pci_ids(host, root):
+    """A small pci.ids in the public file's format, for this host's functions only."""
+    names = {}
+    for fn in host.functions().values():
+        if fn.vendor_id not in _VENDOR_NAMES:
+            continue
+        devices = names.setdefault(fn.vendor_id, {})
+        entry = catalogue.lookup(fn.vendor_id, fn.device_id, fn.subsystem_vendor_id,
+                                 fn.subsystem_device_id)
+        name = _BRIDGE_NAMES.get((fn.vendor_id, fn.device_id)) or (entry and entry.product)
+        if name:
+            devices[fn.device_id] = name
+    lines = ["# pci.ids subset written by accel_hosts.sysfs for this fixture host"]
+    for vid in sorted(names):
+        lines.append(f"{vid[2:]}  {_VENDOR_NAMES[vid]}")
+        lines.extend(f"\t{did[2:]}  {name}" for did, name in sorted(names[vid].items()))
+    _write(os.path.join(root, "usr/share/misc/pci.ids"), "\n".join(lines) + "\n", 0o644)
