@@ -11,6 +11,10 @@ tree through its linux-sysfs backend):
   per function = (t(full) - t(half)) / (n(full) - n(half)), which removes start-up costs
   (target: ours <= lspci's).
 
+Targets are judged on CPU time (user + system, best of N runs; children's rusage for the
+processes): on a shared machine wall time mostly measures the run queue. Wall times (best
+and median) are printed beside every figure.
+
 Trees are built under ``--workdir`` (default: /dev/shm when present, since the real
 sysfs is in memory too; else the system temporary directory).
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,21 +36,49 @@ from accel_hosts import sysfs
 from ipa_fpga.discovery import discover
 
 
-def _times(fn, repeat):
-    """``(median, best)`` wall time of ``fn`` over ``repeat`` runs."""
-    times = []
+class Timing:
+    """Wall and CPU times of repeated runs of one thing."""
+
+    def __init__(self):
+        self.wall, self.cpu = [], []
+
+    @property
+    def wall_median(self):
+        return statistics.median(self.wall)
+
+    @property
+    def wall_best(self):
+        return min(self.wall)
+
+    @property
+    def cpu_best(self):
+        return min(self.cpu)
+
+
+def _cpu_self():
+    return time.process_time()
+
+
+def _cpu_children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _times(fn, repeat, cpu_clock=_cpu_self):
+    timing = Timing()
     for _ in range(repeat):
-        start = time.perf_counter()
+        cpu0, start = cpu_clock(), time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
+        timing.wall.append(time.perf_counter() - start)
+        timing.cpu.append(cpu_clock() - cpu0)
+    return timing
 
 
 def _process_time(argv, repeat):
     def once():
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     once()  # page cache, pyc files
-    return _times(once, repeat)
+    return _times(once, repeat, _cpu_children)
 
 
 def main(argv=None):
@@ -88,35 +121,37 @@ def _run(args, work):
     proc = {}
     for key in ("full", "half"):
         proc[("ours", key)] = _process_time(
-            [ours, "--root", roots[key], "--format", "json"], max(3, args.repeat // 3))
+            [ours, "--root", roots[key], "--format", "json"], max(5, args.repeat // 2))
         if lspci:
             proc[("lspci", key)] = _process_time(
                 [lspci, "-vmm", "-nn", "-D", "-A", "linux-sysfs", "-O",
-                 f"sysfs.path={roots[key]}/sys/bus/pci"], max(3, args.repeat // 3))
+                 f"sysfs.path={roots[key]}/sys/bus/pci"], max(5, args.repeat // 2))
 
     nf, nh = counts["full"], counts["half"]
-    # Targets are judged on the best of N runs (least disturbed by other load on the
-    # machine); medians are printed beside them.
-    tf, th = inproc["full"][1], inproc["half"][1]
+    # Targets are judged on CPU time (user + system, best of N): on a shared machine wall
+    # time mostly measures the run queue. Wall times (best, median) are printed beside.
+    full, half = inproc["full"], inproc["half"]
+    tf, th = full.cpu_best, half.cpu_best
     per_1000 = tf * 1000 / nf
     fn_ratio = nf / nh
     time_ratio = tf / th
     budget = 2.2 * fn_ratio / 2  # 2.2x time for 2x functions, scaled to the actual ratio
-    w = 50
+    w = 52
 
     def row(label, ours, ref="-", ratio=""):
-        print(f"{label:<{w}}{ours:>16}{ref:>18}{ratio:>10}")
+        print(f"{label:<{w}}{ours:>22}{ref:>22}{ratio:>9}")
+
+    def fmt(t):
+        return f"{t.cpu_best * 1e3:.1f} ms [{t.wall_best * 1e3:.0f}/{t.wall_median * 1e3:.0f}]"
 
     print()
-    row("measure (best of N; median in brackets)", "ours", "reference", "ratio")
-    print("-" * (w + 44))
-    row(f"in-process discover(), full host ({nf} fns)",
-        f"{tf * 1e3:.1f} ms ({inproc['full'][0] * 1e3:.0f})")
-    row(f"in-process discover(), half host ({nh} fns)",
-        f"{th * 1e3:.1f} ms ({inproc['half'][0] * 1e3:.0f})")
-    row("functions per second (full host)", f"{nf / tf:,.0f}")
-    row("in-process time per 1,000 functions", f"{per_1000 * 1e3:.1f} ms", "target < 50 ms",
-        f"{per_1000 / 0.050:.2f}x")
+    row("measure: CPU best-of-N [wall best/median] ms", "ours", "reference", "ratio")
+    print("-" * (w + 53))
+    row(f"in-process discover(), full host ({nf} fns)", fmt(full))
+    row(f"in-process discover(), half host ({nh} fns)", fmt(half))
+    row("functions per second (full host, CPU)", f"{nf / tf:,.0f}")
+    row("in-process CPU time per 1,000 functions", f"{per_1000 * 1e3:.1f} ms",
+        "target < 50 ms", f"{per_1000 / 0.050:.2f}x")
     row("scaling: time(full) / time(half)", f"{time_ratio:.2f}x", f"<= {budget:.2f}x",
         f"{time_ratio / budget:.2f}x")
     row("  (function ratio full / half)", f"{fn_ratio:.2f}x")
@@ -124,27 +159,26 @@ def _run(args, work):
     if lspci:
         for key in ("full", "half"):
             o, ref = proc[("ours", key)], proc[("lspci", key)]
-            row(f"whole process, {key} host (ours vs lspci)",
-                f"{o[1] * 1e3:.0f} ms ({o[0] * 1e3:.0f})",
-                f"{ref[1] * 1e3:.0f} ms ({ref[0] * 1e3:.0f})", f"{o[1] / ref[1]:.2f}x")
-        mo = (proc[("ours", "full")][1] - proc[("ours", "half")][1]) / (nf - nh)
-        ml = (proc[("lspci", "full")][1] - proc[("lspci", "half")][1]) / (nf - nh)
+            row(f"whole process, {key} host: accel-discover | lspci", fmt(o), fmt(ref),
+                f"{o.cpu_best / ref.cpu_best:.2f}x")
+        mo = (proc[("ours", "full")].cpu_best - proc[("ours", "half")].cpu_best) / (nf - nh)
+        ml = (proc[("lspci", "full")].cpu_best - proc[("lspci", "half")].cpu_best) / (nf - nh)
         ratio = f"{mo / ml:.2f}x" if ml > 0 else "n/a"
-        row("marginal cost per function, whole process", f"{mo * 1e6:.1f} us",
+        row("marginal CPU cost per function, whole process", f"{mo * 1e6:.1f} us",
             f"{ml * 1e6:.1f} us", ratio)
     else:
         print("lspci not installed (Debian package pciutils): process comparison skipped")
-    print("-" * (w + 44))
+    print("-" * (w + 53))
     print(f"full host: {len(doc['devices'])} devices, {vfs} VFs in devices, "
           f"{sum(len(d['deployables']) for d in doc['devices'])} deployables; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; "
-          f"{args.repeat} in-process runs, {max(3, args.repeat // 3)} process runs")
+          f"{args.repeat} in-process runs, {max(5, args.repeat // 2)} process runs")
     verdicts = [
-        ("in-process < 50 ms per 1,000 functions", per_1000 < 0.050),
-        ("scaling <= 2.2x time per 2x functions", time_ratio <= budget),
+        ("in-process < 50 ms per 1,000 functions (CPU)", per_1000 < 0.050),
+        ("scaling <= 2.2x time per 2x functions (CPU)", time_ratio <= budget),
     ]
     if mo is not None:
-        verdicts.append(("marginal cost per function <= lspci's", mo <= ml))
+        verdicts.append(("marginal CPU cost per function <= lspci's", mo <= ml))
     for text, ok in verdicts:
         print(f"{'MET   ' if ok else 'MISSED'}  {text}")
     return 0
