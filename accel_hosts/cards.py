@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import uuid
 
+from accel_contract.errors import AccelError
 from accel_hosts.model import (
     BRIDGE_CLASS,
     Card,
@@ -25,7 +26,7 @@ from accel_hosts.model import (
 )
 
 
-class HostDescriptionError(ValueError):
+class HostDescriptionError(AccelError, ValueError):
     """A host description cannot be expanded (unknown kind, bad address, collision)."""
 
 

@@ -12,6 +12,7 @@ import os
 import re
 
 from accel_contract import catalogue
+from accel_contract.errors import AccelError
 from ipa_fpga.discovery.reader import parse_hex, parse_int
 
 PCI_ADDRESS = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
@@ -19,7 +20,7 @@ PCI_ADDRESS = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
 _PLUMBING = ("0x0600", "0x0604")
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(AccelError):
     """Discovery cannot start at all (missing or unreadable root): one line for the user."""
 
 
