@@ -238,6 +238,20 @@ def n3000(spec, numbering):
         parent=downs[0x09], role="accelerator",
     )
     functions = [fpga]
+    fpga_vfs = int(spec.get("fpga_vfs", 0))
+    if fpga_vfs > 1:
+        raise HostDescriptionError("an N3000 has one port: fpga_vfs is 0 or 1")
+    if fpga_vfs:
+        # The port handed to a VF (DFL port passthrough): PF sriov_totalvfs = ports = 1.
+        fpga.sriov_totalvfs, fpga.sriov_offset, fpga.sriov_stride = 1, 1, 1
+        fpga.sriov_vf_device = "0x0b31"
+        for vf in vf_addresses(fpga.address, 1, 1, 1):
+            fpga.vfs.append(vf)
+            functions.append(PciFunction(
+                vf, "0x8086", "0x0b31", "0x120000", "0x00", "0x8086", "0x0000", "vfio-pci",
+                numa, numbering.take("iommu_group"), None, None, None, None,
+                parent=fpga.parent, physfn=fpga.address, role="vf",
+            ))
     for bus_off, down in ((3, 0x08), (7, 0x10)):
         pfs = []
         for fn in (0, 1):

@@ -125,3 +125,24 @@ def test_other_alveo_families(tmp_path, kind):
     doc = contract.validate(discover(str(tmp_path)))
     assert doc["devices"][0]["model"] == kind.upper()
     assert [f["role"] for f in doc["devices"][0]["functions"]] == ["management", "user"]
+
+
+def test_dfl_port_vf_is_what_is_offered(tmp_path):
+    host = accel_hosts.from_dict({"name": "v", "hostname": "v", "system_uuid": "1", "cards": [
+        {"kind": "n3000", "bus": "3a", "nic_vfs": 0, "fpga_vfs": 1}]})
+    sysfs.build(host, str(tmp_path))
+    doc = contract.validate(discover(str(tmp_path)))
+    dev = doc["devices"][0]
+    offered = [(d["id"], d["kind"], d["parent"], d["resource_class"],
+                [h["address"] for h in d["attach_handles"]]) for d in dev["deployables"][:4]]
+    assert offered == [
+        ("0000:3f:00.0", "fpga", None, None, []),
+        ("0000:3f:00.0/region0", "region", "0000:3f:00.0", None, []),
+        ("0000:3f:00.1", "vf", "0000:3f:00.0/region0", "FPGA", ["0000:3f:00.1"]),
+        ("0000:3f:00.0/port0", "port", "0000:3f:00.0/region0", None, []),
+    ]
+    vf = dev["deployables"][2]
+    assert "CUSTOM_FPGA_REGION_F3C9941350814AADBCED07EB84A6D0BB" in vf["traits"]
+    fns = {f["address"]: f for f in dev["functions"]}
+    assert (fns["0000:3f:00.1"]["role"], fns["0000:3f:00.1"]["device_id"]) == ("vf", "0x0b31")
+    assert dev["functions"][0]["sriov"]["vfs"] == ["0000:3f:00.1"]
