@@ -126,3 +126,12 @@ def test_load_from_path(tmp_path):
     host = accel_hosts.load(str(desc))
     assert list(host.functions()) == ["0000:6b:00.0", "0000:6b:00.1", "0000:6b:00.2"]
     assert host.to_dict()["cards"][0]["qat"]["cfg_services"] == "sym;asym"
+
+
+def test_upstream_bridges():
+    host = accel_hosts.load("host-a")
+    assert [b.address for b in host.upstream("0000:3f:00.0")] == [
+        "0000:3a:00.0", "0000:3b:00.0", "0000:3c:09.0"]
+    assert [b.address for b in host.upstream("0000:3d:02.0")] == [
+        "0000:3a:00.0", "0000:3b:00.0", "0000:3c:08.0"]
+    assert accel_hosts.load("host-c").upstream("0000:6b:00.0") == []
