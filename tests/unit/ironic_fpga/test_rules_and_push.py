@@ -11,7 +11,8 @@ import accel_hosts
 from accel_hosts import sysfs
 from ipa_fpga.discovery import discover
 from ironic_fpga.conf import inspection as conf_inspection
-from ironic_fpga.inspection import hook, push, rules
+from ironic_fpga.inspection import plan as hook
+from ironic_fpga.inspection import push, rules
 
 
 @pytest.fixture(scope="module")
