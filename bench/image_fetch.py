@@ -14,7 +14,6 @@ import argparse
 import http.server
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
