@@ -175,3 +175,26 @@ def test_deploy_template_programs_bitstream_from_trait(env):
     assert afu(env) == GZIP_AFU
     assert read(os.path.join(sysfs.port_dir(env.host, env.host.cards[1], env.root),
                              "afu_id")) == GZIP_AFU
+
+
+def test_service_step_reprograms_an_active_node(env):
+    """Service steps (API >= 1.87) on the node deployed above: back to the original AFU."""
+    node = api(env.ironic, "GET", f"/v1/nodes/{env.node}").json()
+    if node["provision_state"] != "active":
+        pytest.fail(f"needs the deployed node of the previous test (is {node['provision_state']})")
+    data = gbs.build(COMPAT, OLD_AFU, kernel_sim.pr_bitstream(COMPAT, OLD_AFU))
+    url = env.files.add("nlb.gbs", data)
+    resp = api(env.ironic, "PUT", f"/v1/nodes/{env.node}/states/provision", json={
+        "target": "service",
+        "service_steps": [{"interface": "deploy", "step": "program_fpga_bitstream",
+                           "args": {"url": url, "checksum": "sha256:" + sha256(data),
+                                    "address": N3000}}]})
+    assert resp.status_code == 202, resp.text
+    # Ironic boots the ramdisk again (fake power): the new boot is a new agent.
+    wait_state(env.ironic, env.node, ["service wait", "active", "service failed"])
+    start_agent(env)
+    node = wait_state(env.ironic, env.node, ["active", "service failed"], timeout=90)
+    assert node["provision_state"] == "active", (node["last_error"], env.ipa.log_tail())
+    assert afu(env) == OLD_AFU
+    assert read(os.path.join(sysfs.port_dir(env.host, env.host.cards[1], env.root),
+                             "afu_id")) == GZIP_AFU  # selected by address: card 1 untouched
