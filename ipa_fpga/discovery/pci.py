@@ -255,9 +255,15 @@ class _Walk:
                 if value is not None and 0 <= value <= 64:
                     link[key] = value
         info.link = link
-        drv = readlink(dfd, "driver", path, addr)
+        try:
+            drv = os.readlink("driver", dir_fd=dfd)
+        except OSError:
+            drv = readlink(dfd, "driver", path, addr)  # the checked path: warns if it must
         info.driver = drv.rsplit("/", 1)[-1] if drv else None
-        group = readlink(dfd, "iommu_group", path, addr)
+        try:
+            group = os.readlink("iommu_group", dir_fd=dfd)
+        except OSError:
+            group = readlink(dfd, "iommu_group", path, addr)
         if group:
             info.iommu_group = parse_int(group.rsplit("/", 1)[-1])
         if known_vf is not None:
