@@ -147,39 +147,27 @@ class _Walk:
         self.reader = reader
         self.vf_of = {}  # VF address -> (PF address, PF vendor, sriov_vf_device)
         self.cpulists = {}  # numa node -> local_cpulist
-        self.classes = {}  # raw class text -> class code
-        self.numas = {}  # raw numa_node text -> node
+        self.classes = {}  # raw class bytes -> class code
+        self.numas = {}  # raw numa_node bytes -> node
         self.entries = {}  # (vendor, device) -> catalogue entry or None
         self.fallbacks = {}  # class code -> fallback type or None
         self.headers = {}  # config bytes 8..0x30 -> (revision, subsystem vendor, subsystem id)
-
-    def text(self, dfd, name, path, addr):
-        """Fast path of ``Reader.read_at`` (required file); anything unusual goes through it."""
-        try:
-            fd = os.open(name, os.O_RDONLY, dir_fd=dfd)
-        except OSError:
-            return self.reader.read_at(dfd, name, path, addr)
-        try:
-            data = os.read(fd, ATTR_READ)
-        except OSError:
-            data = None
-        finally:
-            os.close(fd)
-        if data is not None and data[-1:] == b"\n" and data.isascii():
-            return data.decode("ascii").strip()
-        return self.reader.read_at(dfd, name, path, addr)
 
     def read_function(self, dfd, info):
         reader = self.reader
         read, readlink, path, addr = reader.read_at, reader.readlink_at, info.dir, info.address
         vf_of = self.vf_of
-        klass = self.text(dfd, "class", path, addr)
-        code = self.classes.get(klass)
+        data = _raw(dfd, "class")
+        code = self.classes.get(data)
         if code is None:
+            well_formed = _well_formed(data)
+            klass = data.decode("ascii").strip() if well_formed else read(dfd, "class", path,
+                                                                          addr)
             code = _checked(reader, parse_hex(klass, 6), klass, "class", path, addr)
             if code is None:
                 return False
-            self.classes[klass] = code
+            if well_formed:
+                self.classes[data] = code
         info.class_code = code
         if code[:6] in _PLUMBING:
             return True
@@ -222,16 +210,19 @@ class _Walk:
         if entry is not None and entry.subsystem_device_id:
             info.entry = catalogue.lookup(info.vendor_id, info.device_id,
                                           info.subsystem_vendor_id, info.subsystem_device_id)
-        numa = self.text(dfd, "numa_node", path, addr)
-        node = self.numas.get(numa)
+        data = _raw(dfd, "numa_node")
+        node = self.numas.get(data)
         if node is None:
+            well_formed = _well_formed(data)
+            numa = data.decode("ascii").strip() if well_formed else read(dfd, "numa_node", path,
+                                                                         addr)
             node = parse_int(numa)
             if numa is not None and (node is None or not -1 <= node <= 1023):
                 reader.warnings.add("bad_value", f"numa_node is {numa[:40]!r}, not a node number",
                                     reader.host_path(os.path.join(path, "numa_node")), addr)
                 node = None
-            elif node is not None:
-                self.numas[numa] = node
+            elif node is not None and well_formed:
+                self.numas[data] = node
         info.numa_node = node
         cpulists = self.cpulists
         cached = cpulists.get(node)
@@ -322,6 +313,25 @@ class _Walk:
         if ids is None:
             ids = self.headers[key] = _header_ids(data)
         info.revision, info.subsystem_vendor_id, info.subsystem_device_id = ids
+
+
+def _raw(dfd, name, _open=os.open, _read=os.read, _close=os.close, _flags=os.O_RDONLY):
+    """Bytes of ``name`` in ``dfd``, or None on any error (the caller re-reads it checked)."""
+    try:
+        fd = _open(name, _flags, dir_fd=dfd)
+    except OSError:
+        return None
+    try:
+        return _read(fd, ATTR_READ)
+    except OSError:
+        return None
+    finally:
+        _close(fd)
+
+
+def _well_formed(data):
+    """What ``Reader.read_at`` takes without a warning: ASCII text ending in a newline."""
+    return data is not None and data[-1:] == b"\n" and data.isascii()
 
 
 def _header_ids(data):
