@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import operator
 import os
 import socket
 
@@ -106,16 +107,25 @@ def _device_dict(dev):
         "driver": dev.plugin,
         "numa_node": numa,
         "traits": list(dev.traits),
-        "functions": [
-            f.to_dict(dev.roles[f.address])
-            for f in [p] + sorted((f for f in dev.functions if f is not p),
-                                  key=lambda f: f.address)
-        ],
+        "functions": _functions(dev, p),
         "firmware": dev.firmware,
         "deployables": dev.deployables,
         "attributes": dev.attributes,
         "warnings": list(dev.warnings),
     }
+
+
+def _functions(dev, primary):
+    """The primary's ``pci_function`` first, then the others in address order."""
+    roles = dev.roles
+    others = [f for f in dev.functions if f is not primary]
+    others.sort(key=_ADDRESS)
+    out = [primary.to_dict(roles[primary.address])]
+    out.extend([f.to_dict(roles[f.address]) for f in others])
+    return out
+
+
+_ADDRESS = operator.attrgetter("address")
 
 
 def _host(reader, hostname):

@@ -16,6 +16,7 @@ from accel_contract.errors import AccelError
 from ipa_fpga.discovery.reader import ATTR_READ, parse_hex, parse_int
 
 PCI_ADDRESS = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
+_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 #: Class codes (upper 16 bits) that are plumbing, never accelerators: host and PCI bridges.
 _PLUMBING = ("0x0600", "0x0604")
 
@@ -111,8 +112,8 @@ def scan(reader):
     bus_fd = reader.open_dir(bus_dir)
     if bus_fd is None:
         raise DiscoveryError(f"cannot open {reader.host_path(bus_dir)}")
-    match, open_dir, close, read_function = (
-        PCI_ADDRESS.match, reader.open_dir, os.close, walk.read_function)
+    match, open_dir, close, read_function, os_open = (
+        PCI_ADDRESS.match, reader.open_dir, os.close, walk.read_function, os.open)
     prefix = bus_dir + "/"
     try:
         for name in names:
@@ -120,9 +121,12 @@ def scan(reader):
             if not match(name):
                 warn.add("bad_entry", f"{name!r} is not a PCI address", reader.host_path(path))
                 continue
-            dfd = open_dir(name, name, False, bus_fd, path)
-            if dfd is None:
-                continue
+            try:
+                dfd = os_open(name, _O_DIR, dir_fd=bus_fd)
+            except OSError:
+                dfd = open_dir(name, name, False, bus_fd, path)  # again, checked: warns
+                if dfd is None:
+                    continue
             try:
                 info = PciInfo(name, [name], path)
                 if read_function(dfd, info):
