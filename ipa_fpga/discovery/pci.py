@@ -13,7 +13,7 @@ import re
 
 from accel_contract import catalogue
 from accel_contract.errors import AccelError
-from ipa_fpga.discovery.reader import ATTR_READ, parse_hex, parse_int
+from ipa_fpga.discovery.reader import parse_hex, parse_int
 
 PCI_ADDRESS = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
 _O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
@@ -319,14 +319,19 @@ class _Walk:
         info.revision, info.subsystem_vendor_id, info.subsystem_device_id = ids
 
 
+#: Bytes read on the fast path: a class or node number is ~10; a longer file (garbage)
+#: fills the buffer and is read again, whole, by the checked path.
+_SHORT_READ = 64
+
+
 def _raw(dfd, name, _open=os.open, _read=os.read, _close=os.close, _flags=os.O_RDONLY):
-    """Bytes of ``name`` in ``dfd``, or None on any error (the caller re-reads it checked)."""
+    """Start of ``name`` in ``dfd``, or None on any error (the caller re-reads it checked)."""
     try:
         fd = _open(name, _flags, dir_fd=dfd)
     except OSError:
         return None
     try:
-        return _read(fd, ATTR_READ)
+        return _read(fd, _SHORT_READ)
     except OSError:
         return None
     finally:
@@ -334,8 +339,9 @@ def _raw(dfd, name, _open=os.open, _read=os.read, _close=os.close, _flags=os.O_R
 
 
 def _well_formed(data):
-    """What ``Reader.read_at`` takes without a warning: ASCII text ending in a newline."""
-    return data is not None and data[-1:] == b"\n" and data.isascii()
+    """What ``Reader.read_at`` takes without a warning: short ASCII text ending in a newline."""
+    return (data is not None and len(data) < _SHORT_READ and data[-1:] == b"\n"
+            and data.isascii())
 
 
 def _header_ids(data):
