@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import operator
 import os
 import socket
@@ -34,7 +35,24 @@ def discover(root="/", hostname=None):
 
     Raises ``DiscoveryError`` only when there is nothing to walk (missing root or
     PCI bus); every problem below that is a warning in the document.
+
+    The cyclic collector is paused for the walk: it builds tens of thousands of
+    small acyclic objects (freed by reference counting), and in a long-lived
+    process (the agent) each automatic pass over them re-scans what earlier ones
+    already promoted. One young-generation pass at the end does the same job.
     """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _discover(root, hostname)
+    finally:
+        if paused:
+            gc.enable()
+            gc.collect(0)
+
+
+def _discover(root, hostname):
     global _VERSION
     root = os.path.abspath(root or "/")
     if not os.path.isdir(root):
