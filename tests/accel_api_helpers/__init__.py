@@ -66,11 +66,11 @@ def running_server(state_dir=None, config=None, workers=1, database=None, args=(
         port = free_port()
         cmd = [os.path.join(os.path.dirname(sys.executable), "accel-api"), "serve",
                "--port", str(port), "--state-dir", state_dir, "--workers", str(workers)]
-        if config:
-            path = os.path.join(state_dir, "accel-api.conf")
-            with open(path, "w") as f:
-                f.write(config)
-            cmd += ["--config-file", path]
+        path = os.path.join(state_dir, "accel-api.conf")
+        with open(path, "w") as f:
+            # Short idle timeout: the test's keep-alive clients must not delay shutdown.
+            f.write(config or "[api]\nclient_socket_timeout = 2\n")
+        cmd += ["--config-file", path]
         if database:
             subprocess.run(cmd[:1] + ["dbsync", "--database", database], check=True)
             cmd += ["--database", database]

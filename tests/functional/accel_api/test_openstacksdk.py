@@ -22,7 +22,7 @@ def server():
         htpasswd = os.path.join(state, "htpasswd")
         write_htpasswd(htpasswd, USERS)
         config = (
-            "[api]\nauth_strategy = http_basic\n"
+            "[api]\nauth_strategy = http_basic\nclient_socket_timeout = 2\n"
             f"[http_basic]\nauth_file = {htpasswd}\n"
             "user_projects = admin:admin,nova:service,alice:proj-a,bob:proj-b\n"
             "user_roles = admin:admin,nova:service,alice:member,bob:member\n")
