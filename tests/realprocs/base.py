@@ -1,0 +1,107 @@
+"""Process plumbing shared by the launchers: free ports, process groups, readiness polling."""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def venv_bin(name):
+    """Path of a console script installed beside the running interpreter (the project venv)."""
+    candidate = os.path.join(os.path.dirname(sys.executable), name)
+    if os.path.exists(candidate):
+        return candidate
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} is not installed (run ./tools/run-tests to install it)")
+    return found
+
+
+class Process:
+    """A child in its own process group, logging to a file; ``stop()`` ends the whole group."""
+
+    def __init__(self, argv, log_path, env=None, cwd=None):
+        self.argv = list(argv)
+        self.log_path = log_path
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+
+    @property
+    def alive(self):
+        return self.proc.poll() is None
+
+    def log_tail(self, limit=4000):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - limit))
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout=10):
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        # Children that outlived their parent (same group) go too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self._log.close()
+
+
+def wait_http(url, process, timeout=60, ok=(200,), headers=None):
+    """Poll ``url`` until it answers with a status in ``ok``; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if not process.alive:
+            raise RuntimeError(
+                f"{process.argv[0]} exited with {process.proc.returncode}:\n{process.log_tail()}"
+            )
+        try:
+            resp = requests.get(url, timeout=2, headers=headers)
+            if resp.status_code in ok:
+                return resp
+            last = f"HTTP {resp.status_code}"
+        except requests.RequestException as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {timeout}s ({last}):\n{process.log_tail()}")
+
+
+def wait_for(predicate, timeout, interval=0.2, what="condition"):
+    """Poll ``predicate()`` until truthy; return its value or raise TimeoutError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
