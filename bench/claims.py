@@ -148,15 +148,15 @@ def bench_backend(name, db_url, workers, args):
                             config="[api]\nclient_socket_timeout = 2\nthreads = 32\n"
                                    "[database]\npool_size = 20\n") as url:
             rps = setup(url)
-            n_seq = 60 if args.quick else 200
+            n_seq = 40 if args.quick else 120
             timings, ok, rate = run_cycles(url, rps, 1, n_seq)
             show("sequential", timings, ok, rate, n_seq)
-            per = 10 if args.quick else 40
+            per = 8 if args.quick else 25
             timings, ok, rate = run_cycles(url, rps, 16, per)
             show("16 concurrent clients", timings, ok, rate, 16 * per)
             result = {"concurrent_rate": rate}
             sizes = (100, 10_000, 100_000)
-            lat = bind_latency(url, db_url, rps, sizes, 30 if args.quick else 60)
+            lat = bind_latency(url, db_url, rps, sizes, 20 if args.quick else 40)
             print("\n  bind latency vs ARQs in the table "
                   "(Cyborg/SQLite: 100 ms @ ~20, 513 ms @ ~320)")
             print(f"  {'ARQs':>8} {'median ms':>10} {'p95 ms':>8}")
