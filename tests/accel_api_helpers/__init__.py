@@ -80,7 +80,7 @@ def running_server(state_dir=None, config=None, workers=1, database=None, args=(
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90  # a loaded 2-core CI box starts slowly
             while True:
                 if proc.poll() is not None:
                     raise RuntimeError(f"accel-api exited: {open(log.name).read()[-2000:]}")

@@ -29,7 +29,7 @@ def test_two_workers_share_the_claims_and_stop_on_sigterm():
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             while True:
                 try:
                     requests.get(url + "/", timeout=1)
