@@ -26,7 +26,7 @@ def _free_port():
 
 
 @contextlib.contextmanager
-def accel_api_server(state_dir, timeout=60):
+def accel_api_server(state_dir, timeout=120):
     """``accel-api serve`` on embedded defaults; yields its URL; SIGTERM on exit."""
     port = _free_port()
     log_path = os.path.join(state_dir, "accel-api.log")
