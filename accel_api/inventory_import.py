@@ -67,7 +67,12 @@ def validate_document(hostname, doc):
 def import_inventory(db, hostname, doc):
     """Validate then upsert; returns the summary dict."""
     validate_document(hostname, doc)
-    return db.run(_import, hostname, doc)
+    try:
+        return db.run(_import, hostname, doc)
+    except sa.exc.IntegrityError:
+        # A concurrent first import of the same host inserted it first: the retry finds
+        # the host row and waits on its lock.
+        return db.run(_import, hostname, doc)
 
 
 def _import(session, hostname, doc):
