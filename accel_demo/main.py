@@ -14,6 +14,7 @@ import tempfile
 
 import accel_hosts
 from accel_demo import ironic_step
+from accel_demo.claims_step import claim_with_accel_api
 from accel_hosts import sysfs
 from ipa_fpga.cli import tree
 from ipa_fpga.discovery import discover
@@ -55,6 +56,7 @@ STEPS = [
     ("Discover accelerators", discover_hosts),
     ("Ironic inspection hook: traits, capabilities, properties", ironic_step.inspect_hosts),
     ("In-band firmware flash (IPA step, kernel simulator)", ironic_step.flash_firmware),
+    ("Claim an accelerator through accel-api (Nova's flow)", claim_with_accel_api),
 ]
 
 
