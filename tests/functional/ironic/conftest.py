@@ -6,6 +6,7 @@ import tempfile
 import pytest
 import requests
 
+from tests.accel_api_helpers import running_server, write_htpasswd
 from tests.realprocs.base import wait_for
 from tests.realprocs.ironic import API_VERSION, Ironic
 
@@ -69,10 +70,42 @@ def host_inventory(mac, hostname="fixture-host"):
     }
 
 
+#: Credentials Ironic uses to push inventories to accel_api (never to appear in logs).
+ACCEL_API_USER, ACCEL_API_PASSWORD = "ironic", "s3cret-push-pw"
+#: An operator account (unlisted users get the admin role) to look at what arrived.
+ACCEL_API_ADMIN = ("operator", "operator-pw")
+
+
 @pytest.fixture(scope="session")
-def shared_ironic(tmp_path_factory):
-    """One Ironic for every module of this folder (starting one costs 25-50 s here)."""
-    service = ironic_service(tmp_path_factory)
+def shared_accel_api(tmp_path_factory):
+    """A real accel-api with HTTP basic auth that inspection pushes inventories to."""
+    state = tmp_path_factory.mktemp("accel-api")
+    htpasswd = os.path.join(state, "htpasswd")
+    write_htpasswd(htpasswd, {ACCEL_API_USER: ACCEL_API_PASSWORD,
+                              ACCEL_API_ADMIN[0]: ACCEL_API_ADMIN[1]})
+    config = (
+        "[api]\nauth_strategy = http_basic\nclient_socket_timeout = 2\n"
+        f"[http_basic]\nauth_file = {htpasswd}\n"
+        f"user_roles = {ACCEL_API_USER}:service\nuser_projects = {ACCEL_API_USER}:service\n"
+    )
+    with running_server(state_dir=str(state), config=config) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def shared_ironic(tmp_path_factory, shared_accel_api):
+    """One Ironic for every module of this folder (starting one costs 25-50 s here).
+
+    Inspection pushes every inventory to ``shared_accel_api`` (non-strict).
+    """
+    service = ironic_service(tmp_path_factory, extra={
+        "accel_api": {
+            "url": shared_accel_api,
+            "auth_type": "http_basic",
+            "username": ACCEL_API_USER,
+            "password": ACCEL_API_PASSWORD,
+        },
+    })
     yield service
     service.stop()
 

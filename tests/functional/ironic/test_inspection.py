@@ -9,12 +9,19 @@ import copy
 import dataclasses
 
 import pytest
+import requests
 
 import accel_hosts
 from accel_hosts import sysfs
 from ipa_fpga import conf as ipa_conf
 from ipa_fpga import inspection_collector
-from tests.functional.ironic.conftest import api, host_inventory, wait_state
+from tests.functional.ironic.conftest import (
+    ACCEL_API_ADMIN,
+    ACCEL_API_PASSWORD,
+    api,
+    host_inventory,
+    wait_state,
+)
 
 pytestmark = pytest.mark.functional
 
@@ -66,7 +73,14 @@ def traits(ironic, node_id):
     return set(api(ironic, "GET", f"/v1/nodes/{node_id}/traits").json()["traits"])
 
 
-def test_inspection_sets_traits_properties_and_converges(ironic, fixture_root, tmp_path):
+def accel_api_devices(url, hostname):
+    """Devices accel_api holds for ``hostname`` (as its operator sees them)."""
+    resp = requests.get(f"{url}/v2/hosts/{hostname}", auth=ACCEL_API_ADMIN, timeout=10)
+    return resp.json()["num_devices"] if resp.status_code == 200 else None
+
+
+def test_inspection_sets_traits_properties_and_converges(ironic, fixture_root, tmp_path,
+                                                         shared_accel_api):
     node_id = make_node(ironic, "inspect-mixed")
     # The operator's own trait must survive every re-inspection.
     assert api(ironic, "PUT", f"/v1/nodes/{node_id}/traits/CUSTOM_OPERATOR_RACK_7").status_code \
@@ -98,6 +112,10 @@ def test_inspection_sets_traits_properties_and_converges(ironic, fixture_root, t
     assert n3000["model"] == "N3000" and n3000["driver"] == "intel_dfl"
     assert n3000["firmware"]["max10_bmc_nios"] == "D.2.1.24"
     assert by_addr["0000:9a:00.0"]["firmware"]["vbios"] == "96.00.89.00.01"
+    # The hook pushed the same inventory to accel_api, authenticated with HTTP basic.
+    hostname = data["accelerators_inventory"]["host"]["hostname"]
+    assert accel_api_devices(shared_accel_api, hostname) == len(
+        data["accelerators_inventory"]["devices"])
 
     # Re-inspect after the GPUs left the host: their traits and capabilities go, the
     # operator's trait stays.
@@ -115,6 +133,11 @@ def test_inspection_sets_traits_properties_and_converges(ironic, fixture_root, t
     caps = dict(item.split(":", 1) for item in node["properties"]["capabilities"].split(","))
     assert "accel_gpu_count" not in caps and caps["accel_fpga_count"] == "3"
     assert "0000:9a:00.0" not in {a["pci_address"] for a in node["properties"]["accelerators"]}
+    # accel_api converged too (the GPUs were held by nothing, so they are gone there as well),
+    # and the push credentials never reached Ironic's log.
+    assert accel_api_devices(shared_accel_api, hostname) == len(
+        data["accelerators_inventory"]["devices"])
+    assert ACCEL_API_PASSWORD not in ironic.log_tail(limit=10_000_000)
 
 
 @pytest.mark.parametrize("mutate, message", [
