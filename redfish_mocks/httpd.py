@@ -91,6 +91,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = resp.body if self.command != "HEAD" else b""
         if resp.status != 204 and resp.status >= 200:
             out.append(f"Content-Length: {len(resp.body)}\r\n")
+        if self.close_connection:  # the client asked for it (or HTTP/1.0): say so
+            out.append("Connection: close\r\n")
         out.append("OData-Version: 4.0\r\nCache-Control: no-cache\r\n\r\n")
         self.wfile.write("".join(out).encode("latin-1") + body)
 
