@@ -76,7 +76,8 @@ def read_accelerators(root, system_id):
     "pci_functions": [...], "fpga": {...} | None, "firmware": [contract dicts]}]``.
     """
     conn = root._conn
-    system_uri = f"{root._root_prefix.rstrip('/')}/Systems/{system_id}"
+    system_uri = system_id if str(system_id).startswith("/") else \
+        f"{root._root_prefix.rstrip('/')}/Systems/{system_id}"
     system = _get(conn, system_uri)
     _update, inventory = firmware_inventory(conn, root)
     proc_uri = system.get("Processors", {}).get("@odata.id")

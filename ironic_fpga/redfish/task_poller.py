@@ -50,11 +50,13 @@ def parse_retry_after(value, now=None):
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-def _messages(task):
+def _messages(task, problems_only=False):
     out = []
     for m in task.get("Messages") or []:
         if isinstance(m, dict) and m.get("Message"):
-            out.append(str(m["Message"]))
+            severity = m.get("MessageSeverity") or m.get("Severity") or "OK"
+            if not problems_only or severity != "OK":
+                out.append(str(m["Message"]))
     return out
 
 
@@ -136,7 +138,7 @@ class TaskPoller:
                 if progress:
                     progress(state, body.get("PercentComplete"))
                 if state in TERMINAL_BAD:
-                    msgs = _messages(body)
+                    msgs = _messages(body, problems_only=True) or _messages(body)
                     raise errors.TaskFailed(
                         f"the BMC's update task {task_uri} ended in {state}"
                         + (f": {'; '.join(msgs)}" if msgs else ""))

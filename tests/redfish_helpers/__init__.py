@@ -63,3 +63,34 @@ class ImageServer:
     def stop(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class MockProcess:
+    """``accel-redfish-mock`` as a real process on a free loopback port."""
+
+    def __init__(self, workdir, *args):
+        from tests.realprocs import base
+
+        self.port = base.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [base.venv_bin("accel-redfish-mock"), "--port", str(self.port), *args]
+        self.process = base.Process(argv, os.path.join(str(workdir), "redfish-mock.log"))
+        base.wait_http(f"{self.url}/redfish/v1", self.process, timeout=30)
+
+    def admin(self, method, path, doc=None):
+        import requests
+
+        resp = requests.request(method, f"{self.url}/accel-mock/v1/{path}", json=doc,
+                                auth=("admin", "password"), timeout=10)
+        resp.raise_for_status()
+        return resp
+
+    def get(self, path):
+        import requests
+
+        resp = requests.get(f"{self.url}{path}", auth=("admin", "password"), timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def stop(self):
+        self.process.stop()
