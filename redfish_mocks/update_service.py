@@ -196,10 +196,11 @@ def _run(service, task, targets, force, fetch, data):
             task.message("Update.1.1.UpdateSuccessful",
                          f"{spec.inventory_id} updated to {header['version']}", "OK",
                          (spec.inventory_id, header["version"]))
-        task.set("Completed", 100)
         if any(spec.kind == "bmc" for _s, spec in targets) and \
                 profile.bmc_unreachable_after_own_update:
+            # The BMC reboots into its new firmware before anyone sees the task complete.
             server.faults.make_unreachable(profile.bmc_unreachable_after_own_update)
+        task.set("Completed", 100)
     except Exception as exc:  # a bug must not leave the task Running forever
         task.fail(f"internal error of the emulator: {exc!r}")
     finally:

@@ -57,12 +57,17 @@ def _members(conn, uri):
     return [m["@odata.id"] for m in _get(conn, uri).get("Members", [])]
 
 
-def firmware_inventory(conn, root):
-    """Every FirmwareInventory entry of the service, as JSON dicts."""
+def update_service(conn, root):
+    """The UpdateService resource (JSON); UnsupportedImage when the BMC has none."""
     update_uri = root.json.get("UpdateService", {}).get("@odata.id")
     if not update_uri:
         raise errors.UnsupportedImage("the BMC has no UpdateService")
-    update = _get(conn, update_uri)
+    return _get(conn, update_uri)
+
+
+def firmware_inventory(conn, root):
+    """(UpdateService, every FirmwareInventory entry) as JSON dicts."""
+    update = update_service(conn, root)
     inv_uri = update.get("FirmwareInventory", {}).get("@odata.id")
     if not inv_uri:
         return update, []

@@ -95,7 +95,7 @@ def update_accelerator_firmware(root, system_id, device, image_url, component=No
         raise errors.NotUpdatable(f"{device} {fw['component']} is not updateable on this BMC")
     target = fw["update_target"]
     before = fw["version"]
-    update, _inv = client.firmware_inventory(conn, root)
+    update = client.update_service(conn, root)
 
     if scheme == "file":
         path = urllib.parse.unquote(urllib.parse.urlsplit(image_url).path)
