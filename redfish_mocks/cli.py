@@ -102,7 +102,7 @@ def main(argv=None):
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        httpd.httpd.server_close()
+        httpd.sock.close()
     return 0
 
 

@@ -50,11 +50,11 @@ class EmulatorService:
             return self._admin(method, path, body)
         parts = path.split("/")[3:] if path.startswith(V1) else None
         server = self._owner(parts)
+        delay = 0.0
         if server is not None:
             if not server.reachable():
                 return DROP
-            if server.faults.latency_ms:
-                time.sleep(server.faults.latency_ms / 1000.0)
+            delay = server.faults.latency_ms / 1000.0
             status = server.faults.take_http_error()
             if status:
                 return redfish_error(status, f"injected error {status} for {server.sid}",
@@ -62,15 +62,19 @@ class EmulatorService:
                                      if status == 503 else "Base.1.19.GeneralError",
                                      [("Retry-After", "1")] if status == 503 else None)
         if method in ("GET", "HEAD"):
-            return self._get(path, parts, server)
-        if method == "POST":
-            return self._post(path, parts, server, headers, body)
-        if method == "PATCH":
-            return self._patch(parts, server, body)
-        if method == "DELETE":
-            return self._delete(parts)
-        return redfish_error(405, f"{method} is not supported on {path}",
-                             "Base.1.19.OperationNotAllowed")
+            resp = self._get(path, parts, server)
+        elif method == "POST":
+            resp = self._post(path, parts, server, headers, body)
+        elif method == "PATCH":
+            resp = self._patch(parts, server, body)
+        elif method == "DELETE":
+            resp = self._delete(parts)
+        else:
+            resp = redfish_error(405, f"{method} is not supported on {path}",
+                                 "Base.1.19.OperationNotAllowed")
+        if delay:  # injected latency: the HTTP layer waits without blocking others
+            resp = Response(resp.status, resp.body, resp.headers, delay=delay)
+        return resp
 
     # -- ownership (for faults) --------------------------------------------------------------
     def _owner(self, parts):
