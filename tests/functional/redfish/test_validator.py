@@ -18,7 +18,6 @@ pytestmark = pytest.mark.functional
 
 SHARED = shared_dir()
 CSDL = os.path.join(SHARED, "redfish", "csdl") if SHARED else None
-MOCKUP = os.path.join(SHARED, "redfish", "mockups", "public-rackmount1") if SHARED else None
 needs_shared = pytest.mark.skipif(
     not (CSDL and os.path.isdir(CSDL)),
     reason="the DMTF schemas are not here: neither <repo>/../shared/redfish/csdl nor "
