@@ -31,6 +31,8 @@ import threading
 import time
 import urllib.request
 
+import accel_hosts
+
 AUTH = "Basic " + base64.b64encode(b"admin:password").decode()
 
 
@@ -266,8 +268,9 @@ def main(argv=None):
                 verdicts.append((f"{name} c={c} throughput >= 10x sushy-tools", ratio >= 10))
         verdicts.append((f"{name} p50 < 5 ms at concurrency 32", rows[("ours", name, 32)][1] < 5))
     print()
+    cards = len(accel_hosts.load("mixed").cards)
     print(f"memory: accel-redfish-mock with {args.servers} servers (mixed host, "
-          f"{args.servers * 9} accelerators): {idle:.1f} MiB RSS at start, {warm:.1f} MiB "
+          f"{args.servers * cards} accelerators): {idle:.1f} MiB RSS at start, {warm:.1f} MiB "
           f"after GET of every System and one Processor each")
     verdicts.append((f"{args.servers} servers in < 200 MiB RSS", warm < 200))
     print()
