@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import gc
+import operator
 import os
 import socket
 
@@ -33,7 +35,24 @@ def discover(root="/", hostname=None):
 
     Raises ``DiscoveryError`` only when there is nothing to walk (missing root or
     PCI bus); every problem below that is a warning in the document.
+
+    The cyclic collector is paused for the walk: it builds tens of thousands of
+    small acyclic objects (freed by reference counting), and in a long-lived
+    process (the agent) each automatic pass over them re-scans what earlier ones
+    already promoted. One young-generation pass at the end does the same job.
     """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _discover(root, hostname)
+    finally:
+        if paused:
+            gc.enable()
+            gc.collect(0)
+
+
+def _discover(root, hostname):
     global _VERSION
     root = os.path.abspath(root or "/")
     if not os.path.isdir(root):
@@ -106,16 +125,25 @@ def _device_dict(dev):
         "driver": dev.plugin,
         "numa_node": numa,
         "traits": list(dev.traits),
-        "functions": [
-            f.to_dict(dev.roles[f.address])
-            for f in [p] + sorted((f for f in dev.functions if f is not p),
-                                  key=lambda f: f.address)
-        ],
+        "functions": _functions(dev, p),
         "firmware": dev.firmware,
         "deployables": dev.deployables,
         "attributes": dev.attributes,
         "warnings": list(dev.warnings),
     }
+
+
+def _functions(dev, primary):
+    """The primary's ``pci_function`` first, then the others in address order."""
+    roles = dev.roles
+    others = [f for f in dev.functions if f is not primary]
+    others.sort(key=_ADDRESS)
+    out = [primary.to_dict(roles[primary.address])]
+    out.extend([f.to_dict(roles[f.address]) for f in others])
+    return out
+
+
+_ADDRESS = operator.attrgetter("address")
 
 
 def _host(reader, hostname):

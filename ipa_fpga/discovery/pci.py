@@ -3,7 +3,9 @@
 Fast by construction: one ``scandir`` of the bus, one ``readlink`` per function
 (its topology comes from the link text, no ``realpath``), one directory fd per
 function and ``openat``-style reads; functions that are neither catalogued nor
-carry an accelerator class stop after three small reads.
+carry an accelerator class stop after three small reads. Values repeated across
+hundreds of VFs (class, NUMA node, config-header ids, catalogue entries) are
+parsed once per walk (see ``_Walk``).
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import os
 import re
 
 from accel_contract import catalogue
+from accel_contract.errors import AccelError
 from ipa_fpga.discovery.reader import parse_hex, parse_int
 
 PCI_ADDRESS = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
+_O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 #: Class codes (upper 16 bits) that are plumbing, never accelerators: host and PCI bridges.
 _PLUMBING = ("0x0600", "0x0604")
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(AccelError):
     """Discovery cannot start at all (missing or unreadable root): one line for the user."""
 
 
@@ -92,8 +96,7 @@ def scan(reader):
     """All functions keyed by address (sorted); unreadable ones become warnings."""
     bus_dir = reader.path("sys/bus/pci/devices")
     try:
-        with os.scandir(bus_dir) as it:
-            entries = sorted((e.name, e.path) for e in it)
+        names = sorted(os.listdir(bus_dir))
     except FileNotFoundError:
         raise DiscoveryError(
             f"no PCI bus under {reader.root}: {reader.host_path(bus_dir)} does not exist"
@@ -106,132 +109,258 @@ def scan(reader):
         raise DiscoveryError(f"cannot list {bus_dir}: {exc.strerror or exc}") from None
 
     functions = {}
-    vf_of = {}
-    cpulists = {}
+    walk = _Walk(reader)
     warn = reader.warnings
-    for name, path in entries:
-        if not PCI_ADDRESS.match(name):
-            warn.add("bad_entry", f"{name!r} is not a PCI address", reader.host_path(path))
-            continue
-        try:
-            target = os.readlink(path)
-            chain = _chain_from_link(target) or [name]
-        except OSError:
-            chain = [name]
-        dfd = reader.open_dir(path, device=name)
-        if dfd is None:
-            continue
-        try:
-            info = PciInfo(name, chain, path)
-            if _read_function(reader, dfd, info, vf_of, cpulists):
-                functions[name] = info
-        finally:
-            os.close(dfd)
+    bus_fd = reader.open_dir(bus_dir)
+    if bus_fd is None:
+        raise DiscoveryError(f"cannot open {reader.host_path(bus_dir)}")
+    match, open_dir, close, read_function, os_open = (
+        PCI_ADDRESS.match, reader.open_dir, os.close, walk.read_function, os.open)
+    prefix = bus_dir + "/"
+    try:
+        for name in names:
+            path = prefix + name
+            if not match(name):
+                warn.add("bad_entry", f"{name!r} is not a PCI address", reader.host_path(path))
+                continue
+            try:
+                dfd = os_open(name, _O_DIR, dir_fd=bus_fd)
+            except OSError:
+                dfd = open_dir(name, name, False, bus_fd, path)  # again, checked: warns
+                if dfd is None:
+                    continue
+            try:
+                info = PciInfo(name, [name], path)
+                if read_function(dfd, info):
+                    functions[name] = info
+            finally:
+                close(dfd)
+    finally:
+        close(bus_fd)
     return functions
 
 
-def _read_function(reader, dfd, info, vf_of, cpulists):
-    read, readlink, path, addr = reader.read_at, reader.readlink_at, info.dir, info.address
-    klass = read(dfd, "class", path, addr)
-    info.class_code = _checked(reader, parse_hex(klass, 6), klass, "class", path, addr)
-    if info.class_code is None:
-        return False
-    if info.class_code[:6] in _PLUMBING:
-        return True
-    raw_vendor = read(dfd, "vendor", path, addr)
-    raw_device = read(dfd, "device", path, addr)
-    info.vendor_id = _checked(reader, parse_hex(raw_vendor, 4), raw_vendor, "vendor", path, addr)
-    info.device_id = _checked(reader, parse_hex(raw_device, 4), raw_device, "device", path, addr)
-    if info.vendor_id is None or info.device_id is None:
-        return False
-    info.entry = catalogue.lookup(info.vendor_id, info.device_id)
-    if info.entry is None:
-        info.fallback_type = catalogue.class_fallback(info.class_code[:6])
-        if info.fallback_type is None and addr not in vf_of:
-            return True  # not an accelerator (nor a VF of one): no more reads
-    _read_config(reader, dfd, info)
-    if info.entry is not None and info.entry.subsystem_device_id:
-        info.entry = catalogue.lookup(info.vendor_id, info.device_id, info.subsystem_vendor_id,
-                                      info.subsystem_device_id)
-    numa = read(dfd, "numa_node", path, addr)
-    info.numa_node = parse_int(numa)
-    if numa is not None and (info.numa_node is None or not -1 <= info.numa_node <= 1023):
-        reader.warnings.add("bad_value", f"numa_node is {numa[:40]!r}, not a node number",
-                            reader.host_path(os.path.join(path, "numa_node")), addr)
-        info.numa_node = None
-    cached = cpulists.get(info.numa_node)
-    if cached is None or info.numa_node is None:
-        cached = read(dfd, "local_cpulist", path, addr, required=False)
-        if info.numa_node is not None:
-            cpulists[info.numa_node] = cached
-    info.local_cpulist = cached
-    link = {}
-    for key, fname in (("current_speed", "current_link_speed"), ("max_speed", "max_link_speed")):
-        value = read(dfd, fname, path, addr, required=False)
-        if value and value != "Unknown":
-            link[key] = value
-    for key, fname in (("current_width", "current_link_width"), ("max_width", "max_link_width")):
-        value = parse_int(read(dfd, fname, path, addr, required=False))
-        if value is not None and 0 <= value <= 64:
-            link[key] = value
-    info.link = link
-    drv = readlink(dfd, "driver", path, addr)
-    info.driver = drv.rsplit("/", 1)[-1] if drv else None
-    group = readlink(dfd, "iommu_group", path, addr)
-    if group:
-        info.iommu_group = parse_int(group.rsplit("/", 1)[-1])
-    if addr in vf_of:
-        info.physfn = vf_of[addr]
-    else:
+class _Walk:
+    """One scan's state: VFs announced by their PFs, and memos of values many functions share.
+
+    A large host repeats a handful of values (class codes, NUMA nodes, catalogue
+    entries, config headers) across hundreds of VFs; each is parsed once. Only
+    well-formed values are memoised: anything else takes the checked path and
+    warns every time.
+    """
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.vf_of = {}  # VF address -> (PF address, PF vendor, sriov_vf_device)
+        self.cpulists = {}  # numa node -> local_cpulist
+        self.classes = {}  # raw class bytes -> class code
+        self.numas = {}  # raw numa_node bytes -> node
+        self.entries = {}  # (vendor, device) -> catalogue entry or None
+        self.fallbacks = {}  # class code -> fallback type or None
+        self.headers = {}  # config bytes 8..0x30 -> (revision, subsystem vendor, subsystem id)
+
+    def read_function(self, dfd, info):
+        reader = self.reader
+        read, readlink, path, addr = reader.read_at, reader.readlink_at, info.dir, info.address
+        vf_of = self.vf_of
+        data = _raw(dfd, "class")
+        code = self.classes.get(data)
+        if code is None:
+            well_formed = _well_formed(data)
+            klass = data.decode("ascii").strip() if well_formed else read(dfd, "class", path,
+                                                                          addr)
+            code = _checked(reader, parse_hex(klass, 6), klass, "class", path, addr)
+            if code is None:
+                return False
+            if well_formed:
+                self.classes[data] = code
+        info.class_code = code
+        if code[:6] in _PLUMBING:
+            return True
+        known_vf = vf_of.get(addr)  # (PF address, PF vendor, sriov_vf_device) when a PF listed it
+        if known_vf is not None and known_vf[2]:
+            # The kernel gives a VF its PF's vendor and the PF's sriov_vf_device as device
+            # (pci_iov_add_virtfn): two reads saved per VF, same values.
+            info.physfn, info.vendor_id, info.device_id = known_vf
+        else:
+            raw_vendor = read(dfd, "vendor", path, addr)
+            raw_device = read(dfd, "device", path, addr)
+            info.vendor_id = _checked(reader, parse_hex(raw_vendor, 4), raw_vendor, "vendor",
+                                      path, addr)
+            info.device_id = _checked(reader, parse_hex(raw_device, 4), raw_device, "device",
+                                      path, addr)
+            if info.vendor_id is None or info.device_id is None:
+                return False
+        ids = (info.vendor_id, info.device_id)
+        try:
+            entry = self.entries[ids]
+        except KeyError:
+            entry = self.entries[ids] = catalogue.lookup(*ids)
+        info.entry = entry
+        if entry is None:
+            try:
+                fallback = self.fallbacks[code]
+            except KeyError:
+                fallback = self.fallbacks[code] = catalogue.class_fallback(code)
+            info.fallback_type = fallback
+            if fallback is None and addr not in vf_of:
+                return True  # not an accelerator (nor a VF of one): no more reads
+        if known_vf is None:
+            # Topology (bridge chain) matters for PFs only (companions join the FPGA behind
+            # the same on-card switch): one readlink of the bus entry, parsed, never resolved.
+            try:
+                info.chain = _chain_from_link(os.readlink(path)) or [addr]
+            except OSError:
+                pass
+        self.read_config(dfd, info)
+        if entry is not None and entry.subsystem_device_id:
+            info.entry = catalogue.lookup(info.vendor_id, info.device_id,
+                                          info.subsystem_vendor_id, info.subsystem_device_id)
+        data = _raw(dfd, "numa_node")
+        node = self.numas.get(data)
+        if node is None:
+            well_formed = _well_formed(data)
+            numa = data.decode("ascii").strip() if well_formed else read(dfd, "numa_node", path,
+                                                                         addr)
+            node = parse_int(numa)
+            if numa is not None and (node is None or not -1 <= node <= 1023):
+                reader.warnings.add("bad_value", f"numa_node is {numa[:40]!r}, not a node number",
+                                    reader.host_path(os.path.join(path, "numa_node")), addr)
+                node = None
+            elif node is not None and well_formed:
+                self.numas[data] = node
+        info.numa_node = node
+        cpulists = self.cpulists
+        cached = cpulists.get(node)
+        if cached is None or node is None:
+            cached = read(dfd, "local_cpulist", path, addr, required=False)
+            if node is not None:
+                cpulists[node] = cached
+        info.local_cpulist = cached
+        link = {}
+        if known_vf is None:
+            # A VF's own link registers are reserved (SR-IOV): its link is its PF's, so a
+            # known VF skips four reads.
+            for key, fname in (("current_speed", "current_link_speed"),
+                               ("max_speed", "max_link_speed")):
+                value = read(dfd, fname, path, addr, required=False)
+                if value and value != "Unknown":
+                    link[key] = value
+            for key, fname in (("current_width", "current_link_width"),
+                               ("max_width", "max_link_width")):
+                value = parse_int(read(dfd, fname, path, addr, required=False))
+                if value is not None and 0 <= value <= 64:
+                    link[key] = value
+        info.link = link
+        try:
+            drv = os.readlink("driver", dir_fd=dfd)
+        except OSError:
+            drv = readlink(dfd, "driver", path, addr)  # the checked path: warns if it must
+        info.driver = drv.rsplit("/", 1)[-1] if drv else None
+        try:
+            group = os.readlink("iommu_group", dir_fd=dfd)
+        except OSError:
+            group = readlink(dfd, "iommu_group", path, addr)
+        if group:
+            info.iommu_group = parse_int(group.rsplit("/", 1)[-1])
+        if known_vf is not None:
+            info.physfn = known_vf[0]
+            return True  # a VF has no SR-IOV capability of its own
         pf = readlink(dfd, "physfn", path, addr)
         if pf:
             info.physfn = pf.rsplit("/", 1)[-1]
-    total = read(dfd, "sriov_totalvfs", path, addr, required=False)
-    if total is not None:
-        info.sriov_totalvfs = parse_int(total)
-        if info.sriov_totalvfs is None:
-            reader.warnings.add("bad_value", f"sriov_totalvfs is {total[:40]!r}",
-                                reader.host_path(os.path.join(path, "sriov_totalvfs")), addr)
-        else:
-            num = parse_int(read(dfd, "sriov_numvfs", path, addr)) or 0
-            info.sriov_numvfs = num
-            vfdev = read(dfd, "sriov_vf_device", path, addr, required=False)
-            info.sriov_vf_device = parse_hex("0x" + vfdev, 4) if vfdev else None
-            for i in range(num):
-                vf = readlink(dfd, f"virtfn{i}", path, addr, required=True)
-                if vf:
-                    vf_addr = vf.rsplit("/", 1)[-1]
-                    info.vfs.append(vf_addr)
-                    vf_of[vf_addr] = addr
-    return True
+            return True
+        total = read(dfd, "sriov_totalvfs", path, addr, required=False)
+        if total is not None:
+            info.sriov_totalvfs = parse_int(total)
+            if info.sriov_totalvfs is None:
+                reader.warnings.add("bad_value", f"sriov_totalvfs is {total[:40]!r}",
+                                    reader.host_path(os.path.join(path, "sriov_totalvfs")), addr)
+            else:
+                num = parse_int(read(dfd, "sriov_numvfs", path, addr)) or 0
+                info.sriov_numvfs = num
+                vfdev = read(dfd, "sriov_vf_device", path, addr, required=False)
+                info.sriov_vf_device = _vf_device(vfdev)
+                announced = (addr, info.vendor_id, info.sriov_vf_device)
+                for i in range(num):
+                    vf = readlink(dfd, f"virtfn{i}", path, addr, required=True)
+                    if vf:
+                        vf_addr = vf.rsplit("/", 1)[-1]
+                        info.vfs.append(vf_addr)
+                        vf_of[vf_addr] = announced
+        return True
+
+    def read_config(self, dfd, info):
+        """Revision and subsystem ids from the first 64 bytes of ``config`` (one read, not three).
+
+        Vendor, device and class come from their attribute files instead: a VF's
+        config space reads 0xffff there (the kernel's attributes hold the real ids).
+        """
+        reader = self.reader
+        try:
+            fd = os.open("config", os.O_RDONLY, dir_fd=dfd)
+        except OSError as exc:
+            reader._warn_os(exc, os.path.join(info.dir, "config"), info.address)
+            return
+        try:
+            data = os.read(fd, 64)
+        except OSError as exc:
+            reader._warn_os(exc, os.path.join(info.dir, "config"), info.address)
+            return
+        finally:
+            os.close(fd)
+        if len(data) < 0x30:
+            reader.warnings.add("truncated", f"config header is {len(data)} bytes, not 64",
+                                reader.host_path(os.path.join(info.dir, "config")),
+                                info.address)
+            return
+        key = data[8:0x30]
+        ids = self.headers.get(key)
+        if ids is None:
+            ids = self.headers[key] = _header_ids(data)
+        info.revision, info.subsystem_vendor_id, info.subsystem_device_id = ids
 
 
-def _read_config(reader, dfd, info):
-    """Revision and subsystem ids from the first 64 bytes of ``config`` (one read, not three).
+#: Bytes read on the fast path: a class or node number is ~10; a longer file (garbage)
+#: fills the buffer and is read again, whole, by the checked path.
+_SHORT_READ = 64
 
-    Vendor, device and class come from their attribute files instead: a VF's
-    config space reads 0xffff there (the kernel's attributes hold the real ids).
-    """
+
+def _raw(dfd, name, _open=os.open, _read=os.read, _close=os.close, _flags=os.O_RDONLY):
+    """Start of ``name`` in ``dfd``, or None on any error (the caller re-reads it checked)."""
     try:
-        fd = os.open("config", os.O_RDONLY, dir_fd=dfd)
-    except OSError as exc:
-        reader._warn_os(exc, os.path.join(info.dir, "config"), info.address)
-        return
+        fd = _open(name, _flags, dir_fd=dfd)
+    except OSError:
+        return None
     try:
-        data = os.read(fd, 64)
-    except OSError as exc:
-        reader._warn_os(exc, os.path.join(info.dir, "config"), info.address)
-        return
+        return _read(fd, _SHORT_READ)
+    except OSError:
+        return None
     finally:
-        os.close(fd)
-    if len(data) < 0x30:
-        reader.warnings.add("truncated", f"config header is {len(data)} bytes, not 64",
-                            reader.host_path(os.path.join(info.dir, "config")), info.address)
-        return
-    info.revision = f"0x{data[8]:02x}"
+        _close(fd)
+
+
+def _well_formed(data):
+    """What ``Reader.read_at`` takes without a warning: short ASCII text ending in a newline."""
+    return (data is not None and len(data) < _SHORT_READ and data[-1:] == b"\n"
+            and data.isascii())
+
+
+def _header_ids(data):
+    """(revision, subsystem vendor, subsystem device) of a config header (>= 0x30 bytes)."""
     if data[0x0E] & 0x7F == 0:  # type 0 header: subsystem ids at 0x2c
-        info.subsystem_vendor_id = f"0x{data[0x2C] | (data[0x2D] << 8):04x}"
-        info.subsystem_device_id = f"0x{data[0x2E] | (data[0x2F] << 8):04x}"
+        return (f"0x{data[8]:02x}", f"0x{data[0x2C] | (data[0x2D] << 8):04x}",
+                f"0x{data[0x2E] | (data[0x2F] << 8):04x}")
+    return f"0x{data[8]:02x}", None, None
+
+
+def _vf_device(text):
+    """``sriov_vf_device`` is printed ``%x`` (``d90``, no 0x, no padding)."""
+    try:
+        value = int(text, 16)
+    except (TypeError, ValueError):
+        return None
+    return f"0x{value:04x}" if 0 <= value <= 0xFFFF else None
 
 
 def _checked(reader, value, raw, name, path, device):

@@ -20,6 +20,8 @@ def link(functions, reader):
             if vf in functions:
                 kept.append(vf)
                 functions[vf].physfn = info.address
+                if not functions[vf].link and info.link:
+                    functions[vf].link = info.link  # a VF's link is its PF's
             else:
                 reader.warnings.add(
                     "dangling_symlink",
@@ -28,6 +30,7 @@ def link(functions, reader):
                     info.address,
                 )
         info.vfs = kept
+    listed = {}  # PF address -> set of its VFs (a list's ``in`` is linear: 100s of VFs)
     for info in functions.values():
         pf_addr = info.physfn
         if not pf_addr:
@@ -41,6 +44,11 @@ def link(functions, reader):
                 info.address,
             )
             info.physfn = None
-        elif info.address not in pf.vfs:
-            pf.vfs.append(info.address)
-            pf.vfs.sort()
+        else:
+            vfs = listed.get(pf_addr)
+            if vfs is None:
+                vfs = listed[pf_addr] = set(pf.vfs)
+            if info.address not in vfs:
+                vfs.add(info.address)
+                pf.vfs.append(info.address)
+                pf.vfs.sort()

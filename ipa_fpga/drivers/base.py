@@ -44,6 +44,10 @@ class DeviceContext:
                                  self.device.id)
 
 
+#: naming.device_traits() results by arguments (a few dozen distinct models at most).
+_DEVICE_TRAITS = {}
+
+
 class AcceleratorDriver:
     """Base driver: generic description (PF, or PF -> VFs) from catalogue + PCI facts only."""
 
@@ -62,8 +66,11 @@ class AcceleratorDriver:
     @staticmethod
     def device_traits(device):
         p = device.primary
-        return naming.device_traits(device.type, p.vendor_id, p.device_id, device.model,
-                                    catalogued=device.catalogued)
+        key = (device.type, p.vendor_id, p.device_id, device.model, device.catalogued)
+        traits = _DEVICE_TRAITS.get(key)
+        if traits is None:  # a pure function of the key: named once per process
+            traits = _DEVICE_TRAITS[key] = naming.device_traits(*key[:4], catalogued=key[4])
+        return list(traits)
 
     @staticmethod
     def deployable(dep_id, name, kind, parent=None, root=None, resource_class=None, traits=(),
@@ -77,7 +84,7 @@ class AcceleratorDriver:
             "root": root or dep_id,
             "num_accelerators": (1 if resource_class else 0) if num is None else num,
             "resource_class": resource_class,
-            "traits": _unique(traits),
+            "traits": list(dict.fromkeys(traits)),
             "attach_handles": [{"type": "PCI", "address": a} for a in handles],
         }
         if programmable is not None:
@@ -90,8 +97,9 @@ class AcceleratorDriver:
         """PF as the root; with VFs enabled the VFs are the allocatable children."""
         dev = ctx.device
         pf = dev.primary
-        vfs = [f for f in dev.functions if dev.roles[f.address] == "vf" and f.physfn == pf.address]
-        traits = list(dev.traits) + list(extra_traits)
+        roles, pf_addr = dev.roles, pf.address
+        vfs = [f for f in dev.functions if f.physfn == pf_addr and roles[f.address] == "vf"]
+        traits = list(dict.fromkeys(list(dev.traits) + list(extra_traits)))
         label = f"{dev.model} {pf.address}"
         if vfs:
             dev.deployables.append(self.deployable(
@@ -99,12 +107,17 @@ class AcceleratorDriver:
                 traits=traits, num=0,
             ))
             rc = naming.resource_class(dev.type, "vf")
+            # Hundreds of VFs per PF on a large host: the same dict deployable() builds,
+            # without a keyword call per VF (traits are already unique).
+            num, vf_name, add = (1 if rc else 0), f"{dev.model} VF ", dev.deployables.append
             for vf in vfs:
-                dev.deployables.append(self.deployable(
-                    vf.address, f"{dev.model} VF {vf.address}", "vf", parent=pf.address,
-                    root=pf.address, resource_class=rc, traits=traits,
-                    handles=[vf.address],
-                ))
+                a = vf.address
+                add({
+                    "id": a, "name": vf_name + a, "kind": "vf", "parent": pf.address,
+                    "root": pf.address, "num_accelerators": num, "resource_class": rc,
+                    "traits": list(traits),
+                    "attach_handles": [{"type": "PCI", "address": a}],
+                })
         else:
             rc = naming.resource_class(dev.type, root_kind)
             dev.deployables.append(self.deployable(
@@ -130,11 +143,3 @@ class AcceleratorDriver:
                         vf, f"companion VF {vf}", "vf", parent=pf.address, root=parent,
                         handles=[vf],
                     ))
-
-
-def _unique(items):
-    seen = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen

@@ -1,19 +1,8 @@
-"""``list_opts`` for oslo-config-generator (entry point ``oslo.config.opts``: ironic_fpga).
+"""``oslo-config-generator`` entry point (``oslo.config.opts`` name ``ironic_fpga``)."""
 
-Each feature module adds one line to ``_MODULES``.
-"""
-
-from ironic_fpga.conf import redfish
-
-_MODULES = [
-    redfish,
-]
+from ironic_fpga.conf import inspection, redfish
 
 
 def list_opts():
-    """[(group, [options])] for every ironic_fpga option."""
-    out = {}
-    for module in _MODULES:
-        for group, options in module.list_opts().items():
-            out.setdefault(group, []).extend(options)
-    return sorted(out.items())
+    """All ironic_fpga options, grouped, for the sample config generator."""
+    return list(inspection.list_opts()) + sorted(redfish.list_opts().items())

@@ -1,0 +1,159 @@
+"""Inspection hook ``accelerators_ext``: the ramdisk's accelerator inventory onto the node.
+
+``preprocess()`` validates the document (accel_contract.inventory) and the
+operator rules, so a bad or hostile document fails inspection before any hook
+changes the node. ``__call__()`` then converges the node:
+
+* traits: the inventory's device and deployable traits plus rule traits. The
+  traits this hook set last time are remembered in
+  ``driver_internal_info['accel_inspection']``; those no longer found are
+  removed, traits the operator set are never touched;
+* capabilities: ``accel_<type>_count:<n>`` and rule capabilities (ours tracked
+  the same way);
+* ``properties['accelerators']``: the list Ironic's built-in ``accelerators``
+  hook writes (``vendor_id``, ``device_id``, ``type``, ``device_info``,
+  ``pci_address``) extended with ``model``, ``driver``, ``numa_node``,
+  ``firmware`` (component -> version) and ``traits``;
+* the inventory is pushed to accel_api when ``[accel_api] url`` is set.
+"""
+
+from ironic import objects
+from ironic.common import exception
+from ironic.drivers.modules.inspector.hooks import base
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from accel_contract import inventory as contract
+from accel_contract.errors import AccelError, InventoryError
+from ironic_fpga.conf import inspection as conf_inspection
+from ironic_fpga.inspection import push, rules
+from ironic_fpga.inspection.plan import (  # noqa: F401  (re-exported)
+    Plan,
+    accelerators_property,
+    format_capabilities,
+    inventory_traits,
+    parse_capabilities,
+    type_capabilities,
+)
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+conf_inspection.register_opts(CONF)
+
+#: Where the hook remembers what it set, so re-inspection can take it back.
+STATE_KEY = "accel_inspection"
+#: Ironic's own limit of traits on one node.
+IRONIC_MAX_TRAITS = 50
+
+
+def _opts():
+    return CONF[conf_inspection.GROUP]
+
+
+def _plan(doc):
+    return Plan(doc, rules.load(_opts().rules_file), _opts().set_capabilities)
+
+
+class AcceleratorsExtHook(base.InspectionHook):
+    """Apply the ironic-accel inventory (plugin data ``accelerators_inventory``)."""
+
+    dependencies = []
+
+    def _document(self, task, plugin_data):
+        key = _opts().plugin_data_key
+        doc = plugin_data.get(key)
+        if doc is None:
+            if _opts().require_inventory:
+                raise exception.InvalidNodeInventory(
+                    node=task.node.uuid,
+                    reason=f"no accelerator inventory in plugin data key {key!r} "
+                    "(is the 'accelerators' collector enabled in the ramdisk?)")
+            return None
+        return doc
+
+    def preprocess(self, task, inventory, plugin_data):
+        doc = self._document(task, plugin_data)
+        if doc is None:
+            return
+        try:
+            contract.validate(doc)
+            _plan(doc)
+        except InventoryError as exc:
+            raise exception.InvalidNodeInventory(node=task.node.uuid, reason=str(exc)) from None
+        except rules.RulesError as exc:
+            raise exception.InvalidNodeInventory(
+                node=task.node.uuid, reason=f"accelerator rules: {exc}") from None
+
+    def __call__(self, task, inventory, plugin_data):
+        doc = self._document(task, plugin_data)
+        if doc is None:
+            LOG.info("No accelerator inventory for node %s; accelerator traits unchanged",
+                     task.node.uuid)
+            return
+        plan = _plan(doc)
+        self._push(task, doc, plan)
+        node = task.node
+        state = dict(node.driver_internal_info.get(STATE_KEY) or {})
+        ours = self._converge_traits(task, state.get("traits", []), plan.traits)
+        caps = parse_capabilities(node.properties.get("capabilities"))
+        for key in state.get("capabilities", []):
+            caps.pop(key, None)
+        caps.update(plan.capabilities)
+        props = dict(node.properties)
+        if caps:
+            props["capabilities"] = format_capabilities(caps)
+        else:
+            props.pop("capabilities", None)
+        props["accelerators"] = plan.accelerators
+        node.properties = props
+        node.set_driver_internal_info(STATE_KEY, {
+            "traits": ours,
+            "capabilities": sorted(plan.capabilities),
+            "rules": plan.matched_rules,
+            "collected_at": doc.get("collected_at"),
+        })
+        node.save()
+        LOG.info("Node %(node)s: %(n)d accelerator(s), traits %(traits)s, capabilities "
+                 "%(caps)s", {"node": node.uuid, "n": len(plan.accelerators),
+                              "traits": ours, "caps": plan.capabilities})
+
+    def _converge_traits(self, task, previous, wanted):
+        node = task.node
+        ctx = task.context
+        existing = {t.trait for t in (node.traits or [])}
+        previous = set(previous)
+        for trait in sorted((previous - set(wanted)) & existing):
+            try:
+                objects.Trait.destroy(ctx, node_id=node.id, trait=trait)
+            except exception.NodeTraitNotFound:
+                pass
+            existing.discard(trait)
+        operator = existing - previous
+        budget = min(_opts().max_traits, IRONIC_MAX_TRAITS - len(operator))
+        ours = [t for t in wanted if t not in operator]
+        if len(ours) > budget:
+            LOG.warning("Node %(node)s: %(n)d accelerator traits but room for %(b)d; "
+                        "dropping %(dropped)s", {"node": node.uuid, "n": len(ours),
+                                                 "b": budget, "dropped": ours[budget:]})
+            for trait in ours[budget:]:
+                if trait in existing and trait in previous:
+                    objects.Trait.destroy(ctx, node_id=node.id, trait=trait)
+            ours = ours[:max(budget, 0)]
+        for trait in ours:
+            if trait not in existing:
+                objects.Trait(ctx, node_id=node.id, trait=trait).create()
+        return ours
+
+    def _push(self, task, doc, plan):
+        if not CONF[conf_inspection.API_GROUP].url:
+            return
+        try:
+            status = push.push_inventory(CONF, plan.hostname, doc)
+            LOG.info("Pushed the accelerator inventory of node %s to accel_api (HTTP %s)",
+                     task.node.uuid, status)
+        except AccelError as exc:
+            if CONF[conf_inspection.API_GROUP].strict:
+                raise exception.HardwareInspectionFailure(error=str(exc)) from None
+            LOG.error("Node %(node)s: accelerator inventory not pushed to accel_api "
+                      "(inspection goes on; set [accel_api] strict to fail it): %(err)s",
+                      {"node": task.node.uuid, "err": exc})
