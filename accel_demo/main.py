@@ -15,6 +15,7 @@ import tempfile
 import accel_hosts
 from accel_demo import ironic_step
 from accel_demo.claims_step import claim_with_accel_api
+from accel_demo.redfish_step import oob_firmware_update
 from accel_hosts import sysfs
 from ipa_fpga.cli import tree
 from ipa_fpga.discovery import discover
@@ -57,6 +58,7 @@ STEPS = [
     ("Ironic inspection hook: traits, capabilities, properties", ironic_step.inspect_hosts),
     ("In-band firmware flash (IPA step, kernel simulator)", ironic_step.flash_firmware),
     ("Claim an accelerator through accel-api (Nova's flow)", claim_with_accel_api),
+    ("Update one accelerator's firmware out-of-band (Redfish)", oob_firmware_update),
 ]
 
 

@@ -1,8 +1,8 @@
 """``oslo-config-generator`` entry point (``oslo.config.opts`` name ``ironic_fpga``)."""
 
-from ironic_fpga.conf import inspection
+from ironic_fpga.conf import inspection, redfish
 
 
 def list_opts():
     """All ironic_fpga options, grouped, for the sample config generator."""
-    return list(inspection.list_opts())
+    return list(inspection.list_opts()) + sorted(redfish.list_opts().items())

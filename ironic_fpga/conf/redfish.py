@@ -1,0 +1,42 @@
+"""Options of the out-of-band accelerator firmware path (group ``[accel_redfish]``)."""
+
+from oslo_config import cfg
+
+GROUP = "accel_redfish"
+
+opts = [
+    cfg.IntOpt("task_timeout", default=1800, min=1,
+               help="Seconds an accelerator firmware update task may run on the BMC before "
+                    "the step fails."),
+    cfg.IntOpt("unreachable_timeout", default=300, min=1,
+               help="Seconds the BMC may stay unreachable during or right after an update "
+                    "(e.g. while it reboots) before the step fails."),
+    cfg.BoolOpt("allow_file_images", default=False,
+                help="Allow file:// image URLs; they are pushed to the BMC with the "
+                     "UpdateService's MultipartHttpPushUri. Off by default: the conductor's "
+                     "local files are not for API users to name."),
+    cfg.IntOpt("transport_retries", default=1, min=1,
+               help="Attempts sushy makes per request before reporting the BMC unreachable "
+                    "(the task poller has its own patience, unreachable_timeout)."),
+]
+
+
+#: Ironic reads ``CONF[<node.driver>].verify_ca`` (ironic/drivers/utils.py get_verify_ca)
+#: for Redfish nodes, so the hardware type's name must also be a config group.
+HW_TYPE_GROUP = "redfish-accel"
+
+hw_type_opts = [
+    cfg.StrOpt("verify_ca",
+               help="Like [redfish] verify_ca, for nodes of the redfish-accel hardware type: "
+                    "the CA bundle used when driver_info redfish_verify_ca is missing or "
+                    "True."),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(opts, group=GROUP)
+    conf.register_opts(hw_type_opts, group=HW_TYPE_GROUP)
+
+
+def list_opts():
+    return {GROUP: opts, HW_TYPE_GROUP: hw_type_opts}

@@ -1,0 +1,1 @@
+"""Out-of-band accelerator firmware through sushy (Redfish UpdateService + TaskService)."""

@@ -1,0 +1,152 @@
+"""A real Ironic drives ``accel-redfish-mock`` through the ``redfish-accel`` hardware type.
+
+One Ironic and one emulator for the module; each test runs a service step (API 1.87
+raw PUT with ``service_steps``) on the same adopted node and checks the outcome.
+"""
+
+import time
+
+import pytest
+import requests
+
+from tests.realprocs.ironic import Ironic
+from tests.redfish_helpers import ImageServer, MockProcess
+
+pytestmark = pytest.mark.functional
+
+SYSTEM = "/redfish/v1/Systems/mixed"
+INV = "/redfish/v1/UpdateService/FirmwareInventory"
+#: service steps need 1.87; disable_ramdisk with them needs 1.108
+API_VERSION = "1.108"
+
+
+@pytest.fixture(scope="module")
+def mock(tmp_path_factory):
+    proc = MockProcess(tmp_path_factory.mktemp("mock"), "--host", "mixed",
+                       "--update-seconds", "1")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    server = ImageServer(tmp_path_factory.mktemp("images"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def ironic(tmp_path_factory):
+    service = Ironic(tmp_path_factory.mktemp("ironic"), {
+        "DEFAULT": {
+            "enabled_hardware_types": "fake-hardware,redfish,redfish-accel",
+            "enabled_firmware_interfaces": "fake,redfish,redfish-accel,no-firmware",
+            "debug": "false",  # DEBUG logging of every sushy call slows the conductor a lot
+        },
+        "accel_redfish": {"unreachable_timeout": "4", "task_timeout": "60"},
+        # Ironic's own Redfish calls after a failure: do not retry a vanished BMC for long
+        "redfish": {"connection_attempts": "2", "connection_retry_interval": "1"},
+    }).start()
+    yield service
+    service.stop()
+
+
+def _api(ironic, method, path, doc=None):
+    return requests.request(method, ironic.url + path, json=doc, timeout=30,
+                            headers={"X-OpenStack-Ironic-API-Version": API_VERSION})
+
+
+@pytest.fixture(scope="module")
+def node(ironic, mock):
+    conn = ironic.conn
+    node = conn.baremetal.create_node(
+        driver="redfish-accel", name="accel-oob",
+        firmware_interface="redfish-accel", deploy_interface="direct",
+        driver_info={"redfish_address": mock.url, "redfish_system_id": SYSTEM,
+                     "redfish_username": "admin", "redfish_password": "password"})
+    conn.baremetal.set_node_provision_state(node, "manage", wait=True, timeout=60)
+    node = conn.baremetal.set_node_provision_state(node, "adopt", wait=True, timeout=60)
+    assert node.provision_state == "active", node.last_error
+    return node
+
+
+def _service(ironic, node, settings, timeout=120):
+    before = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()["provision_updated_at"]
+    resp = _api(ironic, "PUT", f"/v1/nodes/{node.id}/states/provision", {
+        "target": "service", "disable_ramdisk": True,
+        "service_steps": [{"interface": "firmware", "step": "update",
+                           "args": {"settings": settings}}]})
+    assert resp.status_code == 202, resp.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        doc = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()
+        moved = doc["provision_updated_at"] != before and not doc["reservation"]
+        if moved and (doc["provision_state"] == "service failed" or (
+                doc["provision_state"] == "active" and not doc["target_provision_state"])):
+            return doc
+        time.sleep(0.5)
+    raise AssertionError(f"service did not finish: {doc['provision_state']}\n"
+                         f"{ironic.log_tail()}")
+
+
+def _recover(ironic, node):
+    """A failed service leaves the node in maintenance; the next service may start from
+    "service failed" once maintenance is off (no abort: its tear-down costs ~30 s)."""
+    resp = _api(ironic, "DELETE", f"/v1/nodes/{node.id}/maintenance")
+    assert resp.status_code == 202, resp.text
+
+
+def _versions(mock):
+    return {m["@odata.id"].rsplit("/", 1)[1]: mock.get(m["@odata.id"])["Version"]
+            for m in mock.get(INV)["Members"]}
+
+
+def test_service_step_updates_one_fpga_only(ironic, mock, images, node):
+    before = _versions(mock)
+    url, _ = images.add("n3000-nios.bin", "max10_bmc_nios", "D.2.1.26")
+    doc = _service(ironic, node, [{"component": "accel:fpga0:max10_bmc_nios", "url": url}])
+    assert doc["provision_state"] == "active", doc["last_error"]
+    after = _versions(mock)
+    changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert changed == {"mixed-fpga0-max10_bmc_nios": ("D.2.1.24", "D.2.1.26")}
+    # fpga2 has the same component and must be untouched.
+    assert after["mixed-fpga2-max10_bmc_nios"] == before["mixed-fpga2-max10_bmc_nios"]
+    # The operator reads the versions from Ironic's firmware components API.
+    fw = _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]
+    row = {c["component"]: c for c in fw}["accel:fpga0:max10_bmc_nios"]
+    assert row["current_version"] == "D.2.1.26"
+    assert row["last_version_flashed"] == "D.2.1.26"
+
+
+def test_bad_image_url_fails_with_clear_error(ironic, mock, images, node):
+    doc = _service(ironic, node, [{"component": "accel:fpga0",
+                                   "url": f"{images.url}/no-such-image.bin"}])
+    assert doc["provision_state"] == "service failed"
+    assert "could not download the image" in doc["last_error"]
+    assert "no-such-image.bin" in doc["last_error"]
+    _recover(ironic, node)
+
+
+def test_task_exception_fails_with_clear_error(ironic, mock, images, node):
+    url, _ = images.add("u250-sc.bin", "sc_firmware", "4.6.21")
+    mock.admin("POST", "servers/mixed/faults",
+               {"kind": "fail-next-update", "message": "flash controller reported CRC error"})
+    before = _versions(mock)["mixed-fpga1-sc_firmware"]
+    doc = _service(ironic, node, [{"component": "accel:fpga1:sc_firmware", "url": url}])
+    assert doc["provision_state"] == "service failed"
+    assert "ended in Exception" in doc["last_error"]
+    assert "flash controller reported CRC error" in doc["last_error"]
+    assert _versions(mock)["mixed-fpga1-sc_firmware"] == before
+    _recover(ironic, node)
+
+
+def test_bmc_vanishing_mid_update_fails_with_clear_error(ironic, mock, images, node):
+    url, _ = images.add("h100-vbios.bin", "vbios", "96.00.99.00.01")
+    mock.admin("POST", "servers/mixed/faults",
+               {"kind": "unreachable-during-update", "at_percent": 30, "seconds": 6})
+    doc = _service(ironic, node, [{"component": "accel:gpu0", "url": url}])
+    assert doc["provision_state"] == "service failed"
+    assert "stopped answering" in doc["last_error"]
+    assert "did not come back within 4 s" in doc["last_error"]
+    mock.admin("DELETE", "servers/mixed/faults")
+    _recover(ironic, node)

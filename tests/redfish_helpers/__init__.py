@@ -1,0 +1,96 @@
+"""Shared helpers for the Redfish tests: an in-process emulator and a loopback image server."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import pathlib
+import threading
+
+import accel_hosts
+from redfish_mocks import image as image_mod
+from redfish_mocks.httpd import HttpService
+from redfish_mocks.service import EmulatorService
+from redfish_mocks.state import Emulator
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def shared_dir():
+    """shared/ beside the repository (CI), or $ACCEL_SHARED_DIR; None when neither exists."""
+    env = os.environ.get("ACCEL_SHARED_DIR")
+    for candidate in ([env] if env else []) + [str(REPO.parent / "shared")]:
+        if candidate and os.path.isdir(os.path.join(candidate, "redfish")):
+            return candidate
+    return None
+
+
+def start_emulator(hosts=("mixed",), count=1, profile="standard", server_profiles=None,
+                   update_seconds=0.3):
+    emu = Emulator([accel_hosts.load(h) for h in hosts], count=count, profile=profile,
+                   server_profiles=server_profiles, update_seconds=update_seconds)
+    return HttpService(EmulatorService(emu)).start()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class ImageServer:
+    """Serves a folder over HTTP on loopback (what a BMC fetches ImageURI from)."""
+
+    def __init__(self, folder):
+        self.folder = str(folder)
+        handler = functools.partial(_Quiet, directory=self.folder)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def add(self, name, component, version, payload=b"\x5a" * 8192):
+        data = image_mod.build(component, version, payload)
+        path = os.path.join(self.folder, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return f"{self.url}/{name}", path
+
+    def add_raw(self, name, data):
+        with open(os.path.join(self.folder, name), "wb") as f:
+            f.write(data)
+        return f"{self.url}/{name}"
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class MockProcess:
+    """``accel-redfish-mock`` as a real process on a free loopback port."""
+
+    def __init__(self, workdir, *args):
+        from tests.realprocs import base
+
+        self.port = base.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [base.venv_bin("accel-redfish-mock"), "--port", str(self.port), *args]
+        self.process = base.Process(argv, os.path.join(str(workdir), "redfish-mock.log"))
+        base.wait_http(f"{self.url}/redfish/v1", self.process, timeout=30)
+
+    def admin(self, method, path, doc=None):
+        import requests
+
+        resp = requests.request(method, f"{self.url}/accel-mock/v1/{path}", json=doc,
+                                auth=("admin", "password"), timeout=10)
+        resp.raise_for_status()
+        return resp
+
+    def get(self, path):
+        import requests
+
+        resp = requests.get(f"{self.url}{path}", auth=("admin", "password"), timeout=10)
+        resp.raise_for_status()
+        return resp.json()
+
+    def stop(self):
+        self.process.stop()
