@@ -11,6 +11,7 @@ import dataclasses
 import shutil
 import sys
 import tempfile
+import warnings
 
 import accel_hosts
 from accel_demo import ironic_step
@@ -68,6 +69,10 @@ def main(argv=None):
                    help="sample host(s) to use (default: mixed)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = p.parse_args(argv)
+    # Libraries pulled in by IPA's code (eventlet via futurist) warn about their own
+    # deprecations; that is not the demo's news.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
     workdir = tempfile.mkdtemp(prefix="accel-demo-")
     ctx = DemoContext(workdir=workdir, hosts=args.host or ["mixed"])
     try:
