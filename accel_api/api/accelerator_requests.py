@@ -1,0 +1,206 @@
+"""``/v2/accelerator_requests``: ARQs, Nova's bind/unbind protocol, project-scoped."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from accel_api import claims, errors, states
+from accel_api.api import util
+from accel_api.api.responses import json_response
+from accel_api.db import models as m
+
+MAX_BATCH = 64
+UUID = {"type": "string", "format": "uuid", "minLength": 32, "maxLength": 36}
+CREATE_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["device_profile_name"],
+    "properties": {
+        "device_profile_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "device_profile_group_id": {"type": "integer", "minimum": 0, "maximum": 15},
+        "image_uuid": UUID,
+    },
+}
+PATCH_OP = {
+    "type": "object", "additionalProperties": False, "required": ["path", "op"],
+    "properties": {
+        "path": {"enum": ["/hostname", "/device_rp_uuid", "/instance_uuid", "/project_id"]},
+        "op": {"enum": ["add", "remove"]},
+        "value": {"type": "string", "minLength": 1, "maxLength": 255},
+    },
+}
+PATCH_SCHEMA = {
+    "type": "object", "minProperties": 1, "maxProperties": MAX_BATCH,
+    "propertyNames": {"pattern": "^[0-9a-fA-F-]{32,36}$"},
+    "additionalProperties": {"type": "array", "minItems": 1, "maxItems": 4, "items": PATCH_OP},
+}
+
+
+def view(req, arq):
+    handle = arq.attach_handle if arq.attach_handle_id else None
+    return {
+        "uuid": arq.uuid, "state": arq.state,
+        "device_profile_name": arq.device_profile_name,
+        "device_profile_group_id": arq.device_profile_group_id,
+        "hostname": arq.hostname, "device_rp_uuid": arq.device_rp_uuid,
+        "instance_uuid": arq.instance_uuid, "project_id": arq.project_id,
+        "attach_handle_type": handle.type if handle else None,
+        "attach_handle_info": claims.attach_handle_info(handle),
+        "links": util.links(req, "accelerator_requests", arq.uuid),
+    }
+
+
+def _visible_project(req, all_rule):
+    """None when the caller sees every project, else the caller's project."""
+    if req.app.enforcer.allowed(all_rule, req.ctx):
+        return None
+    return req.ctx.project_id or ""
+
+
+def create(req):
+    req.app.enforcer.authorize("accel:arq:create", req.ctx)
+    doc = util.body(req, CREATE_SCHEMA)
+    rows = claims.create_arqs(req.db, doc["device_profile_name"], req.ctx.project_id,
+                              doc.get("device_profile_group_id"))
+    return json_response(201, {"arqs": [view(req, arq) for arq in rows]})
+
+
+def _query():
+    return (sa.select(m.AcceleratorRequest)
+            .options(joinedload(m.AcceleratorRequest.attach_handle))
+            .where(m.AcceleratorRequest.kind == "arq"))
+
+
+def list_(req):
+    req.app.enforcer.authorize("accel:arq:get", req.ctx)
+    bind_state = util.query(req, "bind_state")
+    if bind_state is not None and bind_state != "resolved":
+        raise errors.BadRequest(f"bind_state {bind_state[:40]!r} is invalid; only 'resolved'")
+    instance = util.query(req, "instance")
+    query = _query().order_by(m.AcceleratorRequest.id)
+    project = _visible_project(req, "accel:arq:get_all_projects")
+    if project is not None:
+        query = query.where(m.AcceleratorRequest.project_id == project)
+    if instance is not None:
+        query = query.where(m.AcceleratorRequest.instance_uuid == util.check_uuid(
+            instance, "instance"))
+    elif bind_state:
+        query = query.where(m.AcceleratorRequest.state.in_(states.RESOLVED))
+    with req.db.transaction() as session:
+        rows = session.scalars(query).unique().all()
+    if instance is not None and bind_state and any(
+            a.state not in states.RESOLVED for a in rows):
+        return json_response(423, None)
+    return json_response(200, {"arqs": [view(req, a) for a in rows]})
+
+
+def _get_visible(req, session, arq_uuid):
+    arq_uuid = util.check_uuid(arq_uuid)
+    arq = session.scalar(_query().where(m.AcceleratorRequest.uuid == arq_uuid))
+    if arq is None or not req.app.enforcer.allowed(
+            "accel:arq:get", req.ctx, {"project_id": arq.project_id or ""}):
+        raise errors.NotFound(f"Accelerator Request {arq_uuid} not found")
+    return arq
+
+
+def get(req, uuid):
+    with req.db.transaction() as session:
+        arq = _get_visible(req, session, uuid)
+    return json_response(200, view(req, arq))
+
+
+def _parse_patch(arq_uuid, patch, version):
+    ops = {p["op"] for p in patch}
+    if len(ops) != 1:
+        raise errors.BadRequest(f"{arq_uuid}: every op must be add, or every op remove")
+    fields = {}
+    for p in patch:
+        name = p["path"].lstrip("/")
+        if name == "project_id" and version < (2, 1):
+            raise errors.NotAcceptable("project_id in a bind needs microversion 2.1")
+        if name in fields:
+            raise errors.BadRequest(f"{arq_uuid}: {p['path']} given twice")
+        if p["op"] == "add":
+            if "value" not in p:
+                raise errors.BadRequest(f"{arq_uuid}: add {p['path']} needs a value")
+            value = p["value"]
+            if name in ("device_rp_uuid", "instance_uuid"):
+                value = util.check_uuid(value, name)
+            fields[name] = value
+        else:
+            fields[name] = None
+    op = ops.pop()
+    if op == "add":
+        missing = [f for f in claims.BIND_FIELDS if f not in fields]
+        if missing:
+            raise errors.BadRequest(f"{arq_uuid}: fields absent in patch: {', '.join(missing)}")
+    return op, fields
+
+
+def patch(req):
+    """Bind (all ``add``) or unbind (all ``remove``) a batch; 202 like Cyborg."""
+    req.app.enforcer.authorize("accel:arq:update", req.ctx)
+    doc = util.body(req, PATCH_SCHEMA)
+    parsed = {}
+    for arq_uuid, ops in doc.items():
+        parsed[util.check_uuid(arq_uuid)] = _parse_patch(arq_uuid, ops, req.version)
+    kinds = {op for op, _ in parsed.values()}
+    if len(kinds) != 1:
+        raise errors.BadRequest("a request either binds or unbinds; not both")
+    if kinds.pop() == "add":
+        claims.bind(req.db, {u: f for u, (_, f) in parsed.items()}, req.app.programmer)
+    else:
+        claims.unbind(req.db, list(parsed))
+    return json_response(202, None)
+
+
+def patch_one(req, uuid):
+    """openstacksdk's form: ``PATCH /v2/accelerator_requests/{uuid}``, same body."""
+    uuid = util.check_uuid(uuid)
+    keys = list(req.json_body) if _peek_object(req) else []
+    if [util.is_uuid(k) and util.check_uuid(k) for k in keys] != [uuid]:
+        raise errors.BadRequest(f"the body must be {{\"{uuid}\": [patch ops]}}")
+    return patch(req)
+
+
+def _peek_object(req):
+    try:
+        doc = req.json_body
+    except (ValueError, UnicodeDecodeError):
+        raise errors.BadRequest("request body is not valid JSON") from None
+    finally:
+        req.body_file_seekable.seek(0)
+    return isinstance(doc, dict)
+
+
+def delete_one(req, uuid):
+    """``DELETE /v2/accelerator_requests/{uuid}`` (what openstacksdk sends)."""
+    req.app.enforcer.authorize("accel:arq:delete", req.ctx)
+    project = _visible_project(req, "accel:arq:get_all_projects")
+    claims.delete_arqs(req.db, uuids=[util.check_uuid(uuid)], project_id=project)
+    return json_response(204)
+
+
+def delete(req):
+    arqs = util.query(req, "arqs")
+    instance = util.query(req, "instance")
+    if bool(arqs) == bool(instance):
+        raise errors.BadRequest("Provide either an ARQ uuid list or an instance UUID")
+    if arqs:
+        req.app.enforcer.authorize("accel:arq:delete", req.ctx)
+        uuids = [util.check_uuid(u) for u in arqs.split(",") if u]
+        if not uuids or len(uuids) > 1000:
+            raise errors.BadRequest("arqs must list 1 to 1000 uuids")
+        project = _visible_project(req, "accel:arq:get_all_projects")
+        claims.delete_arqs(req.db, uuids=uuids, project_id=project)
+    else:
+        req.app.enforcer.authorize("accel:arq:delete_by_instance", req.ctx)
+        claims.delete_arqs(req.db, instance_uuid=util.check_uuid(instance, "instance"))
+    return json_response(204)
+
+
+def add_routes(router):
+    router.add("GET", "/v2/accelerator_requests", list_)
+    router.add("POST", "/v2/accelerator_requests", create)
+    router.add("PATCH", "/v2/accelerator_requests", patch)
+    router.add("DELETE", "/v2/accelerator_requests", delete)
+    router.add("GET", "/v2/accelerator_requests/{uuid}", get)
+    router.add("PATCH", "/v2/accelerator_requests/{uuid}", patch_one)
+    router.add("DELETE", "/v2/accelerator_requests/{uuid}", delete_one)

@@ -1,0 +1,113 @@
+"""WSGI application factory: routing, microversions, JSON errors, body limits.
+
+Every error leaves as JSON in Cyborg's (wsme) shape with a 4xx status; an unexpected
+exception is logged and answered with a generic 500 that carries no traceback.
+"""
+
+import logging
+
+import webob
+from oslo_config import cfg
+
+from accel_api import auth, errors, programming
+from accel_api.api import (
+    accelerator_requests,
+    attributes,
+    claims,
+    deployables,
+    device_profiles,
+    devices,
+    hosts,
+    microversion,
+    versions,
+)
+from accel_api.api.responses import error_body, json_response
+from accel_api.api.router import Router
+from accel_api.context import RequestContext
+from accel_api.db.engine import Database, default_url
+from accel_api.policies import Enforcer
+
+LOG = logging.getLogger(__name__)
+RESOURCE_MODULES = (versions, device_profiles, accelerator_requests, devices, deployables,
+                    attributes, hosts, claims)
+
+
+class Request(webob.Request):
+    """A WebOb request plus what the app resolved: context, version, services."""
+
+    ctx: RequestContext
+    version: tuple
+    app: "AccelApi"
+
+    @property
+    def db(self):
+        return self.app.db
+
+
+class AccelApi:
+    """The API without authentication (``make_app`` wraps it)."""
+
+    def __init__(self, conf, db):
+        self.conf = conf
+        self.db = db
+        self.enforcer = Enforcer(conf)
+        self.programmer = programming.load(conf.claims.programmer)
+        self.max_body = conf.api.max_request_body_size
+        self.router = Router()
+        for module in RESOURCE_MODULES:
+            module.add_routes(self.router)
+
+    def __call__(self, environ, start_response):
+        req = Request(environ)
+        req.app = self
+        try:
+            resp = self._dispatch(req)
+        except errors.ApiError as exc:
+            resp = json_response(exc.status, error_body(exc.message, exc.status))
+        except Exception:
+            LOG.exception("unexpected error on %s %s", req.method, req.path_info)
+            resp = json_response(500, error_body("Internal error; see the server log.", 500))
+        version = getattr(req, "version", microversion.MIN)
+        resp.headers[microversion.HEADER] = (
+            f"{microversion.SERVICE} {microversion.fmt(version)}")
+        resp.headers["Vary"] = microversion.HEADER
+        return resp(environ, start_response)
+
+    def _dispatch(self, req):
+        path = req.path_info.rstrip("/") or "/"
+        route, found = self.router.match(req.method, path)
+        if route is None:
+            if found:
+                return json_response(405, error_body(
+                    f"method {req.method} not allowed on {path}", 405),
+                    {"Allow": ", ".join(sorted(set(found)))})
+            raise errors.NotFound(f"no resource at {path}")
+        req.version = microversion.parse(req)
+        req.ctx = RequestContext.from_environ(req.environ)
+        option = getattr(route.handler, "max_body_option", None)
+        limit = getattr(self.conf.api, option) if option else self.max_body
+        length = req.content_length
+        if length is not None and length > limit:
+            raise errors.ApiError(f"request body larger than {limit} bytes", status=413)
+        return route.handler(req, **found)
+
+
+def load_conf(args=None, conf=None):
+    conf = conf or cfg.ConfigOpts()
+    from accel_api.conf import opts
+
+    if "api" not in conf:
+        opts.register_opts(conf)
+    if args is not None:
+        conf(args, project="accel-api")
+    return conf
+
+
+def make_app(conf, db=None):
+    """The full WSGI app: auth strategy around the API, on ``[database] connection``."""
+    if db is None:
+        url = conf.database.connection or default_url(conf.state_dir)
+        db = Database(url, conf.database.pool_size, conf.database.max_overflow,
+                      conf.database.retries)
+    api = AccelApi(conf, db)
+    return auth.wrap(api, conf)

@@ -1,0 +1,66 @@
+"""Request helpers: JSON bodies checked against schemas, uuids, links, timestamps."""
+
+import json
+import uuid
+
+import jsonschema
+
+from accel_api import errors
+
+
+def body(req, schema):
+    """The request's JSON body, validated; 400 with the reason otherwise."""
+    raw = req.body_file_seekable.read(req.app.max_body + 1)
+    if len(raw) > req.app.max_body:
+        raise errors.ApiError(f"request body larger than {req.app.max_body} bytes", 413)
+    if not raw:
+        raise errors.BadRequest("a JSON request body is required")
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.BadRequest(f"request body is not valid JSON: {exc}") from None
+    validate(doc, schema)
+    return doc
+
+
+def validate(doc, schema):
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is not None:
+        where = "".join(f"[{p!r}]" for p in error.absolute_path) or "body"
+        raise errors.BadRequest(f"invalid request {where}: {error.message[:300]}")
+
+
+def check_uuid(value, what="uuid"):
+    try:
+        return str(uuid.UUID(value)) if len(value) in (32, 36) else _bad(value, what)
+    except (ValueError, TypeError, AttributeError):
+        return _bad(value, what)
+
+
+def is_uuid(value):
+    try:
+        return len(value) in (32, 36) and bool(uuid.UUID(value))
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
+def _bad(value, what):
+    raise errors.BadRequest(f"{what} {str(value)[:80]!r} is not a valid UUID")
+
+
+def links(req, collection, ident):
+    base = req.app.conf.api.public_endpoint or req.host_url
+    return [{"href": f"{base.rstrip('/')}/v2/{collection}/{ident}", "rel": "self"}]
+
+
+def ts(value):
+    return value.isoformat() + "+00:00" if value is not None else None
+
+
+def query(req, name, allowed=None):
+    """One optional query parameter (last wins); checks its allowed values."""
+    value = req.GET.get(name)
+    if value is not None and allowed is not None and value not in allowed:
+        raise errors.BadRequest(f"{name} must be one of {', '.join(allowed)}")
+    return value

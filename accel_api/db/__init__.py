@@ -1,0 +1,1 @@
+"""accel_api's database: typed models, engine/session handling, Alembic migrations."""

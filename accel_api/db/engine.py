@@ -1,0 +1,94 @@
+"""Engines and sessions: one session per request, explicit transactions.
+
+SQLite (the embedded default) runs in WAL mode with ``BEGIN IMMEDIATE`` so that a
+transaction which reads and then writes never fails on lock upgrade; PostgreSQL and
+MariaDB use row locks (``FOR UPDATE SKIP LOCKED``) in the claim path.
+"""
+
+import contextlib
+import os
+import time
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_NAME = "accel-api.sqlite"
+
+
+def default_url(state_dir):
+    state_dir = os.path.expanduser(state_dir)
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    return f"sqlite:///{os.path.join(state_dir, SQLITE_NAME)}"
+
+
+def make_engine(url, pool_size=10, max_overflow=20):
+    url = sa.make_url(url)
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            if url.database and url.database != ":memory:":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    kwargs = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_pre_ping": True}
+    if url.get_backend_name() == "mysql":
+        kwargs["isolation_level"] = "READ COMMITTED"
+    return sa.create_engine(url, **kwargs)
+
+
+class Database:
+    """An engine plus its session factory; ``transaction()`` is the unit of work."""
+
+    def __init__(self, url, pool_size=10, max_overflow=20, retries=10):
+        self.engine = make_engine(url, pool_size, max_overflow)
+        self.dialect = self.engine.dialect.name
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.retries = retries
+
+    @property
+    def row_locks(self):
+        """True where ``SELECT ... FOR UPDATE SKIP LOCKED`` is meaningful."""
+        return self.dialect in ("postgresql", "mysql", "mariadb")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Session:
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def run(self, fn, *args, **kwargs):
+        """Run ``fn(session, ...)`` in a transaction, retrying deadlocks and lock timeouts."""
+        for attempt in range(self.retries):
+            try:
+                with self.transaction() as session:
+                    return fn(session, *args, **kwargs)
+            except exc.OperationalError as err:
+                if attempt + 1 >= self.retries or not _is_retryable(err):
+                    raise
+                time.sleep(0.002 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+def _is_retryable(err):
+    orig = getattr(err, "orig", None)
+    code = getattr(orig, "pgcode", None)
+    if code in ("40001", "40P01", "55P03"):
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] in (1205, 1213):  # lock wait timeout, deadlock (MySQL/MariaDB)
+        return True
+    return "database is locked" in str(orig)

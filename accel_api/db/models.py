@@ -1,0 +1,176 @@
+"""SQLAlchemy 2.x models of the deployable model and the claims on it.
+
+Invariants live in the database, not only in Python:
+
+* ``accelerator_requests.attach_handle_id`` is UNIQUE: a handle is held by at most one
+  ARQ (NULLs, i.e. unbound ARQs, do not collide on SQLite, PostgreSQL or MariaDB);
+* ``uq_arq_instance_group_unit``: an instance cannot be bound twice to the same unit
+  of the same profile group (one ARQ is created per requested unit; ``group_unit`` is
+  its index in the group);
+* ``deployables.rp_uuid`` is UNIQUE and is the key Nova binds with.
+"""
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+UUID_LEN = 36
+
+
+def utcnow():
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+        }
+    )
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, onupdate=utcnow)
+
+
+class Host(TimestampMixin, Base):
+    """A machine whose inventory was imported (hypervisor or bare-metal node)."""
+
+    __tablename__ = "hosts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hostname: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    system_uuid: Mapped[str | None] = mapped_column(sa.String(64))
+    collected_at: Mapped[str | None] = mapped_column(sa.String(64))
+    collector: Mapped[str | None] = mapped_column(sa.String(255))
+    devices: Mapped[list["Device"]] = relationship(back_populates="host")
+
+
+class Device(TimestampMixin, Base):
+    """A physical accelerator card (its PCI device id within the host)."""
+
+    __tablename__ = "devices"
+    __table_args__ = (sa.UniqueConstraint("host_id", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    host_id: Mapped[int] = mapped_column(sa.ForeignKey("hosts.id"), index=True)
+    address: Mapped[str] = mapped_column(sa.String(32))
+    type: Mapped[str] = mapped_column(sa.String(32))
+    vendor: Mapped[str] = mapped_column(sa.String(16))
+    vendor_name: Mapped[str | None] = mapped_column(sa.String(255))
+    model: Mapped[str] = mapped_column(sa.String(255))
+    driver: Mapped[str] = mapped_column(sa.String(64))
+    std_board_info: Mapped[dict] = mapped_column(sa.JSON)
+    vendor_board_info: Mapped[dict] = mapped_column(sa.JSON)
+    traits: Mapped[list] = mapped_column(sa.JSON)
+    #: enabled | disabled (operator) ; lost = vanished from inventory while held.
+    status: Mapped[str] = mapped_column(sa.String(16), default="enabled")
+    lost: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    host: Mapped[Host] = relationship(back_populates="devices")
+    deployables: Mapped[list["Deployable"]] = relationship(back_populates="device")
+
+
+class Deployable(TimestampMixin, Base):
+    """A unit that can be assigned (FPGA region, VF, MIG slice...), in a tree per device."""
+
+    __tablename__ = "deployables"
+    __table_args__ = (sa.UniqueConstraint("device_id", "local_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"), index=True)
+    local_id: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deployables.id"), index=True)
+    root_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deployables.id"), index=True)
+    num_accelerators: Mapped[int] = mapped_column(sa.Integer, default=0)
+    resource_class: Mapped[str | None] = mapped_column(sa.String(255))
+    traits: Mapped[list] = mapped_column(sa.JSON)
+    #: uuid5(RP_NAMESPACE, "<hostname>/<deployable id>"): see accel_api.rp.
+    rp_uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    driver_name: Mapped[str | None] = mapped_column(sa.String(64))
+    programmable: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    bitstream_id: Mapped[str | None] = mapped_column(sa.String(UUID_LEN))
+    lost: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    device: Mapped[Device] = relationship(back_populates="deployables")
+    attach_handles: Mapped[list["AttachHandle"]] = relationship(back_populates="deployable")
+
+
+class Attribute(TimestampMixin, Base):
+    """A key/value fact about a deployable (from the inventory, or set by the admin)."""
+
+    __tablename__ = "attributes"
+    __table_args__ = (sa.UniqueConstraint("deployable_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    deployable_id: Mapped[int] = mapped_column(sa.ForeignKey("deployables.id"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(128))
+    value: Mapped[str | None] = mapped_column(sa.String(4096))
+    #: inventory = replaced at each import; api = set by the admin, kept.
+    source: Mapped[str] = mapped_column(sa.String(16), default="inventory")
+
+
+class AttachHandle(TimestampMixin, Base):
+    """What is handed to the instance: a PCI address (or mdev) of one deployable."""
+
+    __tablename__ = "attach_handles"
+    __table_args__ = (
+        sa.UniqueConstraint("deployable_id", "type", "address"),
+        sa.Index("ix_attach_handles_free", "deployable_id", "in_use"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    deployable_id: Mapped[int] = mapped_column(sa.ForeignKey("deployables.id"))
+    type: Mapped[str] = mapped_column(sa.String(16))
+    address: Mapped[str] = mapped_column(sa.String(255))
+    in_use: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    lost: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    deployable: Mapped[Deployable] = relationship(back_populates="attach_handles")
+
+
+class DeviceProfile(TimestampMixin, Base):
+    """Named request groups (``resources:``, ``trait:``, ``accel:`` keys), as in Cyborg."""
+
+    __tablename__ = "device_profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(sa.String(255))
+    groups: Mapped[list] = mapped_column(sa.JSON)
+
+
+class AcceleratorRequest(TimestampMixin, Base):
+    """An ARQ (from a device profile) or a one-call claim (``kind='claim'``)."""
+
+    __tablename__ = "accelerator_requests"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "instance_uuid", "device_profile_name", "device_profile_group_id", "group_unit",
+            name="uq_arq_instance_group_unit",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(8), default="arq")
+    state: Mapped[str] = mapped_column(sa.String(16))
+    project_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    device_profile_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("device_profiles.id", ondelete="SET NULL"), index=True)
+    device_profile_name: Mapped[str | None] = mapped_column(sa.String(255))
+    device_profile_group_id: Mapped[int] = mapped_column(sa.Integer, default=0)
+    group_unit: Mapped[int] = mapped_column(sa.Integer, default=0)
+    hostname: Mapped[str | None] = mapped_column(sa.String(255))
+    device_rp_uuid: Mapped[str | None] = mapped_column(sa.String(UUID_LEN))
+    instance_uuid: Mapped[str | None] = mapped_column(sa.String(UUID_LEN), index=True)
+    attach_handle_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("attach_handles.id"), unique=True)
+    #: One-call claims: what was asked (the profile-less form).
+    resource_class: Mapped[str | None] = mapped_column(sa.String(255))
+    traits: Mapped[list | None] = mapped_column(sa.JSON)
+    bitstream_id: Mapped[str | None] = mapped_column(sa.String(255))
+    attach_handle: Mapped[AttachHandle | None] = relationship()

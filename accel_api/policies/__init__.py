@@ -1,0 +1,95 @@
+"""Policy in code (oslo.policy): defaults, the enforcer, and the sample's source."""
+
+from oslo_policy import policy
+
+from accel_api import errors
+
+ADMIN = "role:admin"
+SERVICE = "role:service or service_roles:service"
+ADMIN_OR_SERVICE = "rule:context_is_admin or rule:service"
+OWNER = "project_id:%(project_id)s"
+ADMIN_SERVICE_OR_OWNER = "rule:admin_or_service or rule:owner"
+
+_BASE = [
+    policy.RuleDefault("context_is_admin", ADMIN, "Administrators."),
+    policy.RuleDefault("service", SERVICE,
+                       "OpenStack services, e.g. Nova with its service token."),
+    policy.RuleDefault("admin_or_service", ADMIN_OR_SERVICE, "Administrators or services."),
+    policy.RuleDefault("owner", OWNER, "Members of the project that owns the resource."),
+]
+
+
+def _op(name, check, description, operations):
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=check, description=description,
+        operations=[{"path": p, "method": m} for m, p in operations])
+
+
+_RULES = [
+    _op("accel:device_profile:get", "",
+        "List and show device profiles (they are public to every project).",
+        [("GET", "/v2/device_profiles"), ("GET", "/v2/device_profiles/{name_or_uuid}")]),
+    _op("accel:device_profile:create", "rule:context_is_admin", "Create a device profile.",
+        [("POST", "/v2/device_profiles")]),
+    _op("accel:device_profile:delete", "rule:context_is_admin", "Delete device profiles.",
+        [("DELETE", "/v2/device_profiles/{uuid}"), ("DELETE", "/v2/device_profiles")]),
+    _op("accel:arq:create", "", "Create accelerator requests (owned by the caller's project).",
+        [("POST", "/v2/accelerator_requests")]),
+    _op("accel:arq:get", ADMIN_SERVICE_OR_OWNER,
+        "Show accelerator requests; non-admin callers only see their project's.",
+        [("GET", "/v2/accelerator_requests"), ("GET", "/v2/accelerator_requests/{uuid}")]),
+    _op("accel:arq:get_all_projects", "rule:admin_or_service",
+        "List every project's accelerator requests.", [("GET", "/v2/accelerator_requests")]),
+    _op("accel:arq:update", "rule:admin_or_service",
+        "Bind or unbind accelerator requests (Nova's service token).",
+        [("PATCH", "/v2/accelerator_requests")]),
+    _op("accel:arq:delete", ADMIN_SERVICE_OR_OWNER, "Delete accelerator requests by uuid.",
+        [("DELETE", "/v2/accelerator_requests?arqs={uuids}")]),
+    _op("accel:arq:delete_by_instance", "rule:admin_or_service",
+        "Delete all accelerator requests of an instance.",
+        [("DELETE", "/v2/accelerator_requests?instance={uuid}")]),
+    _op("accel:device:get", "rule:admin_or_service", "List and show devices.",
+        [("GET", "/v2/devices"), ("GET", "/v2/devices/{uuid}")]),
+    _op("accel:device:update", "rule:context_is_admin", "Enable or disable a device.",
+        [("POST", "/v2/devices/{uuid}/enable"), ("POST", "/v2/devices/{uuid}/disable")]),
+    _op("accel:deployable:get", "rule:admin_or_service", "List and show deployables.",
+        [("GET", "/v2/deployables"), ("GET", "/v2/deployables/{uuid}")]),
+    _op("accel:attribute:get", "rule:admin_or_service", "List and show attributes.",
+        [("GET", "/v2/attributes"), ("GET", "/v2/attributes/{uuid}")]),
+    _op("accel:attribute:create", "rule:context_is_admin", "Create an attribute.",
+        [("POST", "/v2/attributes")]),
+    _op("accel:attribute:delete", "rule:context_is_admin", "Delete an attribute.",
+        [("DELETE", "/v2/attributes/{uuid}")]),
+    _op("accel:host:get", "rule:context_is_admin", "List and show hosts.",
+        [("GET", "/v2/hosts"), ("GET", "/v2/hosts/{hostname}")]),
+    _op("accel:host:import_inventory", "rule:admin_or_service",
+        "Import a host's inventory document (Ironic hook, accel-agent).",
+        [("PUT", "/v2/hosts/{hostname}/inventory")]),
+    _op("accel:claim:create", "", "Claim a device without Nova (owned by the caller's project).",
+        [("POST", "/v2/claims")]),
+    _op("accel:claim:get", ADMIN_SERVICE_OR_OWNER, "Show claims; non-admins see their own.",
+        [("GET", "/v2/claims"), ("GET", "/v2/claims/{uuid}")]),
+    _op("accel:claim:get_all_projects", "rule:admin_or_service",
+        "List every project's claims.", [("GET", "/v2/claims")]),
+    _op("accel:claim:delete", ADMIN_SERVICE_OR_OWNER, "Release a claim.",
+        [("DELETE", "/v2/claims/{uuid}")]),
+]
+
+
+def list_rules():
+    """Entry point ``oslo.policy.policies`` = ``accel_api``."""
+    return _BASE + _RULES
+
+
+class Enforcer:
+    def __init__(self, conf):
+        self._enforcer = policy.Enforcer(conf)
+        self._enforcer.register_defaults(list_rules())
+
+    def allowed(self, rule, context, target=None):
+        target = target if target is not None else {"project_id": context.project_id}
+        return self._enforcer.enforce(rule, target, context.creds())
+
+    def authorize(self, rule, context, target=None):
+        if not self.allowed(rule, context, target):
+            raise errors.Forbidden(f"Policy doesn't allow {rule} to be performed.")

@@ -1,0 +1,65 @@
+"""The extension point where a bind programs the deployable (issue 5 plugs in here).
+
+``claims.bind`` calls ``Programmer.prepare(request)`` after it has taken an attach
+handle and before the ARQ becomes ``Bound``, inside the bind transaction. A programmer
+is loaded by name from the ``accel_api.programmers`` stevedore namespace
+(option ``[claims] programmer``).
+
+The built-in ``none`` programmer binds requests that ask for no programming and
+refuses, with a clear message, those whose profile group asks for
+``accel:bitstream_id`` or ``accel:function_id``: binding a device without the
+function the instance asked for would hand it the wrong hardware silently.
+"""
+
+import dataclasses
+
+from accel_api import errors
+
+PROGRAMMING_KEYS = ("accel:bitstream_id", "accel:function_id")
+
+
+@dataclasses.dataclass
+class ProgramRequest:
+    """What a bind asks a programmer to do."""
+
+    arq_uuid: str
+    hostname: str
+    deployable_uuid: str
+    device_address: str
+    attach_handle_address: str
+    #: ``accel:*`` keys of the profile group (or ``accel:bitstream_id`` of a claim).
+    accel: dict
+
+    @property
+    def wants_programming(self):
+        return any(self.accel.get(key) for key in PROGRAMMING_KEYS)
+
+
+class ProgrammingRefused(errors.Conflict):
+    """The programmer cannot (or will not) program what the request asks."""
+
+
+class Programmer:
+    """Base class: programs the deployable a bind is about to hand out."""
+
+    def prepare(self, request: ProgramRequest) -> None:
+        """Program (or check) the deployable; raise ApiError to fail the bind."""
+        raise NotImplementedError
+
+
+class NoProgrammer(Programmer):
+    """Default: nothing to program; programming requests are refused clearly."""
+
+    def prepare(self, request):
+        if request.wants_programming:
+            raise ProgrammingRefused(
+                "this accel-api has no programmer configured ([claims] programmer); "
+                f"cannot program {request.accel} onto deployable {request.deployable_uuid}")
+
+
+def load(name):
+    if name in (None, "", "none"):
+        return NoProgrammer()
+    from stevedore import driver
+
+    return driver.DriverManager("accel_api.programmers", name, invoke_on_load=True).driver

@@ -1,0 +1,135 @@
+"""Shared helpers of accel_api's tests and benchmark: inventories, servers, databases."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+PG_ADMIN_URL = os.environ.get("ACCEL_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+MYSQL_ADMIN_URL = os.environ.get("ACCEL_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+
+def inventory(hostname="host-1", devices=2, handles_per_device=2, resource_class="FPGA",
+              traits=("CUSTOM_FPGA_INTEL",), bus_base=0x3B):
+    """A valid inventory document: ``devices`` cards, each one region with N VFs as handles."""
+    devs = []
+    for d in range(devices):
+        bus = f"{bus_base + d:02x}"
+        addr = f"0000:{bus}:00.0"
+        handles = [{"type": "PCI", "address": f"0000:{bus}:{(h // 8):02x}.{h % 8}"}
+                   for h in range(handles_per_device)]
+        devs.append({
+            "id": addr, "type": "FPGA", "vendor": "Intel", "vendor_id": "0x8086",
+            "device_id": "0x09c4", "model": "PAC Arria10", "driver": "intel_fpga",
+            "functions": [{"address": addr, "vendor_id": "0x8086", "device_id": "0x09c4",
+                           "class_code": "0x120000", "role": "accelerator"}],
+            "deployables": [{
+                "id": f"{addr}/region0", "name": f"{hostname}-{addr}-region0", "kind": "region",
+                "parent": None, "root": f"{addr}/region0",
+                "num_accelerators": handles_per_device, "resource_class": resource_class,
+                "traits": list(traits), "attach_handles": handles,
+                "attributes": {"region_id": f"r{d}"},
+            }],
+        })
+    return {"schema_version": "1.0", "host": {"hostname": hostname}, "devices": devs}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_htpasswd(path, users):
+    """users: {name: password} -> bcrypt htpasswd file."""
+    import bcrypt
+
+    with open(path, "w") as f:
+        for name, password in users.items():
+            f.write(f"{name}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()}\n")
+
+
+@contextlib.contextmanager
+def running_server(state_dir=None, config=None, workers=1, database=None, args=()):
+    """Start the real ``accel-api`` console script on a free port; yields the base URL."""
+    with contextlib.ExitStack() as stack:
+        if state_dir is None:
+            state_dir = stack.enter_context(tempfile.TemporaryDirectory())
+        port = free_port()
+        cmd = [os.path.join(os.path.dirname(sys.executable), "accel-api"), "serve",
+               "--port", str(port), "--state-dir", state_dir, "--workers", str(workers)]
+        if config:
+            path = os.path.join(state_dir, "accel-api.conf")
+            with open(path, "w") as f:
+                f.write(config)
+            cmd += ["--config-file", path]
+        if database:
+            subprocess.run(cmd[:1] + ["dbsync", "--database", database], check=True)
+            cmd += ["--database", database]
+        cmd += list(args)
+        log = open(os.path.join(state_dir, "accel-api.log"), "w")  # noqa: SIM115
+        stack.callback(log.close)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"accel-api exited: {open(log.name).read()[-2000:]}")
+                try:
+                    requests.get(url + "/", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _require(reason):
+    if os.environ.get("ACCEL_REQUIRE_DATABASES") == "1":
+        pytest.fail(f"{reason} (ACCEL_REQUIRE_DATABASES=1)")
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def scratch_database(kind):
+    """A uniquely named, empty database on PostgreSQL or MariaDB; dropped afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as d:
+            yield f"sqlite:///{os.path.join(d, 'test.sqlite')}"
+        return
+    admin_url = PG_ADMIN_URL if kind == "postgresql" else MYSQL_ADMIN_URL
+    name = f"accel_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        _require(f"{kind} server not reachable at {admin_url}: {str(exc.orig)[:120]}")
+    try:
+        yield str(sa.make_url(admin_url).set(database=name).render_as_string(False))
+    finally:
+        with engine.connect() as conn:
+            if kind == "postgresql":
+                conn.exec_driver_sql(
+                    f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        engine.dispose()

@@ -1,0 +1,139 @@
+"""Migrations, constraints and concurrent claims on SQLite, PostgreSQL and MariaDB."""
+
+import collections
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from accel_api import claims, errors, inventory_import, programming, states
+from accel_api.db import migrate
+from accel_api.db import models as m
+from accel_api.db.engine import Database
+from tests.accel_api_helpers import inventory, scratch_database
+
+pytestmark = pytest.mark.functional
+KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql),
+         pytest.param("mysql", marks=pytest.mark.mysql)]
+
+
+@pytest.fixture(params=KINDS)
+def db(request):
+    with scratch_database(request.param) as url:
+        migrate.upgrade(url)
+        database = Database(url, pool_size=20, max_overflow=20)
+        try:
+            yield database
+        finally:
+            database.dispose()
+
+
+def test_migrations_match_models(db):
+    assert migrate.current(str(db.engine.url.render_as_string(False))) == "0001"
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), m.Base.metadata)
+    assert diff == []
+
+
+def _profile(db, name="dp", units=1):
+    def _do(session):
+        session.add(m.DeviceProfile(uuid=str(uuid.uuid4()), name=name,
+                                    groups=[{"resources:FPGA": str(units)}]))
+    db.run(_do)
+
+
+def _rp_uuids(db):
+    with db.transaction() as session:
+        return session.scalars(sa.select(m.Deployable.rp_uuid).order_by(m.Deployable.id)).all()
+
+
+@pytest.mark.parametrize("clients,handles", [(12, 5), (4, 6)])
+def test_concurrent_binds_never_share_a_handle(db, clients, handles):
+    inventory_import.import_inventory(
+        db, "host-1", inventory("host-1", devices=1, handles_per_device=handles))
+    _profile(db)
+    rp_uuid = _rp_uuids(db)[0]
+    arqs = [claims.create_arqs(db, "dp", "p1")[0].uuid for _ in range(clients)]
+    barrier = threading.Barrier(clients)
+    results = {}
+
+    def _bind(arq_uuid):
+        barrier.wait()
+        try:
+            claims.bind(db, {arq_uuid: {"hostname": "host-1", "device_rp_uuid": rp_uuid,
+                                        "instance_uuid": str(uuid.uuid4())}},
+                        programming.NoProgrammer())
+            results[arq_uuid] = "bound"
+        except errors.Conflict as exc:
+            results[arq_uuid] = exc.message
+
+    threads = [threading.Thread(target=_bind, args=(a,)) for a in arqs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == clients
+    bound = [a for a, r in results.items() if r == "bound"]
+    assert len(bound) == min(clients, handles), results
+    with db.transaction() as session:
+        held = session.scalars(sa.select(m.AcceleratorRequest.attach_handle_id).where(
+            m.AcceleratorRequest.attach_handle_id.is_not(None))).all()
+        in_use = session.scalar(sa.select(sa.func.count()).where(m.AttachHandle.in_use))
+        states_by = collections.Counter(session.scalars(sa.select(m.AcceleratorRequest.state)))
+    assert len(held) == len(set(held)) == len(bound) == in_use
+    assert states_by[states.BOUND] == len(bound)
+    assert states_by[states.BIND_FAILED] == clients - len(bound)
+
+
+def test_database_refuses_a_handle_held_twice(db):
+    inventory_import.import_inventory(db, "host-1", inventory("host-1", 1, 1))
+    with db.transaction() as session:
+        handle_id = session.scalar(sa.select(m.AttachHandle.id))
+
+    def _two(session):
+        for _ in range(2):
+            session.add(m.AcceleratorRequest(uuid=str(uuid.uuid4()), state=states.BOUND,
+                                             attach_handle_id=handle_id))
+        session.flush()
+
+    with pytest.raises(sa.exc.IntegrityError):
+        db.run(_two)
+
+
+def test_database_refuses_an_instance_bound_twice_to_one_group_unit(db):
+    instance = str(uuid.uuid4())
+
+    def _two(session):
+        for _ in range(2):
+            session.add(m.AcceleratorRequest(
+                uuid=str(uuid.uuid4()), state=states.BOUND, instance_uuid=instance,
+                device_profile_name="dp", device_profile_group_id=0, group_unit=0))
+        session.flush()
+
+    with pytest.raises(sa.exc.IntegrityError):
+        db.run(_two)
+
+
+def test_import_is_idempotent_and_keeps_held_devices(db):
+    doc = inventory("host-1", devices=2, handles_per_device=1)
+    first = inventory_import.import_inventory(db, "host-1", doc)
+    assert first["devices"]["added"] == 2 and first["attach_handles"]["added"] == 2
+    again = inventory_import.import_inventory(db, "host-1", doc)
+    assert all(v == 0 for part in ("devices", "deployables", "attach_handles")
+               for v in again[part].values())
+    _profile(db)
+    rp_uuid = _rp_uuids(db)[0]
+    arq = claims.create_arqs(db, "dp", "p1")[0].uuid
+    claims.bind(db, {arq: {"hostname": "host-1", "device_rp_uuid": rp_uuid,
+                           "instance_uuid": str(uuid.uuid4())}}, programming.NoProgrammer())
+    empty = dict(doc, devices=[])
+    gone = inventory_import.import_inventory(db, "host-1", empty)
+    assert gone["devices"] == {"added": 0, "updated": 0, "removed": 1, "lost": 1}
+    with pytest.raises(errors.BadRequest):
+        inventory_import.import_inventory(db, "host-1", {"host": {}})
+    claims.unbind(db, [arq])
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.Device)) == 0
