@@ -1,0 +1,533 @@
+"""Materialise a host model as a fake but kernel-faithful sysfs/procfs/dev tree under a root.
+
+Formats follow the kernel (see hwfacts/hosts.md): attribute files end with
+``\\n``; ids are ``0x%04x``, ``class`` is ``0x%06x``; ``/sys/bus/pci/devices/<BDF>``
+are relative symlinks into ``/sys/devices/pci<DDDD:BB>/<bridges>/<BDF>``; ``driver``,
+``iommu_group``, ``physfn``, ``virtfnN`` and ``subsystem`` are relative symlinks;
+``config`` holds a 256-byte configuration header so ``lspci -A linux-sysfs
+-O sysfs.path=<root>/sys/bus/pci`` reads the tree.
+
+Files a writer touches (the issue-3 "kernel simulator" and the write paths act on these;
+get their paths from the helpers below, never rebuild them by hand):
+
+* firmware upload (``fw_upload`` method) - ``secure_update_dir(host, card)``:
+  ``loading`` (write ``1``, stream into ``data``, write ``0``), ``data``, ``status``
+  (``idle``/``receiving``/``preparing``/``transferring``/``programming``), ``error``
+  (``<status>:<error>`` or empty), ``remaining_size``, ``cancel``; class-wide
+  ``sys/class/firmware/timeout``. After an update the MAX10 versions change in
+  ``bmc_dir(host, card)`` (``bmc_version``, ``bmcfw_version``) and the FPGA image id in
+  ``fme_dir(host, card)/bitstream_id``.
+* partial reconfiguration (``fpga_pr``) - ``dev_node(card, "fme")`` (``/dev/dfl-fme.N``,
+  ioctl ``DFL_FPGA_FME_PORT_PR``); result visible in ``port_dir(host, card)/afu_id``;
+  compatibility checked against ``compat_id_path(host, card)``; FPGA manager state in
+  ``fpga_manager_dir(host, card)/state``.
+* SR-IOV - ``<function dir>/sriov_numvfs`` (write N; ``virtfn*`` links and VF dirs appear).
+* driver binding - ``<function dir>/driver_override``, ``sys/bus/pci/drivers/<name>/bind|unbind``.
+* XRT - user PF ``xclbinuuid`` after an xclbin download; mgmt PF ``logic_uuids`` after a
+  shell flash.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+
+from accel_hosts.model import Card, Host, PciFunction
+
+#: Character-device majors used for ``dev`` files (values are what a typical kernel assigns).
+_DFL_FME_MAJOR = 235
+_DFL_PORT_MAJOR = 236
+_XRT_VERSION = "2.16.204"
+_NVIDIA_DRIVER = "550.90.07"
+
+
+# -- paths (all relative to the root unless ``root`` is given) ---------------------------------
+
+
+def _join(root, rel):
+    return os.path.join(root, rel) if root is not None else rel
+
+
+def device_dir(host: Host, address: str, root: str | None = None) -> str:
+    """``sys/devices/pci0000:3a/0000:3a:00.0/.../<address>`` for one function of ``host``."""
+    functions = host.functions()
+    chain = []
+    fn = functions[address]
+    node = fn
+    while node is not None:
+        chain.append(node.address)
+        node = functions.get(node.parent) if node.parent else None
+    top = functions[chain[-1]]
+    rel = os.path.join("sys/devices", f"pci{top.domain}:{top.bus:02x}", *reversed(chain))
+    return _join(root, rel)
+
+
+def _dfl(card: Card):
+    if card.dfl is None:
+        raise ValueError(f"card {card.id} ({card.kind}) is not a DFL card")
+    return card.dfl
+
+
+def base_region_dir(host, card, root=None):
+    """The card's base FPGA region: ``<fpga PF>/fpga_region/regionN``."""
+    d = _dfl(card)
+    return os.path.join(device_dir(host, card.primary.address, root), "fpga_region",
+                        f"region{d.base_region}")
+
+
+def fme_dir(host, card, root=None):
+    """The FME: ``bitstream_id``, ``bitstream_metadata``, ``ports_num``, ``socket_id``."""
+    return os.path.join(base_region_dir(host, card, root), f"dfl-fme.{_dfl(card).fme_index}")
+
+
+def port_dir(host, card, root=None):
+    """The port (AFU slot): ``afu_id``, ``id``, ``dev``."""
+    return os.path.join(base_region_dir(host, card, root), f"dfl-port.{_dfl(card).port_index}")
+
+
+def pr_region_dir(host, card, root=None):
+    """The PR region below ``dfl-fme-region.N`` (holds ``compat_id``)."""
+    d = _dfl(card)
+    return os.path.join(fme_dir(host, card, root), f"dfl-fme-region.{d.fme_index}",
+                        "fpga_region", f"region{d.pr_region}")
+
+
+def compat_id_path(host, card, root=None):
+    """The PR interface id file (``%016llx%016llx``)."""
+    return os.path.join(pr_region_dir(host, card, root), "compat_id")
+
+
+def fpga_manager_dir(host, card, root=None):
+    d = _dfl(card)
+    return os.path.join(fme_dir(host, card, root), f"dfl-fme-mgr.{d.fme_index}", "fpga_manager",
+                        f"fpga{d.fpga_manager}")
+
+
+def bmc_dir(host, card, root=None):
+    """The MAX10 BMC SPI device: ``bmc_version``, ``bmcfw_version`` (``0x%x``)."""
+    d = _dfl(card)
+    return os.path.join(fme_dir(host, card, root), f"dfl_dev.{d.spi_bus}", "spi_master",
+                        f"spi{d.spi_bus}", f"spi{d.spi_bus}.0")
+
+
+def sec_update_dev_dir(host, card, root=None):
+    """The MAX10 secure-update platform device (parent of the firmware-upload device)."""
+    d = _dfl(card)
+    return os.path.join(bmc_dir(host, card, root), f"{d.sec_update_name}.{d.spi_bus}.auto")
+
+
+def secure_update_dir(host, card, root=None):
+    """The firmware-upload device: ``loading``, ``data``, ``status``, ``error``, ..."""
+    d = _dfl(card)
+    return os.path.join(sec_update_dev_dir(host, card, root), "firmware",
+                        f"secure-update{d.secure_update}")
+
+
+def secure_update_class_link(card, root=None):
+    """``sys/class/firmware/secure-updateN`` (a symlink to ``secure_update_dir``)."""
+    return _join(root, f"sys/class/firmware/secure-update{_dfl(card).secure_update}")
+
+
+def dev_node(card, which, root=None):
+    """``/dev`` node of a card: ``fme``/``port`` (DFL), ``mgmt``/``user`` (XRT), ``gpu``."""
+    if which in ("fme", "port"):
+        d = _dfl(card)
+        name = f"dfl-fme.{d.fme_index}" if which == "fme" else f"dfl-port.{d.port_index}"
+    elif which == "mgmt" and card.xrt:
+        name = f"xclmgmt{card.xrt.instance}"
+    elif which == "user" and card.xrt:
+        name = f"dri/renderD{card.xrt.render_minor}"
+    elif which == "gpu" and card.nvidia:
+        name = f"nvidia{card.nvidia.minor}"
+    else:
+        raise ValueError(f"card {card.id} has no {which!r} device node")
+    return _join(root, os.path.join("dev", name))
+
+
+def nvidia_information_path(address, root=None):
+    return _join(root, f"proc/driver/nvidia/gpus/{address}/information")
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def _write(path, text, mode=0o444):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def _attrs(folder, values, mode=0o444):
+    os.makedirs(folder, exist_ok=True)
+    for name, value in values.items():
+        if value is None:
+            continue
+        _write(os.path.join(folder, name), f"{value}\n", mode)
+
+
+def _symlink(link, target):
+    """Relative symlink at ``link`` pointing to absolute path ``target``."""
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    rel = os.path.relpath(target, os.path.dirname(link))
+    if os.path.lexists(link):
+        os.unlink(link)
+    os.symlink(rel, link)
+
+
+def cpulist_to_mask(cpulist):
+    """``"0-31,64-95"`` -> the kernel's ``local_cpus`` form (32-bit words, comma separated)."""
+    cpus = set()
+    for part in cpulist.split(","):
+        if "-" in part:
+            lo, hi = part.split("-")
+            cpus.update(range(int(lo), int(hi) + 1))
+        elif part:
+            cpus.add(int(part))
+    top = max(cpus) if cpus else 0
+    words = (top // 32) + 1
+    mask = sum(1 << c for c in cpus)
+    return ",".join(f"{(mask >> (32 * w)) & 0xFFFFFFFF:08x}" for w in reversed(range(words)))
+
+
+def config_header(fn: PciFunction, functions: dict, multifunction: bool) -> bytes:
+    """256-byte PCI configuration space: type 0 (endpoint) or type 1 (bridge) header."""
+    cfg = bytearray(256)
+    klass = int(fn.class_code, 16)
+    struct.pack_into("<HHHH", cfg, 0, int(fn.vendor_id, 16), int(fn.device_id, 16),
+                     0x0406 if fn.driver else 0x0400, 0x0010)
+    cfg[0x08] = int(fn.revision, 16)
+    cfg[0x09] = klass & 0xFF
+    cfg[0x0A] = (klass >> 8) & 0xFF
+    cfg[0x0B] = (klass >> 16) & 0xFF
+    cfg[0x0C] = 0x10
+    if fn.is_bridge:
+        cfg[0x0E] = 0x01 | (0x80 if multifunction else 0)
+        below = [f.bus for f in functions.values() if _under(f, fn, functions)]
+        secondary = min(below) if below else fn.bus + 1
+        cfg[0x18], cfg[0x19], cfg[0x1A] = fn.bus, secondary, max(below) if below else secondary
+        cfg[0x1C], cfg[0x1D] = 0xF0, 0x00  # no I/O window
+        cfg[0x3D] = 0x01
+    else:
+        cfg[0x0E] = 0x80 if multifunction else 0x00
+        if fn.physfn is None:
+            struct.pack_into("<I", cfg, 0x10, 0x0000000C | _bar_base(fn))  # 64-bit prefetchable
+        struct.pack_into("<HH", cfg, 0x2C, int(fn.subsystem_vendor_id, 16),
+                         int(fn.subsystem_device_id, 16))
+        cfg[0x3D] = 0x00 if fn.physfn else 0x01
+    # Capability list: one PCI Express capability (lspci -vv shows it; -vmm ignores it).
+    cfg[0x34] = 0x40
+    cfg[0x40], cfg[0x41] = 0x10, 0x00
+    struct.pack_into("<H", cfg, 0x42, 0x0002 | ((4 if fn.is_bridge else 0) << 4))
+    return bytes(cfg)
+
+
+def _under(candidate, bridge, functions):
+    node = candidate
+    while node is not None and node.parent:
+        if node.parent == bridge.address:
+            return True
+        node = functions.get(node.parent)
+    return False
+
+
+def _bar_base(fn):
+    dom, bus, rest = fn.address.split(":")
+    dev, f = rest.split(".")
+    return 0x80000000 | (int(bus, 16) << 20) | (int(dev, 16) << 15) | (int(f) << 12)
+
+
+def _resource_lines(fn):
+    lines = ["0x0000000000000000 0x0000000000000000 0x0000000000000000"] * 13
+    if not fn.is_bridge:
+        start = _bar_base(fn) | (int(fn.domain, 16) << 36) | (0x38 << 40)
+        size = 0x1000 if fn.physfn else 0x80000
+        lines[0] = f"0x{start:016x} 0x{start + size - 1:016x} 0x{0x14220c:016x}"
+    return "\n".join(lines)
+
+
+def _uevent(fn):
+    vid, did = int(fn.vendor_id, 16), int(fn.device_id, 16)
+    svid, sdid = int(fn.subsystem_vendor_id, 16), int(fn.subsystem_device_id, 16)
+    klass = int(fn.class_code, 16)
+    lines = []
+    if fn.driver:
+        lines.append(f"DRIVER={fn.driver}")
+    lines += [
+        f"PCI_CLASS={klass:X}",
+        f"PCI_ID={vid:04X}:{did:04X}",
+        f"PCI_SUBSYS_ID={svid:04X}:{sdid:04X}",
+        f"PCI_SLOT_NAME={fn.address}",
+        f"MODALIAS={_modalias(fn)}",
+    ]
+    return "\n".join(lines)
+
+
+def _modalias(fn):
+    klass = int(fn.class_code, 16)
+    return (
+        f"pci:v{int(fn.vendor_id, 16):08X}d{int(fn.device_id, 16):08X}"
+        f"sv{int(fn.subsystem_vendor_id, 16):08X}sd{int(fn.subsystem_device_id, 16):08X}"
+        f"bc{klass >> 16:02X}sc{(klass >> 8) & 0xFF:02X}i{klass & 0xFF:02X}"
+    )
+
+
+def build(host: Host, root: str) -> None:
+    """Write ``host``'s tree under ``root`` (created if missing; existing files replaced)."""
+    root = os.path.abspath(root)
+    functions = host.functions()
+    slots = {}
+    for fn in functions.values():
+        if fn.physfn is None:
+            slots.setdefault(fn.address[:-2], []).append(fn.address)
+    for fn in functions.values():
+        _write_function(host, root, fn, functions, len(slots.get(fn.address[:-2], [])) > 1)
+    for card in host.cards:
+        if card.dfl:
+            _write_dfl(host, root, card)
+        if card.xrt:
+            _write_xrt(host, root, card)
+        if card.nvidia:
+            _write_nvidia(host, root, card)
+        if card.qat:
+            _write_qat(host, root, card)
+    _write_host(host, root)
+
+
+def _write_function(host, root, fn, functions, multifunction):
+    d = device_dir(host, fn.address, root)
+    numa = fn.numa_node
+    cpulist = host.cpulist(numa)
+    _attrs(d, {
+        "vendor": fn.vendor_id,
+        "device": fn.device_id,
+        "subsystem_vendor": fn.subsystem_vendor_id,
+        "subsystem_device": fn.subsystem_device_id,
+        "class": fn.class_code,
+        "revision": fn.revision,
+        "numa_node": numa,
+        "local_cpulist": cpulist,
+        "local_cpus": cpulist_to_mask(cpulist),
+        "irq": 0 if fn.physfn else 16 + (fn.bus % 100),
+        "enable": 1 if fn.driver else 0,
+        "dma_mask_bits": 64,
+        "consistent_dma_mask_bits": 64,
+        "broken_parity_status": 0,
+        "msi_bus": 1,
+        "d3cold_allowed": 1,
+        "power_state": "D0",
+        "modalias": _modalias(fn),
+        "resource": _resource_lines(fn),
+        "current_link_speed": fn.current_link_speed,
+        "current_link_width": fn.current_link_width,
+        "max_link_speed": fn.max_link_speed,
+        "max_link_width": fn.max_link_width,
+    })
+    _write(os.path.join(d, "uevent"), _uevent(fn) + "\n", 0o644)
+    _write(os.path.join(d, "driver_override"), "(null)\n", 0o644)
+    with open(os.path.join(d, "config"), "wb") as f:
+        f.write(config_header(fn, functions, multifunction))
+    os.chmod(os.path.join(d, "config"), 0o644)
+    for name in ("remove", "rescan", "reset"):
+        _write(os.path.join(d, name), "", 0o200)
+    if fn.is_bridge:
+        below = [f.bus for f in functions.values() if f.parent == fn.address]
+        _attrs(d, {"secondary_bus_number": min(below) if below else fn.bus + 1,
+                   "subordinate_bus_number": max(below) if below else fn.bus + 1})
+    if fn.sriov_totalvfs is not None:
+        _attrs(d, {
+            "sriov_totalvfs": fn.sriov_totalvfs,
+            "sriov_offset": fn.sriov_offset,
+            "sriov_stride": fn.sriov_stride,
+            "sriov_vf_device": f"{int(fn.sriov_vf_device, 16):x}" if fn.sriov_vf_device else None,
+        })
+        _attrs(d, {"sriov_numvfs": fn.sriov_numvfs, "sriov_drivers_autoprobe": 1}, 0o644)
+    for i, vf in enumerate(fn.vfs):
+        _symlink(os.path.join(d, f"virtfn{i}"), device_dir(host, vf, root))
+    if fn.physfn:
+        _symlink(os.path.join(d, "physfn"), device_dir(host, fn.physfn, root))
+    bus = os.path.join(root, "sys/bus/pci")
+    _symlink(os.path.join(d, "subsystem"), bus)
+    _symlink(os.path.join(bus, "devices", fn.address), d)
+    if fn.driver:
+        drv = os.path.join(bus, "drivers", fn.driver)
+        for name in ("bind", "unbind", "new_id", "remove_id"):
+            if not os.path.exists(os.path.join(drv, name)):
+                _write(os.path.join(drv, name), "", 0o200)
+        _symlink(os.path.join(d, "driver"), drv)
+        _symlink(os.path.join(drv, fn.address), d)
+        if fn.driver == "vfio-pci" and fn.iommu_group is not None:
+            _write(os.path.join(root, "dev/vfio", str(fn.iommu_group)), "", 0o600)
+    if fn.iommu_group is not None:
+        group = os.path.join(root, "sys/kernel/iommu_groups", str(fn.iommu_group))
+        _symlink(os.path.join(d, "iommu_group"), group)
+        _symlink(os.path.join(group, "devices", fn.address), d)
+        _attrs(group, {"type": "DMA-FQ"})
+    for name in ("rescan", "drivers_autoprobe"):
+        p = os.path.join(bus, name)
+        if not os.path.exists(p):
+            _write(p, "1\n" if name == "drivers_autoprobe" else "", 0o644)
+
+
+def _write_dfl(host, root, card):
+    d = card.dfl
+    fme = fme_dir(host, card, root)
+    _attrs(fme, {
+        "dev": f"{_DFL_FME_MAJOR}:{d.fme_index}",
+        "bitstream_id": d.bitstream_id,
+        "bitstream_metadata": d.bitstream_metadata,
+        "ports_num": 1,
+        "socket_id": d.socket_id,
+        "cache_size": 0,
+    })
+    base = base_region_dir(host, card, root)
+    os.makedirs(base, exist_ok=True)
+    pr = pr_region_dir(host, card, root)
+    _attrs(pr, {"compat_id": d.compat_id})
+    mgr = fpga_manager_dir(host, card, root)
+    _attrs(mgr, {"name": "DFL FME FPGA Manager", "state": "unknown", "status": ""})
+    br = os.path.join(fme, f"dfl-fme-bridge.{d.fme_index}", "fpga_bridge", f"br{d.fpga_bridge}")
+    _attrs(br, {"name": "DFL FPGA FME Bridge", "state": "enabled"})
+    _attrs(port_dir(host, card, root), {
+        "dev": f"{_DFL_PORT_MAJOR}:{d.port_index}",
+        "id": 0,
+        "afu_id": d.afu_id,
+        "power_state": 0,
+        "ltr": 0,
+    })
+    bmc = bmc_dir(host, card, root)
+    _attrs(bmc, {
+        "bmc_version": d.bmc_version,
+        "bmcfw_version": d.bmcfw_version,
+        "mac_address": "64:4c:36:00:2f:" + f"{d.fme_index * 8:02x}",
+        "mac_count": 8,
+    })
+    sec = sec_update_dev_dir(host, card, root)
+    _attrs(os.path.join(sec, "security"), {
+        "sr_root_entry_hash": "hash not programmed",
+        "pr_root_entry_hash": "hash not programmed",
+        "bmc_root_entry_hash": "hash not programmed",
+        "sr_canceled_csks": "",
+        "pr_canceled_csks": "",
+        "bmc_canceled_csks": "",
+        "flash_count": 12,
+    })
+    fw = secure_update_dir(host, card, root)
+    _attrs(fw, {"loading": 0, "status": "idle", "error": "", "remaining_size": 0}, 0o644)
+    _write(os.path.join(fw, "data"), "", 0o644)
+    _write(os.path.join(fw, "cancel"), "", 0o200)
+    _symlink(secure_update_class_link(card, root), fw)
+    timeout = os.path.join(root, "sys/class/firmware/timeout")
+    if not os.path.exists(timeout):
+        _write(timeout, "60\n", 0o644)
+    _symlink(os.path.join(root, f"sys/class/fpga_region/region{d.base_region}"), base)
+    _symlink(os.path.join(root, f"sys/class/fpga_region/region{d.pr_region}"), pr)
+    _symlink(os.path.join(root, f"sys/class/fpga_manager/fpga{d.fpga_manager}"), mgr)
+    _symlink(os.path.join(root, f"sys/class/fpga_bridge/br{d.fpga_bridge}"), br)
+    _write(dev_node(card, "fme", root), "", 0o600)
+    _write(dev_node(card, "port", root), "", 0o600)
+
+
+def _write_xrt(host, root, card):
+    x = card.xrt
+    mgmt, user = card.functions[0], card.functions[1]
+    md = device_dir(host, mgmt.address, root)
+    ud = device_dir(host, user.address, root)
+    link = {
+        "link_speed": (mgmt.current_link_speed or "").split(".")[0],
+        "link_width": mgmt.current_link_width,
+        "link_speed_max": (mgmt.max_link_speed or "").split(".")[0],
+        "link_width_max": mgmt.max_link_width,
+    }
+    _attrs(md, {
+        "instance": x.instance,
+        "board_name": x.vbnv.split("_")[1] if "_" in x.vbnv else x.vbnv,
+        "mfg": 0,
+        "mfg_ver": x.mfg_ver,
+        "recovery": 0,
+        "mgmt_pf": "",
+        "version": _XRT_VERSION,
+        "slot": int(mgmt.address.split(":")[1], 16),
+        "ready": 1,
+        "dev_offline": 0,
+        "interface_uuids": "\n".join(x.interface_uuids),
+        "logic_uuids": "\n".join(x.logic_uuids),
+    } | link)
+    for name in ("rp_program", "mgmt_reset"):
+        _write(os.path.join(md, name), "", 0o200)
+    rom = {
+        "VBNV": x.vbnv,
+        "FPGA": x.fpga_part,
+        "uuid": x.logic_uuids[0],
+        "timestamp": x.timestamp,
+        "ddr_bank_count_max": 4,
+        "ddr_bank_size": 16,
+        "dr_base_addr": "0x0",
+    }
+    _attrs(os.path.join(md, f"rom.m.{x.instance}"), rom)
+    sc = next((c.version for c in card.firmware if c.component == "sc_firmware"), None)
+    _attrs(os.path.join(md, f"xmc.m.{x.instance}"), {"bmc_ver": sc, "status": "0x1"})
+    _attrs(ud, {
+        "xclbinuuid": x.xclbin_uuid,
+        "user_pf": "",
+        "board_name": x.vbnv.split("_")[1] if "_" in x.vbnv else x.vbnv,
+        "ready": 1,
+        "dev_offline": 0,
+        "interface_uuids": "\n".join(x.interface_uuids),
+        "logic_uuids": "\n".join(x.logic_uuids),
+        "ulp_uuids": "",
+        "memstat": "",
+        "kdsstat": "",
+    } | link)
+    _attrs(os.path.join(ud, f"rom.u.{x.instance}"), rom)
+    _write(dev_node(card, "mgmt", root), "", 0o600)
+    _write(dev_node(card, "user", root), "", 0o666)
+
+
+def _write_nvidia(host, root, card):
+    nv = card.nvidia
+    fn = card.primary
+    info = (
+        f"Model: \t\t {nv.model_name}\n"
+        f"IRQ:   \t\t {nv.irq}\n"
+        f"GPU UUID: \t {nv.uuid}\n"
+        f"Video BIOS: \t {nv.vbios_version}\n"
+        "Bus Type: \t PCIe\n"
+        "DMA Size: \t 52 bits\n"
+        "DMA Mask: \t 0xfffffffffffff\n"
+        f"Bus Location: \t {fn.address}\n"
+        f"Device Minor: \t {nv.minor}\n"
+        "GPU Excluded:\t No\n"
+    )
+    _write(nvidia_information_path(fn.address, root), info)
+    version = os.path.join(root, "proc/driver/nvidia/version")
+    if not os.path.exists(version):
+        _write(version, f"NVRM version: NVIDIA UNIX x86_64 Kernel Module  {_NVIDIA_DRIVER}\n")
+        for name in ("nvidiactl", "nvidia-uvm"):
+            _write(os.path.join(root, "dev", name), "", 0o666)
+    _write(dev_node(card, "gpu", root), "", 0o666)
+
+
+def _write_qat(host, root, card):
+    d = device_dir(host, card.primary.address, root)
+    q = card.qat
+    _attrs(os.path.join(d, "qat"), {"state": q.state, "cfg_services": q.cfg_services}, 0o644)
+    _attrs(os.path.join(d, "qat"), {"num_rps": q.num_rps})
+    ctl = os.path.join(root, "dev/qat_adf_ctl")
+    if not os.path.exists(ctl):
+        _write(ctl, "", 0o600)
+
+
+def _write_host(host, root):
+    _attrs(os.path.join(root, "sys/class/dmi/id"), {
+        "product_uuid": host.system_uuid,
+        "sys_vendor": host.manufacturer,
+        "product_name": host.model,
+        "product_serial": host.serial,
+        "bios_version": host.bios_version,
+    })
+    for node, cpulist in host.numa_cpulists.items():
+        _attrs(os.path.join(root, f"sys/devices/system/node/node{node}"), {"cpulist": cpulist})
+    _attrs(os.path.join(root, "proc/sys/kernel"), {"hostname": host.hostname,
+                                                   "osrelease": host.kernel})
+    _attrs(os.path.join(root, "etc"), {"hostname": host.hostname})
