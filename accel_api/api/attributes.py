@@ -55,7 +55,7 @@ def get(req, uuid):
 
 def create(req):
     req.app.enforcer.authorize("accel:attribute:create", req.ctx)
-    doc = util.body(req, CREATE_SCHEMA)
+    doc = util.body(req, CREATE_SCHEMA, unwrap="attribute")
 
     def _do(session):
         if session.get(m.Deployable, doc["deployable_id"]) is None:

@@ -8,8 +8,12 @@ import jsonschema
 from accel_api import errors
 
 
-def body(req, schema):
-    """The request's JSON body, validated; 400 with the reason otherwise."""
+def body(req, schema, unwrap=None):
+    """The request's JSON body, validated; 400 with the reason otherwise.
+
+    ``unwrap``: a key the body may also come wrapped in (``{"attribute": {...}}``, as
+    openstacksdk sends).
+    """
     raw = req.body_file_seekable.read(req.app.max_body + 1)
     if len(raw) > req.app.max_body:
         raise errors.ApiError(f"request body larger than {req.app.max_body} bytes", 413)
@@ -19,6 +23,8 @@ def body(req, schema):
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.BadRequest(f"request body is not valid JSON: {exc}") from None
+    if unwrap and isinstance(doc, dict) and list(doc) == [unwrap]:
+        doc = doc[unwrap]
     validate(doc, schema)
     return doc
 
