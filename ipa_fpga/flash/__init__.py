@@ -1,0 +1,1 @@
+"""Writing firmware through the kernel interfaces a device offers."""

@@ -1,0 +1,137 @@
+"""Streamed image download: constant memory, checksum verified before any device write.
+
+``fetch()`` writes the body to a private temporary file while hashing it and
+returns only once the whole image matched its sha256/sha512; nothing is handed to
+a device before that. URL schemes are restricted, sizes limited, errors clear.
+"""
+
+import contextlib
+import hashlib
+import hmac
+import os
+import re
+import tempfile
+import urllib.parse
+
+import requests
+
+from ipa_fpga import conf
+from ipa_fpga.errors import ImageError
+
+CHUNK = 1 << 20
+ALGORITHMS = {"sha256": 64, "sha512": 128}
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+def parse_checksum(checksum, checksum_type=None, device="image"):
+    """``("sha256", hex)`` from ``"sha256:<hex>"`` or ``<hex>`` + ``checksum_type``."""
+    if not isinstance(checksum, str) or not checksum:
+        raise ImageError(device, "a checksum (sha256 or sha512) is required")
+    algo = checksum_type
+    value = checksum
+    if ":" in checksum:
+        algo, value = checksum.split(":", 1)
+    algo = (algo or "").lower()
+    if algo not in ALGORITHMS:
+        raise ImageError(device, f"checksum type {algo or 'missing'!r} is not sha256 or sha512")
+    if len(value) != ALGORITHMS[algo] or not _HEX.match(value):
+        raise ImageError(device, f"{algo} checksum must be {ALGORITHMS[algo]} hex digits")
+    return algo, value.lower()
+
+
+def check_url(url, device="image", allowed=None):
+    allowed = [s.lower() for s in (allowed or conf.options().allowed_url_schemes)]
+    try:
+        parts = urllib.parse.urlsplit(str(url))
+    except ValueError:
+        raise ImageError(device, "the image URL cannot be parsed") from None
+    if parts.scheme.lower() not in allowed:
+        raise ImageError(device, f"URL scheme {parts.scheme or 'none'!r} is not allowed "
+                                 f"(allowed: {', '.join(allowed)})")
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        raise ImageError(device, "the image URL has no host")
+    return parts
+
+
+def _redacted(url):
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class Image:
+    """A verified local copy; ``close()`` (or the context manager) deletes it."""
+
+    def __init__(self, path, size, algo, digest, url):
+        self.path, self.size, self.algo, self.digest, self.url = path, size, algo, digest, url
+
+    def close(self):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def fetch(url, checksum, checksum_type=None, device="image", max_bytes=None,
+          allowed_schemes=None, dest_dir=None, timeout=None):
+    """Download ``url`` to a temp file, verify it; return an :class:`Image`."""
+    opts = conf.options()
+    algo, expected = parse_checksum(checksum, checksum_type, device)
+    parts = check_url(url, device, allowed_schemes)
+    max_bytes = max_bytes or opts.max_image_size_mb * (1 << 20)
+    timeout = timeout or opts.download_timeout
+    shown = _redacted(url)
+    hasher = hashlib.new(algo)
+    fd, path = tempfile.mkstemp(prefix="accel-image-", dir=dest_dir or opts.image_dir)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in _chunks(parts, url, shown, device, timeout, max_bytes):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ImageError(device, f"image at {shown} is larger than the "
+                                             f"{max_bytes} byte limit")
+                hasher.update(chunk)
+                out.write(chunk)
+        got = hasher.hexdigest()
+        if not hmac.compare_digest(got, expected):
+            raise ImageError(device, f"{algo} checksum mismatch for {shown}: expected "
+                                     f"{expected}, got {got}; the device was not touched")
+        return Image(path, size, algo, got, shown)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise
+
+
+def _chunks(parts, url, shown, device, timeout, max_bytes):
+    if parts.scheme == "file":
+        try:
+            with open(urllib.parse.unquote(parts.path), "rb") as f:
+                while chunk := f.read(CHUNK):
+                    yield chunk
+        except OSError as exc:
+            raise ImageError(device, f"cannot read {shown}: {exc.strerror}") from None
+        return
+    try:
+        with requests.get(url, stream=True, timeout=(10, timeout)) as resp:
+            if resp.status_code != 200:
+                raise ImageError(device, f"downloading {shown} failed: HTTP {resp.status_code}")
+            length = resp.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > max_bytes:
+                raise ImageError(device, f"image at {shown} is {length} bytes, over the "
+                                         f"{max_bytes} byte limit")
+            yield from resp.iter_content(CHUNK)
+    except requests.RequestException as exc:
+        reason = type(exc).__name__
+        if isinstance(exc, requests.ConnectionError):
+            reason = "connection failed (unreachable host or refused)"
+        elif isinstance(exc, requests.Timeout):
+            reason = f"no data for {timeout}s"
+        raise ImageError(device, f"downloading {shown} failed: {reason}") from None

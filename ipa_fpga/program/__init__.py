@@ -1,0 +1,1 @@
+"""Programming FPGA regions: DFL partial reconfiguration, Xilinx XRT through its tools."""

@@ -1,0 +1,1 @@
+"""The in-band steps of the hardware manager, one module per step."""

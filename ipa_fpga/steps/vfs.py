@@ -1,0 +1,45 @@
+"""``configure_accelerator_vfs``: set the number of SR-IOV VFs of an accelerator's PF."""
+
+import logging
+import os
+
+from ipa_fpga import selectors
+from ipa_fpga.discovery import discover
+from ipa_fpga.errors import InvalidArgs, NotSupported, UpdateFailed, VerificationFailed
+
+LOG = logging.getLogger(__name__)
+
+
+def configure(root, num_vfs, **selector):
+    try:
+        num_vfs = int(num_vfs)
+    except (TypeError, ValueError):
+        raise InvalidArgs("configure_accelerator_vfs", "num_vfs must be an integer") from None
+    if num_vfs < 0:
+        raise InvalidArgs("configure_accelerator_vfs", "num_vfs must be >= 0")
+    results = []
+    for device in selectors.select(discover(root=root), selector):
+        pfs = [f for f in device["functions"] if f.get("sriov") and f["role"] != "vf"]
+        if not pfs:
+            raise NotSupported(device["id"], "has no SR-IOV capable function")
+        pf = pfs[0]
+        total = pf["sriov"]["totalvfs"]
+        if num_vfs > total:
+            raise InvalidArgs(device["id"], f"num_vfs {num_vfs} exceeds sriov_totalvfs {total}")
+        path = os.path.join(root, "sys/bus/pci/devices", pf["address"], "sriov_numvfs")
+        try:
+            # The kernel refuses changing a non-zero count directly: go through 0.
+            if pf["sriov"]["numvfs"] and num_vfs != pf["sriov"]["numvfs"]:
+                with open(path, "w") as f:
+                    f.write("0")
+            with open(path, "w") as f:
+                f.write(str(num_vfs))
+            with open(path) as f:
+                got = int(f.read().strip() or 0)
+        except OSError as exc:
+            raise UpdateFailed(pf["address"], f"writing {path} failed: {exc.strerror}") from None
+        if got != num_vfs:
+            raise VerificationFailed(pf["address"], f"sriov_numvfs reads {got}, wanted {num_vfs}")
+        LOG.info("%s: %d VFs configured", pf["address"], num_vfs)
+        results.append({"device": device["id"], "function": pf["address"], "num_vfs": got})
+    return results

@@ -1,0 +1,1 @@
+"""Ironic-side processing of the accelerator inventory sent by the ramdisk."""
