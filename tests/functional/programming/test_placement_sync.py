@@ -37,7 +37,8 @@ def _fpga_candidates(placement):
     resp = placement.get("/allocation_candidates", resources="FPGA:1",
                          required="CUSTOM_FPGA_INTEL")
     assert resp.status_code == 200, resp.text
-    return set(resp.json()["provider_summaries"])
+    # Providers an allocation could use (summaries also list their tree's other members).
+    return {rp for req in resp.json()["allocation_requests"] for rp in req["allocations"]}
 
 
 def _rp(hostname, dep_id):
@@ -134,3 +135,32 @@ def test_generation_conflict_is_retried(placement, client, host_a_inventory, mon
     traits = placement.get(f"/resource_providers/{uuid}/traits").json()["traits"]
     assert "CUSTOM_FPGA_TEST_RETRY" in traits
     sync.sync_host(client, HOST, host_a_inventory)
+
+
+def test_accel_api_reports_each_import_to_placement(placement, host_a_inventory):
+    """The real accel-api with [placement] configured: an import lands in Placement, and
+    the rp_uuid accel_api hands Nova is the provider Placement offers."""
+    import requests
+
+    from tests.accel_api_helpers import running_server
+
+    host = "compute-api-1"
+    doc = copy.deepcopy(host_a_inventory)
+    doc["host"]["hostname"] = host
+    config = ("[placement]\nauth_type = admin_token\ntoken = admin\n"
+              f"endpoint = {placement.url}\nendpoint_override = {placement.url}\n")
+    with running_server(config=config) as url:
+        resp = requests.put(f"{url}/v2/hosts/{host}/inventory", json=doc, timeout=60)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["placement"]["created"] == 2
+        deps = requests.get(f"{url}/v2/deployables", params={"hostname": host},
+                            timeout=10).json()["deployables"]
+        rps = {d["rp_uuid"] for d in deps if d["resource_class"] == "FPGA"}
+        assert len(rps) == 2 and rps <= _fpga_candidates(placement)
+        # Disabling a device reserves its provider at the next report.
+        device = next(d for d in deps if d["resource_class"] == "FPGA")["device_uuid"]
+        assert requests.post(f"{url}/v2/devices/{device}/disable",
+                             timeout=10).status_code in (200, 202, 204)
+        resp = requests.put(f"{url}/v2/hosts/{host}/inventory", json=doc, timeout=60)
+        assert resp.json()["placement"]["updated"] == 1, resp.text
+        assert len(rps & _fpga_candidates(placement)) == 1
