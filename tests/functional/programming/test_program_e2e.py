@@ -172,6 +172,45 @@ def test_program_endpoints_and_authorisation(stack):
     assert resp.status_code == 400 and "not found" in resp.text
 
 
+def test_agent_failure_is_500_with_the_reason_and_nothing_recorded(stack):
+    admin = stack.session("admin")
+    region = _region(stack, 1)
+    before = admin.get(f"{stack.url}/v2/deployables/{region['uuid']}").json()
+    # The record says gzip, the GBS carries another AFU: the agent refuses to program it.
+    lying = stack.upload("admin", bitstream(IFACE, AFU_NLB), IFACE, AFU_GZIP, name="lying")
+    resp = admin.post(f"{stack.url}/fpga/{region['uuid']}",
+                      json={"glance_bitstream_uuid": lying["uuid"]})
+    assert resp.status_code == 500, resp.text
+    assert "GBS carries AFU" in resp.text
+    after = admin.get(f"{stack.url}/v2/deployables/{region['uuid']}").json()
+    assert after["bitstream_id"] == before["bitstream_id"]
+    assert after["traits"] == before["traits"]
+
+
+def test_bitstream_registry_limits_visibility_and_delete(stack):
+    alice, bob, admin = (stack.session(u) for u in ("alice", "bob", "admin"))
+    data = bitstream(IFACE, AFU_NLB, size=8192)
+    mine = stack.upload("alice", data, IFACE, AFU_NLB, name="registry")
+    listed = {b["uuid"] for b in alice.get(f"{stack.url}/v2/bitstreams").json()["bitstreams"]}
+    assert mine["uuid"] in listed
+    assert mine["uuid"] not in {b["uuid"] for b in bob.get(
+        f"{stack.url}/v2/bitstreams").json()["bitstreams"]}
+    found = alice.get(f"{stack.url}/v2/bitstreams", params={"function_id": AFU_NLB}).json()
+    assert mine["uuid"] in {b["uuid"] for b in found["bitstreams"]}
+    assert alice.get(f"{stack.url}/v2/bitstreams/{mine['uuid']}/data").content == data
+    # Only admins publish; uploads are once; bob cannot delete alice's.
+    assert alice.post(f"{stack.url}/v2/bitstreams",
+                      json={"name": "pub", "visibility": "public"}).status_code == 403
+    resp = alice.put(f"{stack.url}/v2/bitstreams/{mine['uuid']}/data", data=b"again")
+    assert resp.status_code == 409
+    assert bob.delete(f"{stack.url}/v2/bitstreams/{mine['uuid']}").status_code == 404
+    assert alice.post(f"{stack.url}/v2/bitstreams", json={"name": "x", "bogus": 1}
+                      ).status_code == 400
+    assert alice.delete(f"{stack.url}/v2/bitstreams/{mine['uuid']}").status_code == 204
+    assert alice.get(f"{stack.url}/v2/bitstreams/{mine['uuid']}/data").status_code == 404
+    assert admin.get(f"{stack.url}/v2/bitstreams/{mine['uuid']}").status_code == 404
+
+
 def test_agent_killed_mid_job_ends_failed_with_a_reason(stack):
     admin = stack.session("admin")
     region = _region(stack, 0)
@@ -193,3 +232,25 @@ def test_agent_killed_mid_job_ends_failed_with_a_reason(stack):
     stack.start_agent()
     again = admin.get(f"{stack.url}/v2/programming_jobs/{job['uuid']}").json()
     assert again["state"] == "failed"
+
+
+def test_upload_over_the_limit_is_413_and_keeps_nothing(tmp_path):
+    """accel-api alone with a small limit: the upload fails, nothing is stored."""
+    import requests
+
+    from tests.accel_api_helpers import running_server
+
+    with running_server(state_dir=str(tmp_path),
+                        config="[bitstreams]\nmax_size = 10000\n") as url:
+        bs = requests.post(f"{url}/v2/bitstreams", json={"name": "big"}, timeout=10).json()
+        resp = requests.put(f"{url}/v2/bitstreams/{bs['uuid']}/data", data=b"x" * 20000,
+                            timeout=10)
+        assert resp.status_code == 413, resp.text
+        # Chunked (no Content-Length): the limit holds while streaming.
+        resp = requests.put(f"{url}/v2/bitstreams/{bs['uuid']}/data",
+                            data=iter([b"x" * 4096] * 5), timeout=10)
+        assert resp.status_code == 413, resp.text
+        got = requests.get(f"{url}/v2/bitstreams/{bs['uuid']}", timeout=10).json()
+        assert got["status"] == "uploading"
+    store = os.path.join(str(tmp_path), "bitstreams")
+    assert not [f for _, _, files in os.walk(store) for f in files]
