@@ -64,3 +64,34 @@ def test_too_large_upload_leaves_no_image(glance_proc, backend):
         backend.put(_chunks(b"x" * 200_000, 50_000), 100_000, store.Metadata(name="big"))
     after = requests.get(f"{glance_proc.url}/v2/images").json()["images"]
     assert [i["id"] for i in after] == [i["id"] for i in before]
+
+
+def test_accel_api_with_the_glance_backend(glance_proc):
+    """The real accel-api configured with [bitstreams] backend = glance: upload through
+    the API lands in Glance as an FPGA image; download and delete go through Glance."""
+    from tests.accel_api_helpers import running_server
+
+    config = ("[bitstreams]\nbackend = glance\n"
+              "[glance]\nauth_type = admin_token\ntoken = unused\n"
+              f"endpoint = {glance_proc.url}\nendpoint_override = {glance_proc.url}\n")
+    data = os.urandom(100_000)
+    with running_server(config=config) as url:
+        bs = requests.post(f"{url}/v2/bitstreams", json={
+            "name": "via-api", "vendor": "intel", "type": "nlb",
+            "function_id": "d8424dc4-a4a3-c413-f89e-433683f9040b",
+            "interface_id": "f3c99413-5081-4aad-bced-07eb84a6d0bb"}, timeout=10).json()
+        resp = requests.put(f"{url}/v2/bitstreams/{bs['uuid']}/data", data=data, timeout=60)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["backend"] == "glance"
+        assert resp.json()["checksum"] == hashlib.sha512(data).hexdigest()
+        images = requests.get(f"{glance_proc.url}/v2/images", params={"tag": "FPGA"},
+                              timeout=10).json()["images"]
+        image = next(i for i in images if i["name"] == "via-api")
+        assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
+        assert image["accel_function_id"] == "d8424dc4a4a3c413f89e433683f9040b"
+        got = requests.get(f"{url}/v2/bitstreams/{bs['uuid']}/data", timeout=30)
+        assert got.status_code == 200 and got.content == data
+        assert requests.delete(f"{url}/v2/bitstreams/{bs['uuid']}",
+                               timeout=30).status_code == 204
+        assert requests.get(f"{glance_proc.url}/v2/images/{image['id']}",
+                            timeout=10).status_code == 404
