@@ -172,6 +172,23 @@ def test_program_endpoints_and_authorisation(stack):
     assert resp.status_code == 400 and "not found" in resp.text
 
 
+def test_profile_asking_for_a_function_programs_a_public_bitstream(stack):
+    afu = "0badc0de-0000-4000-8000-000000000001"
+    public = stack.upload("admin", bitstream(IFACE, afu), IFACE, afu, name="public-fn",
+                          visibility="public")
+    assert public["visibility"] == "public"
+    _profile(stack, "fpga-by-function", {"accel:function_id": afu})
+    region = _region(stack, 0)
+    arq = _arq(stack, "bob", "fpga-by-function")
+    resp = _bind(stack, arq, region)
+    assert resp.status_code == 202, resp.text
+    assert _arq_state(stack, "bob", arq)["state"] == "Bound"
+    dep = stack.session("admin").get(f"{stack.url}/v2/deployables/{region['uuid']}").json()
+    assert dep["bitstream_id"] == public["uuid"]
+    assert afu.replace("-", "") in _fixture_afu_ids(stack).values()
+    _unbind(stack, arq)
+
+
 def test_agent_failure_is_500_with_the_reason_and_nothing_recorded(stack):
     admin = stack.session("admin")
     region = _region(stack, 1)
