@@ -75,7 +75,7 @@ def create_arqs(db, profile_name, project_id, group_id=None):
 
 def _take_handle(session, db, deployable_ids):
     """Mark one free handle of these deployables in use; None when all are taken."""
-    base = (sa.select(m.AttachHandle.id)
+    base = (sa.select(m.AttachHandle)
             .where(m.AttachHandle.deployable_id.in_(deployable_ids),
                    m.AttachHandle.in_use.is_(False), m.AttachHandle.lost.is_(False))
             .order_by(m.AttachHandle.id).limit(1))
@@ -83,18 +83,16 @@ def _take_handle(session, db, deployable_ids):
         if db.row_locks else [base]
     for query in attempts:
         for _ in range(db.retries):
-            handle_id = session.scalar(query)
-            if handle_id is None:
+            handle = session.scalar(query.execution_options(populate_existing=True))
+            if handle is None:
                 break
             result = session.execute(
                 sa.update(m.AttachHandle)
-                .where(m.AttachHandle.id == handle_id, m.AttachHandle.in_use.is_(False))
+                .where(m.AttachHandle.id == handle.id, m.AttachHandle.in_use.is_(False))
                 .values(in_use=True)
                 .execution_options(synchronize_session=False))
             if result.rowcount == 1:
-                return session.scalar(sa.select(m.AttachHandle)
-                                      .where(m.AttachHandle.id == handle_id)
-                                      .execution_options(populate_existing=True))
+                return handle
     return None
 
 

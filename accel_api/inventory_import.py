@@ -11,9 +11,9 @@ import uuid
 
 import sqlalchemy as sa
 
-from accel_api import errors, rp
+from accel_api import errors
 from accel_api.db import models as m
-from accel_contract import inventory
+from accel_contract import identity, inventory
 from accel_contract.errors import InventoryError
 
 
@@ -67,7 +67,12 @@ def validate_document(hostname, doc):
 def import_inventory(db, hostname, doc):
     """Validate then upsert; returns the summary dict."""
     validate_document(hostname, doc)
-    return db.run(_import, hostname, doc)
+    try:
+        return db.run(_import, hostname, doc)
+    except sa.exc.IntegrityError:
+        # A concurrent first import of the same host inserted it first: the retry finds
+        # the host row and waits on its lock.
+        return db.run(_import, hostname, doc)
 
 
 def _import(session, hostname, doc):
@@ -104,8 +109,8 @@ def _import(session, hostname, doc):
         device = devices.get(dev["id"])
         fields = _device_fields(dev)
         if device is None:
-            device = m.Device(uuid=str(uuid.uuid4()), host_id=host.id, address=dev["id"],
-                              status="enabled", **fields)
+            device = m.Device(uuid=identity.device_uuid(hostname, dev["id"]),
+                              host_id=host.id, address=dev["id"], status="enabled", **fields)
             session.add(device)
             session.flush()
             devices[dev["id"]] = device
@@ -125,9 +130,9 @@ def _import(session, hostname, doc):
             }
             row = deployables.get(key)
             if row is None:
-                row = m.Deployable(uuid=str(uuid.uuid4()), device_id=device.id,
-                                   local_id=dep["id"],
-                                   rp_uuid=rp.deployable_rp_uuid(hostname, dep["id"]), **values)
+                row = m.Deployable(
+                    uuid=str(uuid.uuid4()), device_id=device.id, local_id=dep["id"],
+                    rp_uuid=identity.deployable_rp_uuid(hostname, dep["id"]), **values)
                 session.add(row)
                 deployables[key] = row
                 summary["deployables"]["added"] += 1

@@ -9,8 +9,6 @@ import functools
 import json
 from importlib import resources
 
-import jsonschema
-
 from accel_contract import naming
 from accel_contract.errors import InventoryError
 
@@ -28,6 +26,10 @@ def schema():
 
 @functools.cache
 def _validator():
+    # Imported here, not at module level: jsonschema costs more to import than a whole
+    # discovery run, and producers (accel-discover, the IPA collector) never validate.
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(schema())
     cls.check_schema(schema())
     return cls(schema(), format_checker=cls.FORMAT_CHECKER)

@@ -13,6 +13,7 @@ import sys
 import tempfile
 
 import accel_hosts
+from accel_demo.claims_step import claim_with_accel_api
 from accel_hosts import sysfs
 from ipa_fpga.cli import tree
 from ipa_fpga.discovery import discover
@@ -52,6 +53,7 @@ def discover_hosts(ctx):
 STEPS = [
     ("Build sample host fixtures", build_fixtures),
     ("Discover accelerators", discover_hosts),
+    ("Claim an accelerator through accel-api (Nova's flow)", claim_with_accel_api),
 ]
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import uuid
 
+from accel_contract.errors import AccelError
 from accel_hosts.model import (
     BRIDGE_CLASS,
     Card,
@@ -25,7 +26,7 @@ from accel_hosts.model import (
 )
 
 
-class HostDescriptionError(ValueError):
+class HostDescriptionError(AccelError, ValueError):
     """A host description cannot be expanded (unknown kind, bad address, collision)."""
 
 
@@ -237,6 +238,20 @@ def n3000(spec, numbering):
         parent=downs[0x09], role="accelerator",
     )
     functions = [fpga]
+    fpga_vfs = int(spec.get("fpga_vfs", 0))
+    if fpga_vfs > 1:
+        raise HostDescriptionError("an N3000 has one port: fpga_vfs is 0 or 1")
+    if fpga_vfs:
+        # The port handed to a VF (DFL port passthrough): PF sriov_totalvfs = ports = 1.
+        fpga.sriov_totalvfs, fpga.sriov_offset, fpga.sriov_stride = 1, 1, 1
+        fpga.sriov_vf_device = "0x0b31"
+        for vf in vf_addresses(fpga.address, 1, 1, 1):
+            fpga.vfs.append(vf)
+            functions.append(PciFunction(
+                vf, "0x8086", "0x0b31", "0x120000", "0x00", "0x8086", "0x0000", "vfio-pci",
+                numa, numbering.take("iommu_group"), None, None, None, None,
+                parent=fpga.parent, physfn=fpga.address, role="vf",
+            ))
     for bus_off, down in ((3, 0x08), (7, 0x10)):
         pfs = []
         for fn in (0, 1):
@@ -328,7 +343,8 @@ def alveo(spec, numbering, kind="u250"):
         ))
     state = spec.get("xrt") or {}
     blp = state.get("interface_uuid", _stable_uuid("xrt-interface", vbnv))
-    logic = state.get("logic_uuid", _stable_uuid("xrt-logic", vbnv))
+    # XRT prints logic/interface UUIDs as 32 hex digits, no dashes.
+    logic = str(state.get("logic_uuid", _stable_uuid("xrt-logic", vbnv))).replace("-", "")
     xclbin = state.get("xclbin_uuid", "00000000-0000-0000-0000-000000000000")
     fw = _fw(spec, [
         FirmwareComponent("xrt_shell", f"Alveo shell {vbnv}", logic, True, "xrt"),
@@ -353,18 +369,19 @@ def alveo(spec, numbering, kind="u250"):
 # -- NVIDIA ----------------------------------------------------------------------------------
 
 _NVIDIA = {
-    # kind: (device id, subsystem device, link, model, smi name, revision)
+    # kind: (device id, subsystem device, link, model, smi name, revision, VBIOS)
     "h100_sxm5": ("0x2330", "0x16c1", "32.0 GT/s PCIe", "NVIDIA H100 SXM5 80GB",
-                  "NVIDIA H100 80GB HBM3", "0xa1"),
+                  "NVIDIA H100 80GB HBM3", "0xa1", "96.00.89.00.01"),
     "a100_sxm4": ("0x20b0", "0x134f", "16.0 GT/s PCIe", "NVIDIA A100 SXM4 40GB",
-                  "NVIDIA A100-SXM4-40GB", "0xa1"),
-    "l4": ("0x27b8", "0x16ca", "16.0 GT/s PCIe", "NVIDIA L4", "NVIDIA L4", "0xa1"),
+                  "NVIDIA A100-SXM4-40GB", "0xa1", "92.00.36.00.02"),
+    "l4": ("0x27b8", "0x16ca", "16.0 GT/s PCIe", "NVIDIA L4", "NVIDIA L4", "0xa1",
+           "95.04.29.00.01"),
 }
 
 
 def nvidia_gpu(spec, numbering, kind="h100_sxm5"):
     """One NVIDIA GPU (optionally with SR-IOV VFs for vGPU)."""
-    did, subsys, link, model, smi_name, rev = _NVIDIA[kind]
+    did, subsys, link, model, smi_name, rev, vbios = _NVIDIA[kind]
     address = str(spec["address"])
     numa = int(spec.get("numa_node", 0))
     bridges, parent = _upstream(spec, address, numa, numbering, link)
@@ -384,8 +401,7 @@ def nvidia_gpu(spec, numbering, kind="h100_sxm5"):
                 numbering.take("iommu_group"), link, 16, link, 16, parent=parent,
                 physfn=address, role="vf",
             ))
-    fw = _fw(spec, [FirmwareComponent("vbios", "GPU VBIOS", "96.00.89.00.01", True,
-                                      "vendor_tool")])
+    fw = _fw(spec, [FirmwareComponent("vbios", "GPU VBIOS", vbios, True, "vendor_tool")])
     state = spec.get("nvidia") or {}
     nv = NvidiaState(
         minor=numbering.take("nvidia_minor"),

@@ -197,6 +197,16 @@ class Host:
                 out[fn.address] = fn
         return dict(sorted(out.items()))
 
+    def upstream(self, address):
+        """Bridges above a function, root port first (its PCIe path as a BMC would show it)."""
+        functions = self.functions()
+        chain = []
+        node = functions[address]
+        while node.parent and node.parent in functions:
+            node = functions[node.parent]
+            chain.append(node)
+        return list(reversed(chain))
+
     def card(self, name_or_address):
         """The card with this name or any of its function addresses."""
         for card in self.cards:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import struct
 
+from accel_contract import catalogue
 from accel_hosts.model import Card, Host, PciFunction
 
 #: Character-device majors used for ``dev`` files (values are what a typical kernel assigns).
@@ -39,6 +40,20 @@ _DFL_FME_MAJOR = 235
 _DFL_PORT_MAJOR = 236
 _XRT_VERSION = "2.16.204"
 _NVIDIA_DRIVER = "550.90.07"
+#: Vendor names for the fixture's own pci.ids (as in the public pci.ids).
+_VENDOR_NAMES = {
+    "0x8086": "Intel Corporation",
+    "0x10ee": "Xilinx Corporation",
+    "0x10de": "NVIDIA Corporation",
+    "0x10b5": "PLX Technology, Inc.",
+    "0x1002": "Advanced Micro Devices, Inc. [AMD/ATI]",
+    "0x15b3": "Mellanox Technologies",
+    "0x1c2c": "Silicom Denmark",
+}
+_BRIDGE_NAMES = {
+    ("0x8086", "0x2030"): "Sky Lake-E PCI Express Root Port A",
+    ("0x10b5", "0x8747"): "PEX 8747 48-Lane, 5-Port PCI Express Gen 3 (8.0 GT/s) Switch",
+}
 
 
 # -- paths (all relative to the root unless ``root`` is given) ---------------------------------
@@ -50,16 +65,20 @@ def _join(root, rel):
 
 def device_dir(host: Host, address: str, root: str | None = None) -> str:
     """``sys/devices/pci0000:3a/0000:3a:00.0/.../<address>`` for one function of ``host``."""
-    functions = host.functions()
-    chain = []
+    return _join(root, _rel_dir(host.functions(), address))
+
+
+def _rel_dir(functions, address, memo=None):
+    if memo is not None and address in memo:
+        return memo[address]
     fn = functions[address]
-    node = fn
-    while node is not None:
-        chain.append(node.address)
-        node = functions.get(node.parent) if node.parent else None
-    top = functions[chain[-1]]
-    rel = os.path.join("sys/devices", f"pci{top.domain}:{top.bus:02x}", *reversed(chain))
-    return _join(root, rel)
+    if fn.parent and fn.parent in functions:
+        rel = os.path.join(_rel_dir(functions, fn.parent, memo), address)
+    else:
+        rel = os.path.join("sys/devices", f"pci{fn.domain}:{fn.bus:02x}", address)
+    if memo is not None:
+        memo[address] = rel
+    return rel
 
 
 def _dfl(card: Card):
@@ -151,11 +170,22 @@ def nvidia_information_path(address, root=None):
 # -- writing -----------------------------------------------------------------------------------
 
 
+def _put(path, data, mode):
+    """Create or replace one file with ``mode`` (one open, one write, no extra chmod)."""
+    if os.path.lexists(path):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    if mode & 0o022:  # group/other write bits would be cut by the umask
+        os.chmod(path, mode)
+
+
 def _write(path, text, mode=0o444):
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(path, mode)
+    _put(path, text.encode(), mode)
 
 
 def _attrs(folder, values, mode=0o444):
@@ -163,7 +193,7 @@ def _attrs(folder, values, mode=0o444):
     for name, value in values.items():
         if value is None:
             continue
-        _write(os.path.join(folder, name), f"{value}\n", mode)
+        _put(os.path.join(folder, name), f"{value}\n".encode(), mode)
 
 
 def _symlink(link, target):
@@ -175,8 +205,7 @@ def _symlink(link, target):
     os.symlink(rel, link)
 
 
-def cpulist_to_mask(cpulist):
-    """``"0-31,64-95"`` -> the kernel's ``local_cpus`` form (32-bit words, comma separated)."""
+def _cpus(cpulist):
     cpus = set()
     for part in cpulist.split(","):
         if "-" in part:
@@ -184,13 +213,28 @@ def cpulist_to_mask(cpulist):
             cpus.update(range(int(lo), int(hi) + 1))
         elif part:
             cpus.add(int(part))
-    top = max(cpus) if cpus else 0
+    return cpus
+
+
+def cpulist_to_mask(cpulist, ncpus=None):
+    """``"0-31,64-95"`` -> the kernel's ``local_cpus`` form (32-bit words, comma separated).
+
+    The kernel prints ``nr_cpu_ids`` bits; ``ncpus`` gives it (default: up to the highest CPU).
+    """
+    cpus = set()
+    for part in cpulist.split(","):
+        if "-" in part:
+            lo, hi = part.split("-")
+            cpus.update(range(int(lo), int(hi) + 1))
+        elif part:
+            cpus.add(int(part))
+    top = max(ncpus - 1 if ncpus else 0, max(cpus) if cpus else 0)
     words = (top // 32) + 1
     mask = sum(1 << c for c in cpus)
     return ",".join(f"{(mask >> (32 * w)) & 0xFFFFFFFF:08x}" for w in reversed(range(words)))
 
 
-def config_header(fn: PciFunction, functions: dict, multifunction: bool) -> bytes:
+def config_header(fn: PciFunction, below: dict, multifunction: bool) -> bytes:
     """256-byte PCI configuration space: type 0 (endpoint) or type 1 (bridge) header."""
     cfg = bytearray(256)
     klass = int(fn.class_code, 16)
@@ -203,9 +247,9 @@ def config_header(fn: PciFunction, functions: dict, multifunction: bool) -> byte
     cfg[0x0C] = 0x10
     if fn.is_bridge:
         cfg[0x0E] = 0x01 | (0x80 if multifunction else 0)
-        below = [f.bus for f in functions.values() if _under(f, fn, functions)]
-        secondary = min(below) if below else fn.bus + 1
-        cfg[0x18], cfg[0x19], cfg[0x1A] = fn.bus, secondary, max(below) if below else secondary
+        buses = below.get(fn.address)  # buses of all functions under this bridge
+        secondary = min(buses) if buses else fn.bus + 1
+        cfg[0x18], cfg[0x19], cfg[0x1A] = fn.bus, secondary, max(buses) if buses else secondary
         cfg[0x1C], cfg[0x1D] = 0xF0, 0x00  # no I/O window
         cfg[0x3D] = 0x01
     else:
@@ -220,15 +264,6 @@ def config_header(fn: PciFunction, functions: dict, multifunction: bool) -> byte
     cfg[0x40], cfg[0x41] = 0x10, 0x00
     struct.pack_into("<H", cfg, 0x42, 0x0002 | ((4 if fn.is_bridge else 0) << 4))
     return bytes(cfg)
-
-
-def _under(candidate, bridge, functions):
-    node = candidate
-    while node is not None and node.parent:
-        if node.parent == bridge.address:
-            return True
-        node = functions.get(node.parent)
-    return False
 
 
 def _bar_base(fn):
@@ -272,16 +307,24 @@ def _modalias(fn):
     )
 
 
-def build(host: Host, root: str) -> None:
-    """Write ``host``'s tree under ``root`` (created if missing; existing files replaced)."""
+def build(host: Host, root: str, pci_ids: bool = True) -> None:
+    """Write ``host``'s tree under ``root`` (created if missing; existing files replaced).
+
+    ``pci_ids``: also write ``usr/share/misc/pci.ids`` naming the host's vendors and
+    catalogued devices, so discovery on the fixture gives the same names on every machine.
+    """
     root = os.path.abspath(root)
     functions = host.functions()
+    memo = {}
+    dirs = {a: os.path.join(root, _rel_dir(functions, a, memo)) for a in functions}
+    below = _buses_below(functions)
     slots = {}
     for fn in functions.values():
         if fn.physfn is None:
             slots.setdefault(fn.address[:-2], []).append(fn.address)
     for fn in functions.values():
-        _write_function(host, root, fn, functions, len(slots.get(fn.address[:-2], [])) > 1)
+        _write_function(host, root, fn, dirs, below,
+                        len(slots.get(fn.address[:-2], [])) > 1)
     for card in host.cards:
         if card.dfl:
             _write_dfl(host, root, card)
@@ -292,10 +335,24 @@ def build(host: Host, root: str) -> None:
         if card.qat:
             _write_qat(host, root, card)
     _write_host(host, root)
+    if pci_ids:
+        _write_pci_ids(host, root)
 
 
-def _write_function(host, root, fn, functions, multifunction):
-    d = device_dir(host, fn.address, root)
+def _buses_below(functions):
+    """Bridge address -> buses of every function below it (for secondary/subordinate)."""
+    below = {}
+    for fn in functions.values():
+        node = fn
+        while node.parent and node.parent in functions:
+            below.setdefault(node.parent, set()).add(fn.bus)
+            node = functions[node.parent]
+    return below
+
+
+def _write_function(host, root, fn, dirs, below, multifunction):
+    d = dirs[fn.address]
+    ncpus = max(max(_cpus(c), default=0) for c in host.numa_cpulists.values()) + 1
     numa = fn.numa_node
     cpulist = host.cpulist(numa)
     _attrs(d, {
@@ -307,7 +364,7 @@ def _write_function(host, root, fn, functions, multifunction):
         "revision": fn.revision,
         "numa_node": numa,
         "local_cpulist": cpulist,
-        "local_cpus": cpulist_to_mask(cpulist),
+        "local_cpus": cpulist_to_mask(cpulist, ncpus),
         "irq": 0 if fn.physfn else 16 + (fn.bus % 100),
         "enable": 1 if fn.driver else 0,
         "dma_mask_bits": 64,
@@ -325,15 +382,13 @@ def _write_function(host, root, fn, functions, multifunction):
     })
     _write(os.path.join(d, "uevent"), _uevent(fn) + "\n", 0o644)
     _write(os.path.join(d, "driver_override"), "(null)\n", 0o644)
-    with open(os.path.join(d, "config"), "wb") as f:
-        f.write(config_header(fn, functions, multifunction))
-    os.chmod(os.path.join(d, "config"), 0o644)
+    _put(os.path.join(d, "config"), config_header(fn, below, multifunction), 0o644)
     for name in ("remove", "rescan", "reset"):
         _write(os.path.join(d, name), "", 0o200)
     if fn.is_bridge:
-        below = [f.bus for f in functions.values() if f.parent == fn.address]
-        _attrs(d, {"secondary_bus_number": min(below) if below else fn.bus + 1,
-                   "subordinate_bus_number": max(below) if below else fn.bus + 1})
+        buses = below.get(fn.address)
+        _attrs(d, {"secondary_bus_number": min(buses) if buses else fn.bus + 1,
+                   "subordinate_bus_number": max(buses) if buses else fn.bus + 1})
     if fn.sriov_totalvfs is not None:
         _attrs(d, {
             "sriov_totalvfs": fn.sriov_totalvfs,
@@ -343,9 +398,9 @@ def _write_function(host, root, fn, functions, multifunction):
         })
         _attrs(d, {"sriov_numvfs": fn.sriov_numvfs, "sriov_drivers_autoprobe": 1}, 0o644)
     for i, vf in enumerate(fn.vfs):
-        _symlink(os.path.join(d, f"virtfn{i}"), device_dir(host, vf, root))
+        _symlink(os.path.join(d, f"virtfn{i}"), dirs[vf])
     if fn.physfn:
-        _symlink(os.path.join(d, "physfn"), device_dir(host, fn.physfn, root))
+        _symlink(os.path.join(d, "physfn"), dirs[fn.physfn])
     bus = os.path.join(root, "sys/bus/pci")
     _symlink(os.path.join(d, "subsystem"), bus)
     _symlink(os.path.join(bus, "devices", fn.address), d)
@@ -531,3 +586,22 @@ def _write_host(host, root):
     _attrs(os.path.join(root, "proc/sys/kernel"), {"hostname": host.hostname,
                                                    "osrelease": host.kernel})
     _attrs(os.path.join(root, "etc"), {"hostname": host.hostname})
+
+
+def _write_pci_ids(host, root):
+    """A small pci.ids in the public file's format, for this host's functions only."""
+    names = {}
+    for fn in host.functions().values():
+        if fn.vendor_id not in _VENDOR_NAMES:
+            continue
+        devices = names.setdefault(fn.vendor_id, {})
+        entry = catalogue.lookup(fn.vendor_id, fn.device_id, fn.subsystem_vendor_id,
+                                 fn.subsystem_device_id)
+        name = _BRIDGE_NAMES.get((fn.vendor_id, fn.device_id)) or (entry and entry.product)
+        if name:
+            devices[fn.device_id] = name
+    lines = ["# pci.ids subset written by accel_hosts.sysfs for this fixture host"]
+    for vid in sorted(names):
+        lines.append(f"{vid[2:]}  {_VENDOR_NAMES[vid]}")
+        lines.extend(f"\t{did[2:]}  {name}" for did, name in sorted(names[vid].items()))
+    _write(os.path.join(root, "usr/share/misc/pci.ids"), "\n".join(lines) + "\n", 0o644)

@@ -29,8 +29,11 @@ def body(req, schema, unwrap=None):
     return doc
 
 
+_FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
+
+
 def validate(doc, schema):
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
         where = "".join(f"[{p!r}]" for p in error.absolute_path) or "body"

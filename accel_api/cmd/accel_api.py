@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 from oslo_config import cfg
 from oslo_log import log
@@ -67,7 +68,7 @@ def _server(conf, app):
     from cheroot import wsgi
 
     server = wsgi.Server((conf.api.host_ip, conf.api.port), app,
-                         numthreads=conf.api.threads,
+                         numthreads=conf.api.threads, timeout=conf.api.client_socket_timeout,
                          shutdown_timeout=conf.api.graceful_shutdown_timeout,
                          reuse_port=conf.api.workers > 1)
     return server
@@ -78,8 +79,9 @@ def _run_worker(conf):
     server = _server(conf, app)
 
     def _stop(signum, frame):
+        # stop() joins the serving loop: never call it on the loop's own thread.
         LOG.info("worker %d: SIGTERM, finishing in-flight requests", os.getpid())
-        server.stop()
+        threading.Thread(target=server.stop, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)

@@ -33,6 +33,9 @@ api_opts = [
                help="How callers are authenticated."),
     cfg.StrOpt("public_endpoint",
                help="Base URL used in links; defaults to the request's host URL."),
+    cfg.IntOpt("client_socket_timeout", default=10, min=1,
+               help="Seconds an idle client connection (keep-alive) is kept open; also "
+                    "bounds how long a graceful shutdown waits for idle clients."),
     cfg.IntOpt("graceful_shutdown_timeout", default=30, min=0,
                help="Seconds a worker waits for in-flight requests on SIGTERM."),
 ]

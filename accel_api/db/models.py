@@ -91,7 +91,7 @@ class Deployable(TimestampMixin, Base):
     num_accelerators: Mapped[int] = mapped_column(sa.Integer, default=0)
     resource_class: Mapped[str | None] = mapped_column(sa.String(255))
     traits: Mapped[list] = mapped_column(sa.JSON)
-    #: accel_contract.identity.deployable_rp_uuid(hostname, deployable id).
+    #: accel_contract.identity.deployable_rp_uuid(hostname, deployable id): stable uuid5.
     rp_uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
     driver_name: Mapped[str | None] = mapped_column(sa.String(64))
     programmable: Mapped[bool] = mapped_column(sa.Boolean, default=False)

@@ -1,5 +1,7 @@
 """Policy in code (oslo.policy): defaults, the enforcer, and the sample's source."""
 
+import time
+
 from oslo_policy import policy
 
 from accel_api import errors
@@ -121,13 +123,41 @@ def list_rules():
 
 
 class Enforcer:
+    """oslo.policy's enforcer plus a cache of decisions.
+
+    A decision depends only on the loaded rules, the rule name, the caller's identity
+    and the target, so it is cached under those (oslo.policy's checks inspect
+    signatures on every call, which costs more than the rest of a simple GET). The
+    cache is keyed by the rules object, which oslo.policy replaces when the policy
+    file changes; the file (a search over the config dirs) is looked at again at most
+    every RELOAD_SECONDS, so edits apply within seconds, without a restart.
+    """
+
+    MAX_CACHED = 4096
+    RELOAD_SECONDS = 5.0
+
     def __init__(self, conf):
         self._enforcer = policy.Enforcer(conf)
         self._enforcer.register_defaults(list_rules())
+        self._cache = {}
+        self._loaded_at = None
 
     def allowed(self, rule, context, target=None):
         target = target if target is not None else {"project_id": context.project_id}
-        return self._enforcer.enforce(rule, target, context.creds())
+        now = time.monotonic()
+        if self._loaded_at is None or now - self._loaded_at > self.RELOAD_SECONDS:
+            self._enforcer.load_rules()
+            self._loaded_at = now
+        key = (id(self._enforcer.rules), rule, context.user_id, context.project_id,
+               tuple(sorted(context.roles)), tuple(sorted(context.service_roles)),
+               tuple(sorted(target.items())))
+        decision = self._cache.get(key)
+        if decision is None:
+            decision = bool(self._enforcer.enforce(rule, target, context.creds()))
+            if len(self._cache) >= self.MAX_CACHED:
+                self._cache.clear()
+            self._cache[key] = decision
+        return decision
 
     def authorize(self, rule, context, target=None):
         if not self.allowed(rule, context, target):

@@ -32,7 +32,8 @@ def render(doc, traits=False):
         primary = dev["functions"][0]
         lines.append(
             f"{head}[{dev['id']}] {dev['type']} {dev.get('vendor') or dev['vendor_id']} "
-            f"{dev['model']}  numa={dev.get('numa_node')} driver={primary.get('kernel_driver')} "
+            f"{dev['model']}  numa={dev.get('numa_node')} "
+            f"driver={primary.get('kernel_driver') or '-'} "
             f"plugin={dev['driver']}"
         )
         if dev.get("product"):

@@ -105,10 +105,9 @@ def group(functions):
                     owner = dev
         if owner is not None:
             owner.add(info, "companion")
-            info_device = owner
             for vf in info.vfs:
                 if vf in functions:
-                    info_device.add(functions[vf], "vf")
+                    owner.add(functions[vf], "vf")
     for dev in devices.values():
         for pf in list(dev.functions):
             if dev.roles[pf.address] == "companion":

@@ -12,6 +12,7 @@ import os
 import re
 
 from accel_contract import catalogue
+from accel_contract.errors import AccelError
 from ipa_fpga.discovery.reader import parse_hex, parse_int
 
 PCI_ADDRESS = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
@@ -19,7 +20,7 @@ PCI_ADDRESS = re.compile(r"^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$")
 _PLUMBING = ("0x0600", "0x0604")
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(AccelError):
     """Discovery cannot start at all (missing or unreadable root): one line for the user."""
 
 
@@ -113,16 +114,11 @@ def scan(reader):
         if not PCI_ADDRESS.match(name):
             warn.add("bad_entry", f"{name!r} is not a PCI address", reader.host_path(path))
             continue
-        try:
-            target = os.readlink(path)
-            chain = _chain_from_link(target) or [name]
-        except OSError:
-            chain = [name]
         dfd = reader.open_dir(path, device=name)
         if dfd is None:
             continue
         try:
-            info = PciInfo(name, chain, path)
+            info = PciInfo(name, [name], path)
             if _read_function(reader, dfd, info, vf_of, cpulists):
                 functions[name] = info
         finally:
@@ -138,17 +134,32 @@ def _read_function(reader, dfd, info, vf_of, cpulists):
         return False
     if info.class_code[:6] in _PLUMBING:
         return True
-    raw_vendor = read(dfd, "vendor", path, addr)
-    raw_device = read(dfd, "device", path, addr)
-    info.vendor_id = _checked(reader, parse_hex(raw_vendor, 4), raw_vendor, "vendor", path, addr)
-    info.device_id = _checked(reader, parse_hex(raw_device, 4), raw_device, "device", path, addr)
-    if info.vendor_id is None or info.device_id is None:
-        return False
+    known_vf = vf_of.get(addr)  # (PF address, PF vendor, sriov_vf_device) when a PF listed it
+    if known_vf is not None and known_vf[2]:
+        # The kernel gives a VF its PF's vendor and the PF's sriov_vf_device as device
+        # (pci_iov_add_virtfn): two reads saved per VF, same values.
+        info.physfn, info.vendor_id, info.device_id = known_vf
+    else:
+        raw_vendor = read(dfd, "vendor", path, addr)
+        raw_device = read(dfd, "device", path, addr)
+        info.vendor_id = _checked(reader, parse_hex(raw_vendor, 4), raw_vendor, "vendor", path,
+                                  addr)
+        info.device_id = _checked(reader, parse_hex(raw_device, 4), raw_device, "device", path,
+                                  addr)
+        if info.vendor_id is None or info.device_id is None:
+            return False
     info.entry = catalogue.lookup(info.vendor_id, info.device_id)
     if info.entry is None:
-        info.fallback_type = catalogue.class_fallback(info.class_code[:6])
+        info.fallback_type = catalogue.class_fallback(info.class_code)
         if info.fallback_type is None and addr not in vf_of:
             return True  # not an accelerator (nor a VF of one): no more reads
+    if known_vf is None:
+        # Topology (bridge chain) matters for PFs only (companions join the FPGA behind the
+        # same on-card switch): one readlink of the bus entry, parsed, never resolved.
+        try:
+            info.chain = _chain_from_link(os.readlink(info.dir)) or [addr]
+        except OSError:
+            pass
     _read_config(reader, dfd, info)
     if info.entry is not None and info.entry.subsystem_device_id:
         info.entry = catalogue.lookup(info.vendor_id, info.device_id, info.subsystem_vendor_id,
@@ -166,26 +177,32 @@ def _read_function(reader, dfd, info, vf_of, cpulists):
             cpulists[info.numa_node] = cached
     info.local_cpulist = cached
     link = {}
-    for key, fname in (("current_speed", "current_link_speed"), ("max_speed", "max_link_speed")):
-        value = read(dfd, fname, path, addr, required=False)
-        if value and value != "Unknown":
-            link[key] = value
-    for key, fname in (("current_width", "current_link_width"), ("max_width", "max_link_width")):
-        value = parse_int(read(dfd, fname, path, addr, required=False))
-        if value is not None and 0 <= value <= 64:
-            link[key] = value
+    if known_vf is None:
+        # A VF's own link registers are reserved (SR-IOV): its link is its PF's, so a
+        # known VF skips four reads.
+        for key, fname in (("current_speed", "current_link_speed"),
+                           ("max_speed", "max_link_speed")):
+            value = read(dfd, fname, path, addr, required=False)
+            if value and value != "Unknown":
+                link[key] = value
+        for key, fname in (("current_width", "current_link_width"),
+                           ("max_width", "max_link_width")):
+            value = parse_int(read(dfd, fname, path, addr, required=False))
+            if value is not None and 0 <= value <= 64:
+                link[key] = value
     info.link = link
     drv = readlink(dfd, "driver", path, addr)
     info.driver = drv.rsplit("/", 1)[-1] if drv else None
     group = readlink(dfd, "iommu_group", path, addr)
     if group:
         info.iommu_group = parse_int(group.rsplit("/", 1)[-1])
-    if addr in vf_of:
-        info.physfn = vf_of[addr]
-    else:
-        pf = readlink(dfd, "physfn", path, addr)
-        if pf:
-            info.physfn = pf.rsplit("/", 1)[-1]
+    if known_vf is not None:
+        info.physfn = known_vf[0]
+        return True  # a VF has no SR-IOV capability of its own
+    pf = readlink(dfd, "physfn", path, addr)
+    if pf:
+        info.physfn = pf.rsplit("/", 1)[-1]
+        return True
     total = read(dfd, "sriov_totalvfs", path, addr, required=False)
     if total is not None:
         info.sriov_totalvfs = parse_int(total)
@@ -196,13 +213,13 @@ def _read_function(reader, dfd, info, vf_of, cpulists):
             num = parse_int(read(dfd, "sriov_numvfs", path, addr)) or 0
             info.sriov_numvfs = num
             vfdev = read(dfd, "sriov_vf_device", path, addr, required=False)
-            info.sriov_vf_device = parse_hex("0x" + vfdev, 4) if vfdev else None
+            info.sriov_vf_device = _vf_device(vfdev)
             for i in range(num):
                 vf = readlink(dfd, f"virtfn{i}", path, addr, required=True)
                 if vf:
                     vf_addr = vf.rsplit("/", 1)[-1]
                     info.vfs.append(vf_addr)
-                    vf_of[vf_addr] = addr
+                    vf_of[vf_addr] = (addr, info.vendor_id, info.sriov_vf_device)
     return True
 
 
@@ -232,6 +249,15 @@ def _read_config(reader, dfd, info):
     if data[0x0E] & 0x7F == 0:  # type 0 header: subsystem ids at 0x2c
         info.subsystem_vendor_id = f"0x{data[0x2C] | (data[0x2D] << 8):04x}"
         info.subsystem_device_id = f"0x{data[0x2E] | (data[0x2F] << 8):04x}"
+
+
+def _vf_device(text):
+    """``sriov_vf_device`` is printed ``%x`` (``d90``, no 0x, no padding)."""
+    try:
+        value = int(text, 16)
+    except (TypeError, ValueError):
+        return None
+    return f"0x{value:04x}" if 0 <= value <= 0xFFFF else None
 
 
 def _checked(reader, value, raw, name, path, device):

@@ -12,11 +12,11 @@ import errno
 import os
 import re
 
-#: Largest attribute read from sysfs/procfs (kernel attributes fit in one page).
+#: A sysfs attribute is at most one page; larger procfs/vendor files get MAX_READ.
+ATTR_READ = 4096
 MAX_READ = 65536
 
 _HEX = {n: re.compile(f"0x[0-9a-f]{{{n}}}") for n in (2, 4, 6)}
-_HEXDIGITS = re.compile("[0-9a-f]+")
 _O_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
@@ -70,13 +70,15 @@ class Reader:
             self._warn_os(exc, os.path.join(dir_path, name), device)
             return None
         try:
-            data = os.read(fd, MAX_READ)
+            data = os.read(fd, ATTR_READ)
         except OSError as exc:
             self._warn_os(exc, os.path.join(dir_path, name), device)
             return None
         finally:
             os.close(fd)
-        return self._decode(data, os.path.join(dir_path, name), device)
+        if data[-1:] == b"\n" and data.isascii():
+            return data.decode("ascii").strip()  # the normal case, decided without a join
+        return self._decode(data, os.path.join(dir_path, name), device, ATTR_READ)
 
     def readlink_at(self, dfd, name, dir_path, device=None, required=False):
         """Target of a symlink in ``dfd``, or None (missing: silent unless ``required``)."""
@@ -114,7 +116,7 @@ class Reader:
             return None
         finally:
             os.close(fd)
-        return self._decode(data, path, device)
+        return self._decode(data, path, device, MAX_READ)
 
     def listdir(self, path, device=None, required=False):
         """Sorted names in a directory, or [] (warning when it exists but cannot be listed)."""
@@ -135,14 +137,14 @@ class Reader:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _decode(self, data, path, device):
+    def _decode(self, data, path, device, limit):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             self.warnings.add("bad_value", "file is not text (UTF-8)", self.host_path(path),
                               device)
             return None
-        if not text.endswith("\n") and text != "" and len(data) < MAX_READ:
+        if not text.endswith("\n") and text != "" and len(data) < limit:
             # sysfs attributes always end with a newline: a missing one means truncation.
             self.warnings.add("truncated", "value does not end with a newline (truncated?)",
                               self.host_path(path), device)
@@ -170,18 +172,15 @@ class Reader:
 
 
 def parse_hex(text, digits):
-    """``"0x8086"`` -> ``"0x8086"`` normalised to ``digits`` hex digits, or None if malformed."""
+    """``"0x8086"`` (exactly ``digits`` hex digits, as the kernel prints) or None if malformed."""
     if not text:
         return None
     if len(text) == digits + 2 and _HEX[digits].fullmatch(text):
-        return text  # the kernel's own format: fast path
+        return text  # the kernel's own format (fixed width): anything else is damage
     value = text.strip().lower()
-    if not value.startswith("0x"):
-        return None
-    body = value[2:]
-    if not body or len(body) > digits or not _HEXDIGITS.fullmatch(body):
-        return None
-    return "0x" + body.rjust(digits, "0")
+    if len(value) == digits + 2 and _HEX[digits].fullmatch(value):
+        return value
+    return None
 
 
 def parse_int(text):

@@ -20,6 +20,8 @@ def link(functions, reader):
             if vf in functions:
                 kept.append(vf)
                 functions[vf].physfn = info.address
+                if not functions[vf].link and info.link:
+                    functions[vf].link = info.link  # a VF's link is its PF's
             else:
                 reader.warnings.add(
                     "dangling_symlink",

@@ -77,7 +77,7 @@ class AcceleratorDriver:
             "root": root or dep_id,
             "num_accelerators": (1 if resource_class else 0) if num is None else num,
             "resource_class": resource_class,
-            "traits": _unique(traits),
+            "traits": list(dict.fromkeys(traits)),
             "attach_handles": [{"type": "PCI", "address": a} for a in handles],
         }
         if programmable is not None:
@@ -91,7 +91,7 @@ class AcceleratorDriver:
         dev = ctx.device
         pf = dev.primary
         vfs = [f for f in dev.functions if dev.roles[f.address] == "vf" and f.physfn == pf.address]
-        traits = list(dev.traits) + list(extra_traits)
+        traits = list(dict.fromkeys(list(dev.traits) + list(extra_traits)))
         label = f"{dev.model} {pf.address}"
         if vfs:
             dev.deployables.append(self.deployable(
@@ -130,11 +130,3 @@ class AcceleratorDriver:
                         vf, f"companion VF {vf}", "vf", parent=pf.address, root=parent,
                         handles=[vf],
                     ))
-
-
-def _unique(items):
-    seen = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen

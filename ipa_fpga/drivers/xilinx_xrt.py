@@ -16,7 +16,7 @@ from ipa_fpga.drivers.base import AcceleratorDriver
 NO_XCLBIN = "00000000-0000-0000-0000-000000000000"
 
 
-def subdev_dir(pf_dir, prefix, reader=None):
+def subdev_dir(pf_dir, prefix):
     """``rom.m.<N>`` / ``xmc.m.<N>`` / ``rom.u.<N>`` directory of a PF, or None."""
     try:
         name = next((n for n in sorted(os.listdir(pf_dir)) if n.startswith(prefix)), None)
@@ -76,7 +76,7 @@ class XrtDriver(AcceleratorDriver):
             dev.firmware.append(_fw("sc_firmware", "Alveo satellite controller firmware", sc,
                                     target))
         vendor = dev.primary.vendor_id
-        loaded = xclbin and xclbin.replace("-", "").strip("0")
+        loaded = bool(xclbin) and xclbin != NO_XCLBIN and xclbin.replace("-", "").strip("0")
         region_traits = naming.region_traits(vendor, iface) if iface else []
         function_traits = naming.function_traits(vendor, xclbin) if loaded else []
         root_id = dev.primary.address

@@ -66,11 +66,11 @@ def running_server(state_dir=None, config=None, workers=1, database=None, args=(
         port = free_port()
         cmd = [os.path.join(os.path.dirname(sys.executable), "accel-api"), "serve",
                "--port", str(port), "--state-dir", state_dir, "--workers", str(workers)]
-        if config:
-            path = os.path.join(state_dir, "accel-api.conf")
-            with open(path, "w") as f:
-                f.write(config)
-            cmd += ["--config-file", path]
+        path = os.path.join(state_dir, "accel-api.conf")
+        with open(path, "w") as f:
+            # Short idle timeout: the test's keep-alive clients must not delay shutdown.
+            f.write(config or "[api]\nclient_socket_timeout = 2\n")
+        cmd += ["--config-file", path]
         if database:
             subprocess.run(cmd[:1] + ["dbsync", "--database", database], check=True)
             cmd += ["--database", database]
@@ -80,7 +80,7 @@ def running_server(state_dir=None, config=None, workers=1, database=None, args=(
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90  # a loaded 2-core CI box starts slowly
             while True:
                 if proc.poll() is not None:
                     raise RuntimeError(f"accel-api exited: {open(log.name).read()[-2000:]}")

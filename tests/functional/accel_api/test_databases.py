@@ -141,3 +141,27 @@ def test_import_is_idempotent_and_keeps_held_devices(db):
     claims.unbind(db, [arq])
     with db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(m.Device)) == 0
+
+
+def test_concurrent_first_imports_of_one_host(db):
+    doc = inventory("host-9", devices=2, handles_per_device=2)
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def _import():
+        barrier.wait()
+        try:
+            outcomes.append(inventory_import.import_inventory(db, "host-9", doc))
+        except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=_import) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(isinstance(o, dict) for o in outcomes), outcomes
+    assert sum(o["devices"]["added"] for o in outcomes) == 2
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.Host)) == 1
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.AttachHandle)) == 4

@@ -22,7 +22,7 @@ def server():
         htpasswd = os.path.join(state, "htpasswd")
         write_htpasswd(htpasswd, USERS)
         config = (
-            "[api]\nauth_strategy = http_basic\n"
+            "[api]\nauth_strategy = http_basic\nclient_socket_timeout = 2\n"
             f"[http_basic]\nauth_file = {htpasswd}\n"
             "user_projects = admin:admin,nova:service,alice:proj-a,bob:proj-b\n"
             "user_roles = admin:admin,nova:service,alice:member,bob:member\n")
@@ -101,8 +101,15 @@ def test_whole_claim_lifecycle_through_openstacksdk(server, setup):
     with pytest.raises(sdk_exc.NotFoundException):
         alice.accelerator.get_accelerator_request(arq.uuid)
 
+    def _status():
+        return requests.get(f"{server}/v2/devices/{devices[0].uuid}",
+                            headers={"OpenStack-API-Version": "accelerator 2.3"},
+                            auth=("admin", USERS["admin"])).json()["status"]
+
     admin.accelerator.disable_device(devices[0].uuid)
+    assert _status() == "disabled"
     admin.accelerator.enable_device(devices[0].uuid)
+    assert _status() == "enabled"
     temp = admin.accelerator.create_device_profile(
         name="temp", groups=[{"resources:FPGA": "1"}])
     admin.accelerator.delete_device_profile(temp.uuid)

@@ -27,7 +27,7 @@ def live_url():
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, derandomize=True,
+@settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case, live_url):
-    case.call_and_validate(base_url=live_url, checks=[not_a_server_error], timeout=10)
+    case.call_and_validate(base_url=live_url, checks=[not_a_server_error], timeout=90)

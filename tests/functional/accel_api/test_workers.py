@@ -1,0 +1,55 @@
+"""Several worker processes on one port: claims stay exclusive across processes, and
+SIGTERM stops the service cleanly."""
+
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import requests
+
+from tests.accel_api_helpers import free_port, inventory
+
+pytestmark = pytest.mark.functional
+
+
+def test_two_workers_share_the_claims_and_stop_on_sigterm():
+    with tempfile.TemporaryDirectory() as state:
+        conf = os.path.join(state, "accel-api.conf")
+        with open(conf, "w") as f:
+            f.write("[api]\nclient_socket_timeout = 2\n")
+        port = free_port()
+        proc = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "accel-api"), "--workers", "2",
+             "--port", str(port), "--state-dir", state, "--config-file", conf],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    requests.get(url + "/", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    assert time.monotonic() < deadline and proc.poll() is None
+                    time.sleep(0.1)
+            assert requests.put(f"{url}/v2/hosts/h1/inventory",
+                                json=inventory("h1", 1, 3)).status_code == 200
+
+            def _claim(_):
+                return requests.post(f"{url}/v2/claims", timeout=30, json={
+                    "hostname": "h1", "resource_class": "FPGA"})
+
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(_claim, range(8)))
+            codes = sorted(r.status_code for r in answers)
+            assert codes == [201] * 3 + [409] * 5, [r.text for r in answers]
+            addresses = [r.json()["pci_address"] for r in answers if r.status_code == 201]
+            assert len(set(addresses)) == 3
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0

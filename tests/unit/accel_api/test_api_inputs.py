@@ -1,0 +1,164 @@
+"""In-process API checks on SQLite: bad input is a 4xx with a message, never a 500;
+microversions; auth strategies reject what they must."""
+
+import json
+import uuid
+
+import pytest
+from webob import Request
+
+from accel_api.api.app import load_conf, make_app
+from accel_api.db import engine, migrate
+from tests.accel_api_helpers import inventory, write_htpasswd
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    conf = load_conf(args=[])
+    conf.set_override("state_dir", str(state))
+    conf.set_override("max_request_body_size", 4096, "api")
+    migrate.upgrade(engine.default_url(str(state)))
+    application = make_app(conf)
+    _call(application, "PUT", "/v2/hosts/h1/inventory", inventory("h1", 1, 1))
+    _call(application, "POST", "/v2/device_profiles",
+          [{"name": "dp", "groups": [{"resources:FPGA": "1"}]}])
+    return application
+
+
+def _call(app, method, path, body=None, headers=None, raw=None):
+    req = Request.blank(path, method=method, headers=headers or {})
+    if body is not None or raw is not None:
+        req.body = raw if raw is not None else json.dumps(body).encode()
+        req.content_type = "application/json"
+    return req.get_response(app)
+
+
+def _fault(resp):
+    return json.loads(resp.json["error_message"])["faultstring"]
+
+
+BIND = [{"path": "/hostname", "op": "add", "value": "h1"},
+        {"path": "/device_rp_uuid", "op": "add", "value": str(uuid.uuid4())},
+        {"path": "/instance_uuid", "op": "add", "value": str(uuid.uuid4())}]
+
+
+@pytest.mark.parametrize("method,path,body,raw,status,words", [
+    ("POST", "/v2/accelerator_requests", {"device_profile_name": "nope"}, None, 404,
+     "nope"),
+    ("POST", "/v2/accelerator_requests", {"device_profile_name": 5}, None, 400, "string"),
+    ("POST", "/v2/accelerator_requests", None, b"{not json", 400, "JSON"),
+    ("POST", "/v2/accelerator_requests", None, b"", 400, "body is required"),
+    ("POST", "/v2/accelerator_requests", None, b"x" * 5000, 413, "larger"),
+    ("GET", "/v2/accelerator_requests/not-a-uuid", None, None, 400, "UUID"),
+    ("GET", f"/v2/accelerator_requests/{uuid.uuid4()}", None, None, 404, "not found"),
+    ("GET", "/v2/accelerator_requests?bind_state=bound", None, None, 400, "resolved"),
+    ("PATCH", "/v2/accelerator_requests", {"x": BIND}, None, 400, "invalid"),
+    ("PATCH", "/v2/accelerator_requests", {str(uuid.uuid4()): [
+        {"path": "/hostname", "op": "replace", "value": "h"}]}, None, 400, "invalid"),
+    ("PATCH", "/v2/accelerator_requests", {str(uuid.uuid4()): BIND[:2]}, None, 400,
+     "absent"),
+    ("PATCH", "/v2/accelerator_requests", {str(uuid.uuid4()): [
+        BIND[0], {"path": "/device_rp_uuid", "op": "remove"}]}, None, 400, "every op"),
+    ("PATCH", "/v2/accelerator_requests", {str(uuid.uuid4()): BIND}, None, 404,
+     "not found"),
+    ("DELETE", "/v2/accelerator_requests", None, None, 400, "either"),
+    ("DELETE", "/v2/accelerator_requests?arqs=1,2", None, None, 400, "UUID"),
+    ("POST", "/v2/device_profiles", [{"name": "bad name", "groups": [{}]}], None, 400,
+     "invalid"),
+    ("POST", "/v2/device_profiles", [{"name": "x", "groups": [{"resources:FPGA": "0"}]}],
+     None, 400, "positive"),
+    ("POST", "/v2/device_profiles", [{"name": "dp", "groups": [{"resources:FPGA": "1"}]}],
+     None, 409, "exists"),
+    ("GET", "/v2/device_profiles/dp", None, None, 400, "2.2"),
+    ("POST", "/v2/device_profiles", [{"name": "y", "uuid": "not-a-uuid",
+                                      "groups": [{"resources:FPGA": "1"}]}], None, 400, "uuid"),
+    ("PUT", "/v2/hosts/h1/inventory", {"schema_version": "1.0"}, None, 400, "host"),
+    ("PUT", "/v2/hosts/other/inventory", inventory("h1", 1, 1), None, 400, "not 'other'"),
+    ("POST", "/v2/claims", {"hostname": "h1", "resource_class": "fpga"}, None, 400,
+     "invalid"),
+    ("POST", "/v2/attributes", {"deployable_id": 999, "key": "k", "value": "v"}, None, 400,
+     "does not exist"),
+    ("GET", "/v2/nowhere", None, None, 404, "no resource"),
+])
+def test_bad_input_is_a_4xx_with_a_message(app, method, path, body, raw, status, words):
+    resp = _call(app, method, path, body, raw=raw)
+    assert resp.status_int == status, resp.body
+    assert words in _fault(resp)
+
+
+def test_wrong_method_is_405(app):
+    resp = _call(app, "PUT", "/v2/devices")
+    assert resp.status_int == 405 and resp.headers["Allow"] == "GET"
+
+
+@pytest.mark.parametrize("header,status,answered", [
+    (None, 200, "accelerator 2.0"), ("accelerator 2.3", 200, "accelerator 2.3"),
+    ("accelerator latest", 200, "accelerator 2.3"), ("accelerator 2.4", 406, None),
+    ("accelerator two", 400, None), ("compute 2.90", 200, "accelerator 2.0")])
+def test_microversions(app, header, status, answered):
+    resp = _call(app, "GET", "/v2/device_profiles",
+                 headers={"OpenStack-API-Version": header} if header else {})
+    assert resp.status_int == status
+    if answered:
+        assert resp.headers["OpenStack-API-Version"] == answered
+
+
+def test_profile_by_name_from_2_2_and_device_status_from_2_3(app):
+    v22 = {"OpenStack-API-Version": "accelerator 2.2"}
+    assert _call(app, "GET", "/v2/device_profiles/dp", headers=v22).json[
+        "device_profile"]["name"] == "dp"
+    assert "status" not in _call(app, "GET", "/v2/devices").json["devices"][0]
+    v23 = {"OpenStack-API-Version": "accelerator 2.3"}
+    assert _call(app, "GET", "/v2/devices", headers=v23).json["devices"][0][
+        "status"] == "enabled"
+
+
+def test_project_id_in_a_bind_needs_2_1(app):
+    resp = _call(app, "PATCH", "/v2/accelerator_requests",
+                 {str(uuid.uuid4()): BIND + [{"path": "/project_id", "op": "add",
+                                               "value": "p"}]})
+    assert resp.status_int == 406
+
+
+def _conf(tmp_path, config="", **api):
+    path = tmp_path / "accel-api.conf"
+    path.write_text(config)
+    conf = load_conf(args=["--config-file", str(path)])
+    conf.set_override("state_dir", str(tmp_path))
+    for key, value in api.items():
+        conf.set_override(key, value, "api")
+    migrate.upgrade(engine.default_url(str(tmp_path)))
+    return conf
+
+
+def test_keystone_strategy_rejects_requests_without_a_token(tmp_path):
+    config = "[keystone_authtoken]\nwww_authenticate_uri = http://127.0.0.1:5000/v3\n"
+    app = make_app(_conf(tmp_path, config, auth_strategy="keystone"))
+    assert _call(app, "GET", "/").status_int == 200
+    assert _call(app, "GET", "/v2/devices").status_int == 401
+    forged = {"X-Roles": "admin", "X-Project-Id": "admin", "X-Identity-Status": "Confirmed"}
+    assert _call(app, "GET", "/v2/devices", headers=forged).status_int == 401
+
+
+def test_http_basic_ignores_forged_identity_headers(tmp_path):
+    htpasswd = tmp_path / "htpasswd"
+    write_htpasswd(htpasswd, {"carol": "pw"})
+    conf = _conf(tmp_path, auth_strategy="http_basic")
+    conf.set_override("auth_file", str(htpasswd), "http_basic")
+    conf.set_override("user_roles", {"carol": "member"}, "http_basic")
+    conf.set_override("user_projects", {"carol": "pc"}, "http_basic")
+    app = make_app(conf)
+    import base64
+
+    auth = {"Authorization": "Basic " + base64.b64encode(b"carol:pw").decode(),
+            "X-Roles": "admin"}
+    assert _call(app, "GET", "/v2/devices", headers=auth).status_int == 403
+    assert _call(app, "GET", "/v2/accelerator_requests", headers=auth).status_int == 200
+    auth["Authorization"] = "Basic " + base64.b64encode(b"carol:no").decode()
+    assert _call(app, "GET", "/v2/accelerator_requests", headers=auth).status_int == 401
+
+
+def test_noauth_warns_loudly(tmp_path, caplog):
+    make_app(_conf(tmp_path))
+    assert "EVERY CALLER IS ADMIN" in caplog.text
