@@ -110,19 +110,25 @@ def scan(reader):
     vf_of = {}
     cpulists = {}
     warn = reader.warnings
-    for name, path in entries:
-        if not PCI_ADDRESS.match(name):
-            warn.add("bad_entry", f"{name!r} is not a PCI address", reader.host_path(path))
-            continue
-        dfd = reader.open_dir(path, device=name)
-        if dfd is None:
-            continue
-        try:
-            info = PciInfo(name, [name], path)
-            if _read_function(reader, dfd, info, vf_of, cpulists):
-                functions[name] = info
-        finally:
-            os.close(dfd)
+    bus_fd = reader.open_dir(bus_dir)
+    if bus_fd is None:
+        raise DiscoveryError(f"cannot open {reader.host_path(bus_dir)}")
+    try:
+        for name, path in entries:
+            if not PCI_ADDRESS.match(name):
+                warn.add("bad_entry", f"{name!r} is not a PCI address", reader.host_path(path))
+                continue
+            dfd = reader.open_dir(name, device=name, dir_fd=bus_fd, path=path)
+            if dfd is None:
+                continue
+            try:
+                info = PciInfo(name, [name], path)
+                if _read_function(reader, dfd, info, vf_of, cpulists):
+                    functions[name] = info
+            finally:
+                os.close(dfd)
+    finally:
+        os.close(bus_fd)
     return functions
 
 

@@ -46,13 +46,16 @@ class Reader:
 
     # -- low level, dir-fd based (fast: no path walk per file) ---------------------------------
 
-    def open_dir(self, path, device=None, quiet=False):
-        """A directory fd, or None (warning unless ``quiet``)."""
+    def open_dir(self, name, device=None, quiet=False, dir_fd=None, path=None):
+        """A directory fd (``name`` relative to ``dir_fd`` if given), or None + a warning.
+
+        ``path`` is the full path used in the warning (default: ``name``).
+        """
         try:
-            return os.open(path, _O_DIR)
+            return os.open(name, _O_DIR, dir_fd=dir_fd)
         except OSError as exc:
             if not quiet:
-                self._warn_os(exc, path, device)
+                self._warn_os(exc, path or name, device)
             return None
 
     def read_at(self, dfd, name, dir_path, device=None, required=True):
