@@ -13,6 +13,7 @@ import sys
 import tempfile
 
 import accel_hosts
+from accel_demo import ironic_step
 from accel_demo.claims_step import claim_with_accel_api
 from accel_hosts import sysfs
 from ipa_fpga.cli import tree
@@ -53,6 +54,8 @@ def discover_hosts(ctx):
 STEPS = [
     ("Build sample host fixtures", build_fixtures),
     ("Discover accelerators", discover_hosts),
+    ("Ironic inspection hook: traits, capabilities, properties", ironic_step.inspect_hosts),
+    ("In-band firmware flash (IPA step, kernel simulator)", ironic_step.flash_firmware),
     ("Claim an accelerator through accel-api (Nova's flow)", claim_with_accel_api),
 ]
 

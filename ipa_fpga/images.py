@@ -9,8 +9,10 @@ import contextlib
 import hashlib
 import hmac
 import os
+import queue
 import re
 import tempfile
+import threading
 import urllib.parse
 
 import requests
@@ -19,6 +21,8 @@ from ipa_fpga import conf
 from ipa_fpga.errors import ImageError
 
 CHUNK = 1 << 20
+#: Chunks in flight between the network reader and the hash+write loop (memory bound).
+PIPELINE_DEPTH = 8
 ALGORITHMS = {"sha256": 64, "sha512": 128}
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
@@ -92,7 +96,7 @@ def fetch(url, checksum, checksum_type=None, device="image", max_bytes=None,
     size = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            for chunk in _chunks(parts, url, shown, device, timeout, max_bytes):
+            for chunk in _pipelined(_chunks(parts, url, shown, device, timeout, max_bytes)):
                 size += len(chunk)
                 if size > max_bytes:
                     raise ImageError(device, f"image at {shown} is larger than the "
@@ -108,6 +112,48 @@ def fetch(url, checksum, checksum_type=None, device="image", max_bytes=None,
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         raise
+
+
+def _pipelined(chunks):
+    """Read the next chunks in a thread while this one is hashed and written.
+
+    At most PIPELINE_DEPTH chunks wait in between, so memory stays constant.
+    """
+    q = queue.Queue(maxsize=PIPELINE_DEPTH)
+    stop = threading.Event()
+    done = object()
+
+    def reader():
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put(chunk, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    thread = threading.Thread(target=reader, name="image-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(5)
+        close = getattr(chunks, "close", None)
+        if close and not thread.is_alive():
+            close()
 
 
 def _chunks(parts, url, shown, device, timeout, max_bytes):

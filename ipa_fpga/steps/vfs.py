@@ -19,7 +19,9 @@ def configure(root, num_vfs, **selector):
         raise InvalidArgs("configure_accelerator_vfs", "num_vfs must be >= 0")
     results = []
     for device in selectors.select(discover(root=root), selector):
-        pfs = [f for f in device["functions"] if f.get("sriov") and f["role"] != "vf"]
+        # The accelerator's own PF first; companion functions (e.g. a card's NIC) after.
+        pfs = sorted((f for f in device["functions"] if f.get("sriov") and f["role"] != "vf"),
+                     key=lambda f: f["role"] not in ("accelerator", "pf"))
         if not pfs:
             raise NotSupported(device["id"], "has no SR-IOV capable function")
         pf = pfs[0]

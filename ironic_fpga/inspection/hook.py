@@ -27,6 +27,14 @@ from accel_contract import inventory as contract
 from accel_contract.errors import AccelError, InventoryError
 from ironic_fpga.conf import inspection as conf_inspection
 from ironic_fpga.inspection import push, rules
+from ironic_fpga.inspection.plan import (  # noqa: F401  (re-exported)
+    Plan,
+    accelerators_property,
+    format_capabilities,
+    inventory_traits,
+    parse_capabilities,
+    type_capabilities,
+)
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -42,88 +50,8 @@ def _opts():
     return CONF[conf_inspection.GROUP]
 
 
-def parse_capabilities(text):
-    """Ironic's ``"k1:v1,k2:v2"`` capabilities string -> ordered dict."""
-    caps = {}
-    if isinstance(text, dict):
-        return dict(text)
-    for item in str(text or "").split(","):
-        if ":" in item:
-            key, value = item.split(":", 1)
-            caps[key.strip()] = value.strip()
-    return caps
-
-
-def format_capabilities(caps):
-    return ",".join(f"{k}:{v}" for k, v in caps.items())
-
-
-def _plain_hex(value):
-    return str(value or "").lower().removeprefix("0x")
-
-
-def accelerators_property(doc):
-    """``properties['accelerators']``: the built-in hook's shape plus our fields."""
-    out = []
-    for device in doc["devices"]:
-        traits = list(device.get("traits", []))
-        for dep in device["deployables"]:
-            traits.extend(t for t in dep["traits"] if t not in traits)
-        out.append({
-            "vendor_id": _plain_hex(device["vendor_id"]),
-            "device_id": _plain_hex(device["device_id"]),
-            "type": device["type"],
-            "device_info": device.get("product") or device["model"],
-            "pci_address": device["id"],
-            "model": device["model"],
-            "vendor": device.get("vendor"),
-            "driver": device["driver"],
-            "numa_node": device.get("numa_node"),
-            "firmware": {fw["component"]: fw["version"] for fw in device.get("firmware", [])},
-            "traits": traits,
-        })
-    return out
-
-
-def inventory_traits(doc, rule_traits=()):
-    """Device traits (what a card is), rule traits, then deployable traits (regions, functions).
-
-    This order is the priority when Ironic's 50-trait limit forces a cut.
-    """
-    traits = []
-    for device in doc["devices"]:
-        for trait in device.get("traits", []):
-            if trait not in traits:
-                traits.append(trait)
-    traits += [t for t in rule_traits if t not in traits]
-    for device in doc["devices"]:
-        for dep in device["deployables"]:
-            for trait in dep["traits"]:
-                if trait not in traits:
-                    traits.append(trait)
-    return traits
-
-
-def type_capabilities(doc):
-    counts = {}
-    for device in doc["devices"]:
-        if device["type"] in ("NIC", "FABRIC"):
-            continue
-        key = f"accel_{device['type'].lower()}_count"
-        counts[key] = counts.get(key, 0) + 1
-    return {k: str(v) for k, v in counts.items()}
-
-
-class Plan:
-    """What the node should carry for one inventory (computed before any change)."""
-
-    def __init__(self, doc, rule_list):
-        rule_traits, rule_caps, self.matched_rules = rules.apply(rule_list, doc)
-        self.traits = inventory_traits(doc, rule_traits)
-        self.capabilities = type_capabilities(doc) if _opts().set_capabilities else {}
-        self.capabilities.update(rule_caps)
-        self.accelerators = accelerators_property(doc)
-        self.hostname = doc["host"]["hostname"]
+def _plan(doc):
+    return Plan(doc, rules.load(_opts().rules_file), _opts().set_capabilities)
 
 
 class AcceleratorsExtHook(base.InspectionHook):
@@ -149,7 +77,7 @@ class AcceleratorsExtHook(base.InspectionHook):
             return
         try:
             contract.validate(doc)
-            Plan(doc, rules.load(_opts().rules_file))
+            _plan(doc)
         except InventoryError as exc:
             raise exception.InvalidNodeInventory(node=task.node.uuid, reason=str(exc)) from None
         except rules.RulesError as exc:
@@ -162,7 +90,7 @@ class AcceleratorsExtHook(base.InspectionHook):
             LOG.info("No accelerator inventory for node %s; accelerator traits unchanged",
                      task.node.uuid)
             return
-        plan = Plan(doc, rules.load(_opts().rules_file))
+        plan = _plan(doc)
         self._push(task, doc, plan)
         node = task.node
         state = dict(node.driver_internal_info.get(STATE_KEY) or {})

@@ -69,6 +69,14 @@ def host_inventory(mac, hostname="fixture-host"):
     }
 
 
+@pytest.fixture(scope="session")
+def shared_ironic(tmp_path_factory):
+    """One Ironic for every module of this folder (starting one costs 25-50 s here)."""
+    service = ironic_service(tmp_path_factory)
+    yield service
+    service.stop()
+
+
 @pytest.fixture
 def fixture_root():
     with tempfile.TemporaryDirectory(prefix="accel-fixture-") as root:

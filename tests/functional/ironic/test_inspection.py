@@ -14,16 +14,14 @@ import accel_hosts
 from accel_hosts import sysfs
 from ipa_fpga import conf as ipa_conf
 from ipa_fpga import inspection_collector
-from tests.functional.ironic.conftest import api, host_inventory, ironic_service, wait_state
+from tests.functional.ironic.conftest import api, host_inventory, wait_state
 
 pytestmark = pytest.mark.functional
 
 
 @pytest.fixture(scope="module")
-def ironic(tmp_path_factory):
-    service = ironic_service(tmp_path_factory)
-    yield service
-    service.stop()
+def ironic(shared_ironic):
+    return shared_ironic
 
 
 def collect(root, host):

@@ -8,7 +8,7 @@ import pytest
 import accel_hosts
 from accel_hosts import kernel_sim, sysfs
 from ipa_fpga import conf
-from tests.realprocs.http import FileServer
+from tests.realprocs.fileserver import FileServer
 
 
 @pytest.fixture

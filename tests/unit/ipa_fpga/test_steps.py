@@ -125,3 +125,24 @@ def test_support_level_and_steps(sim_root, tmp_path):
         assert all(a["description"] for a in step["argsinfo"].values())
     conf.cfg.CONF.set_override("sysfs_root", str(tmp_path), group=conf.GROUP)
     assert hwm.evaluate_hardware_support() == hardware.HardwareSupport.NONE
+
+
+def test_configure_vfs_on_a_fixture(tmp_path):
+    import accel_hosts
+    from ipa_fpga import conf
+
+    root = str(tmp_path / "mixed")
+    sysfs.build(accel_hosts.load("mixed"), root)
+    conf.cfg.CONF.set_override("sysfs_root", root, group=conf.GROUP)
+    try:
+        hwm = AcceleratorHardwareManager()
+        result = hwm.configure_accelerator_vfs({}, [], num_vfs=8, address="0000:51:00.0")
+        assert result == [{"device": "0000:51:00.0", "function": "0000:51:00.0", "num_vfs": 8}]
+        with open(os.path.join(root, "sys/bus/pci/devices/0000:51:00.0/sriov_numvfs")) as f:
+            assert f.read().strip() == "8"
+        with pytest.raises(errors.InvalidArgs, match="exceeds sriov_totalvfs 16"):
+            hwm.configure_accelerator_vfs({}, [], num_vfs=17, address="0000:51:00.0")
+        with pytest.raises(errors.InvalidArgs, match="unknown arguments"):
+            hwm.configure_accelerator_vfs({}, [], num_vfs=1, address="0000:51:00.0", colour=1)
+    finally:
+        conf.cfg.CONF.clear_override("sysfs_root", group=conf.GROUP)
