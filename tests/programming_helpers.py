@@ -95,7 +95,7 @@ class Stack:
         api_conf = os.path.join(api_state, "accel-api.conf")
         with open(api_conf, "w") as f:
             f.write("[DEFAULT]\ndebug = false\n"
-                    "[api]\nauth_strategy = http_basic\n"
+                    "[api]\nauth_strategy = http_basic\ngraceful_shutdown_timeout = 1\n"
                     f"[http_basic]\nauth_file = {htpasswd}\n"
                     "user_projects = admin:admin,nova:service,agent:service,alice:proj-a,"
                     "bob:proj-b\n"

@@ -74,5 +74,5 @@ enforce_new_defaults = false
 
     def stop(self):
         if self.process is not None:
-            self.process.stop()
+            self.process.stop(timeout=3)
             self.process = None

@@ -49,5 +49,5 @@ class Placement:
 
     def stop(self):
         if self.process is not None:
-            self.process.stop()
+            self.process.stop(timeout=3)
             self.process = None

@@ -71,7 +71,7 @@ def test_accel_api_with_the_glance_backend(glance_proc):
     the API lands in Glance as an FPGA image; download and delete go through Glance."""
     from tests.accel_api_helpers import running_server
 
-    config = ("[bitstreams]\nbackend = glance\n"
+    config = ("[api]\ngraceful_shutdown_timeout = 1\n[bitstreams]\nbackend = glance\n"
               "[glance]\nauth_type = admin_token\ntoken = unused\n"
               f"endpoint = {glance_proc.url}\nendpoint_override = {glance_proc.url}\n")
     data = os.urandom(100_000)

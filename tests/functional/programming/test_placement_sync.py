@@ -147,7 +147,8 @@ def test_accel_api_reports_each_import_to_placement(placement, host_a_inventory)
     host = "compute-api-1"
     doc = copy.deepcopy(host_a_inventory)
     doc["host"]["hostname"] = host
-    config = ("[placement]\nauth_type = admin_token\ntoken = admin\n"
+    config = ("[api]\ngraceful_shutdown_timeout = 1\n"
+              "[placement]\nauth_type = admin_token\ntoken = admin\n"
               f"endpoint = {placement.url}\nendpoint_override = {placement.url}\n")
     with running_server(config=config) as url:
         resp = requests.put(f"{url}/v2/hosts/{host}/inventory", json=doc, timeout=60)

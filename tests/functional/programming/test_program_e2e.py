@@ -258,7 +258,8 @@ def test_upload_over_the_limit_is_413_and_keeps_nothing(tmp_path):
     from tests.accel_api_helpers import running_server
 
     with running_server(state_dir=str(tmp_path),
-                        config="[bitstreams]\nmax_size = 10000\n") as url:
+                        config="[api]\ngraceful_shutdown_timeout = 1\n"
+                               "[bitstreams]\nmax_size = 10000\n") as url:
         bs = requests.post(f"{url}/v2/bitstreams", json={"name": "big"}, timeout=10).json()
         resp = requests.put(f"{url}/v2/bitstreams/{bs['uuid']}/data", data=b"x" * 20000,
                             timeout=10)
