@@ -60,7 +60,13 @@ class AgentProgrammer(programming.Programmer):
 
 
 def _loaded(session, p):
+    """True when the region already runs the bitstream's function, as last reported by
+    its host (inventory traits come from the device's AFU id) or verified by a job."""
     from accel_api.db import models as m
+    from accel_contract import naming
 
     dep = session.get(m.Deployable, p.deployable_id)
-    return dep is not None and dep.bitstream_id == p.bitstream["uuid"]
+    if dep is None:
+        return False
+    wanted = naming.function_traits(p.vendor_id, p.bitstream["function_id"])[0]
+    return wanted in (dep.traits or [])
