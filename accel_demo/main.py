@@ -16,6 +16,7 @@ import warnings
 import accel_hosts
 from accel_demo import ironic_step
 from accel_demo.claims_step import claim_with_accel_api
+from accel_demo.program_step import program_claimed_fpga
 from accel_demo.redfish_step import oob_firmware_update
 from accel_hosts import sysfs
 from ipa_fpga.cli import tree
@@ -60,6 +61,7 @@ STEPS = [
     ("In-band firmware flash (IPA step, kernel simulator)", ironic_step.flash_firmware),
     ("Claim an accelerator through accel-api (Nova's flow)", claim_with_accel_api),
     ("Update one accelerator's firmware out-of-band (Redfish)", oob_firmware_update),
+    ("Program a claimed FPGA through accel-api and accel-agent", program_claimed_fpga),
 ]
 
 
