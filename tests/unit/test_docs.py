@@ -1,0 +1,36 @@
+"""README.rst and docs/ must stay valid reStructuredText (merges have broken titles before)."""
+
+import io
+import pathlib
+
+import docutils.core
+import docutils.utils
+import pytest
+
+TOP = pathlib.Path(__file__).resolve().parents[2]
+DOCS = sorted([TOP / "README.rst", *(TOP / "docs").glob("*.rst")])
+#: Sphinx roles/directives are fine in docs/ (docutils alone does not know them).
+SPHINX_ONLY = ("Unknown interpreted text role", "Unknown directive type", 'No role entry for')
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_rst_parses_without_warnings(path):
+    stream = io.StringIO()
+    docutils.core.publish_doctree(
+        path.read_text(),
+        source_path=str(path),
+        settings_overrides={"warning_stream": stream, "report_level": 2, "halt_level": 5},
+    )
+    problems = [
+        line for line in stream.getvalue().splitlines()
+        if ("WARNING" in line or "ERROR" in line or "SEVERE" in line)
+        and not any(s in line for s in SPHINX_ONLY)
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_doc_page_is_in_the_index():
+    index = (TOP / "docs" / "index.rst").read_text()
+    for path in DOCS:
+        if path.parent.name == "docs" and path.stem != "index":
+            assert f"   {path.stem}\n" in index, f"{path.name} missing from docs/index.rst"
