@@ -75,22 +75,22 @@ def program(root, fme_node, port_dir, compat_path, image_path, device, port_id=0
     image = gbs_mod.parse(image_path, device)
     check_compatible(image, compat_path, device)
     before = _read(os.path.join(port_dir, "afu_id"), device)
-    with open(image_path, "rb") as f:
-        f.seek(image.offset)
-        bitstream = f.read(image.length)
     try:
         mode = os.stat(fme_node).st_mode
     except OSError as exc:
         raise UpdateFailed(device, f"cannot open {fme_node}: {exc.strerror}") from None
     LOG.info("%s: partial reconfiguration of port %d with %d bytes (AFU %s, was %s)",
-             device, port_id, len(bitstream), image.afu_id, before)
-    if stat.S_ISCHR(mode):
-        _ioctl(fme_node, port_id, bitstream, device)
-    else:
-        sim = simulator_dir(root)
-        if sim is None:
-            raise UpdateFailed(device, f"{fme_node} is not a character device")
-        _simulated_ioctl(sim, fme_node, port_id, bitstream, device, timeout)
+             device, port_id, image.length, image.afu_id, before)
+    # The image stays in the file: the ioctl gets a mapping of it and the simulator a
+    # streamed copy, so memory does not grow with the bitstream's size.
+    with open(image_path, "rb") as f:
+        if stat.S_ISCHR(mode):
+            _ioctl(fme_node, port_id, f, image, device)
+        else:
+            sim = simulator_dir(root)
+            if sim is None:
+                raise UpdateFailed(device, f"{fme_node} is not a character device")
+            _simulated_ioctl(sim, fme_node, port_id, f, image, device, timeout)
     after = _read(os.path.join(port_dir, "afu_id"), device).lower().replace("-", "")
     if image.afu_id and after != image.afu_id:
         raise VerificationFailed(device, f"port reports AFU {after} after programming, "
@@ -99,12 +99,15 @@ def program(root, fme_node, port_dir, compat_path, image_path, device, port_id=0
     return after
 
 
-def _ioctl(fme_node, port_id, bitstream, device):
-    buf = mmap.mmap(-1, max(len(bitstream), 1))
+def _ioctl(fme_node, port_id, image_file, image, device):
+    # A private (copy-on-write, never written) mapping of the image file: the kernel
+    # copies the bitstream from it, page-cache pages only, no anonymous copy.
+    buf = mmap.mmap(image_file.fileno(), 0, access=mmap.ACCESS_COPY)
     try:
-        buf.write(bitstream)
-        address = ctypes.addressof(ctypes.c_char.from_buffer(buf))
-        req = DflFpgaFmePortPr(ctypes.sizeof(DflFpgaFmePortPr), 0, port_id, len(bitstream),
+        view = ctypes.c_char.from_buffer(buf)
+        address = ctypes.addressof(view) + image.offset
+        del view  # release the export so the mapping can be closed
+        req = DflFpgaFmePortPr(ctypes.sizeof(DflFpgaFmePortPr), 0, port_id, image.length,
                                address)
         fd = os.open(fme_node, os.O_RDWR)
         try:
@@ -114,19 +117,25 @@ def _ioctl(fme_node, port_id, bitstream, device):
                                        f"{exc.strerror}") from None
         finally:
             os.close(fd)
-            del address
     finally:
         buf.close()
 
 
-def _simulated_ioctl(sim, fme_node, port_id, bitstream, device, timeout):
+def _simulated_ioctl(sim, fme_node, port_id, image_file, image, device, timeout):
     name = os.path.basename(fme_node)
     req = os.path.join(sim, f"pr-{name}")
     result = req + ".result"
     if os.path.exists(result):
         os.unlink(result)
+    image_file.seek(image.offset)
+    left = image.length
     with open(req + ".bin.tmp", "wb") as f:
-        f.write(bitstream)
+        while left:
+            chunk = image_file.read(min(left, 1 << 20))
+            if not chunk:
+                raise UpdateFailed(device, "bitstream shorter than its header says")
+            f.write(chunk)
+            left -= len(chunk)
     with open(req + ".json.tmp", "w") as f:
         json.dump({"port_id": port_id, "argsz": ctypes.sizeof(DflFpgaFmePortPr)}, f)
     os.rename(req + ".bin.tmp", req + ".bin")

@@ -59,3 +59,29 @@ def test_plain_file_without_simulator_is_refused(tmp_path):
     with pytest.raises(errors.UpdateFailed, match="not a character device"):
         dfl_pr.program(str(tmp_path), str(tmp_path / "dfl-fme.0"), str(port),
                        str(tmp_path / "compat_id"), str(image), "dev")
+
+
+def test_ioctl_request_points_at_the_bitstream_in_the_mapped_file(tmp_path, monkeypatch):
+    """The kernel copies ``buffer_size`` bytes from ``buffer_address``: exactly the bitstream.
+
+    The image is mapped, not read into memory, so the agent's RSS stays flat in its size.
+    """
+    payload = bytes(range(256)) * 40 + b"tail"
+    path = tmp_path / "afu.gbs"
+    path.write_bytes(gbs.build("f3c99413-5081-4aad-bced-07eb84a6d0bb",
+                               "d8424dc4-a4a3-c413-f89e-433683f9040b", payload))
+    image = gbs.parse(str(path), "dev")
+    node = tmp_path / "dfl-fme.0"
+    node.write_bytes(b"")
+    seen = {}
+
+    def fake_ioctl(fd, request, req):
+        # Stand-in for the kernel (it cannot run here): read what it would copy.
+        seen["request"] = request
+        seen["port"] = req.port_id
+        seen["bytes"] = ctypes.string_at(req.buffer_address, req.buffer_size)
+
+    monkeypatch.setattr(dfl_pr.fcntl, "ioctl", fake_ioctl)
+    with open(path, "rb") as f:
+        dfl_pr._ioctl(str(node), 3, f, image, "dev")
+    assert seen == {"request": dfl_pr.DFL_FPGA_FME_PORT_PR, "port": 3, "bytes": payload}
