@@ -30,11 +30,12 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 def _bump(version):
     head, sep, last = str(version).rpartition(".")
-    return f"{head}{sep}{int(last) + 1}" if last.isdigit() else f"{version}-1"
+    # Keep the field's width: 96.00.89.00.01 -> 96.00.89.00.02.
+    return f"{head}{sep}{int(last) + 1:0{len(last)}d}" if last.isdigit() else f"{version}-1"
 
 
 def oob_firmware_update(ctx):
-    """Update one FPGA's firmware out-of-band and print the versions before and after."""
+    """Update one accelerator's firmware out-of-band (an FPGA's when there is one)."""
     host = accel_hosts.load(ctx.hosts[0])
     bmc = HttpService(EmulatorService(Emulator([host], update_seconds=1.0))).start()
     folder = os.path.join(ctx.workdir, "firmware-images")
@@ -49,9 +50,14 @@ def oob_firmware_update(ctx):
         for acc in accelerators:
             fw = ", ".join(f"{f['component']}={f['version']}" for f in acc["firmware"]) or "-"
             ctx.say(f"  {acc['id']:7} {acc['processor_type']:11} {acc['model']}: {fw}")
-        target = next((a, f) for a in accelerators if a["processor_type"] == "FPGA"
-                      for f in a["firmware"] if f["updatable"])
-        acc, fw = target
+        # An FPGA's firmware when the host has one, else any updatable accelerator's.
+        candidates = sorted(
+            ((a, f) for a in accelerators for f in a["firmware"] if f["updatable"]),
+            key=lambda pair: pair[0]["processor_type"] != "FPGA")
+        if not candidates:
+            ctx.say(f"{host.name}: no accelerator firmware the BMC can update; step skipped")
+            return
+        acc, fw = candidates[0]
         new_version = _bump(fw["version"])
         name = f"{acc['id']}-{fw['component']}-{new_version}.bin"
         with open(os.path.join(folder, name), "wb") as f:

@@ -1,19 +1,40 @@
 """The plugins are found through the entry points Ironic and IPA load them by."""
 
+import subprocess
+import sys
+
 import stevedore
+
+ENTRY_POINTS = (
+    ("ironic_python_agent.hardware_managers", "accelerators", "AcceleratorHardwareManager"),
+    ("ironic_python_agent.inspector.collectors", "accelerators", "collect_accelerators"),
+    ("ironic.inspection.hooks", "accelerators_ext", "AcceleratorsExtHook"),
+    ("oslo.config.opts", "ironic_fpga", "list_opts"),
+    ("oslo.config.opts", "ipa_fpga", "list_opts"),
+)
+
+_CHECK = """
+import sys, stevedore
+namespace, name, target = sys.argv[1:4]
+errors = []
+mgr = stevedore.NamedExtensionManager(
+    namespace, names=[name], invoke_on_load=False,
+    on_load_failure_callback=lambda m, ep, exc: errors.append(repr(exc)))
+assert not errors, errors
+assert [e.name for e in mgr] == [name], (namespace, name)
+assert mgr[name].plugin.__name__ == target, mgr[name].plugin
+"""
 
 
 def test_entry_points_resolve():
-    for namespace, name, target in (
-        ("ironic_python_agent.hardware_managers", "accelerators", "AcceleratorHardwareManager"),
-        ("ironic_python_agent.inspector.collectors", "accelerators", "collect_accelerators"),
-        ("ironic.inspection.hooks", "accelerators_ext", "AcceleratorsExtHook"),
-        ("oslo.config.opts", "ironic_fpga", "list_opts"),
-        ("oslo.config.opts", "ipa_fpga", "list_opts"),
-    ):
-        mgr = stevedore.NamedExtensionManager(namespace, names=[name], invoke_on_load=False)
-        assert [e.name for e in mgr] == [name], (namespace, name)
-        assert mgr[name].plugin.__name__ == target
+    # Each in a fresh interpreter, as Ironic and IPA load them: Ironic's configuration and
+    # ironic-lib's JSON-RPC both register [json_rpc] options on oslo's global CONF at import,
+    # so they never share one process in production and must not share the test process.
+    for namespace, name, target in ENTRY_POINTS:
+        proc = subprocess.run([sys.executable, "-c", _CHECK, namespace, name, target],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, (namespace, name, proc.stderr[-2000:])
+    assert stevedore.ExtensionManager("ipa_fpga.drivers").names()
 
 
 def test_collector_reports_failures_instead_of_raising(tmp_path):
