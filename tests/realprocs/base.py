@@ -30,6 +30,17 @@ def venv_bin(name):
     return found
 
 
+def file_tail(path, limit):
+    """The last ``limit`` bytes of a log file as text ("" when it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - limit))
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 class Process:
     """A child in its own process group, logging to a file; ``stop()`` ends the whole group."""
 
@@ -51,13 +62,7 @@ class Process:
         return self.proc.poll() is None
 
     def log_tail(self, limit=4000):
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - limit))
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
+        return file_tail(self.log_path, limit)
 
     def stop(self, timeout=10):
         if self.alive:

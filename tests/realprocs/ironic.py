@@ -129,13 +129,7 @@ class Ironic:
         )
 
     def log_tail(self, limit=6000):
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - limit))
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
+        return base.file_tail(self.log_path, limit)
 
     def stop(self):
         if self.process is not None:
