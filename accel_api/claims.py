@@ -16,6 +16,7 @@ Every lookup is by primary key or a unique/indexed column: binding cost does not
 depend on how many ARQs exist.
 """
 
+import dataclasses
 import logging
 import uuid
 
@@ -27,6 +28,96 @@ from accel_api.db import models as m
 
 LOG = logging.getLogger(__name__)
 BIND_FIELDS = ("hostname", "device_rp_uuid", "instance_uuid")
+
+# The hot path (create, bind, get, unbind, delete) runs Core statements built once
+# here: no ORM unit of work, no per-request statement construction or compilation.
+ARQ = m.AcceleratorRequest.__table__
+AH = m.AttachHandle.__table__
+DEP = m.Deployable.__table__
+DEV = m.Device.__table__
+HOST = m.Host.__table__
+DP = m.DeviceProfile.__table__
+
+
+@dataclasses.dataclass
+class Arq:
+    """An ARQ (or claim) as the API shows it, read with Core statements."""
+
+    uuid: str
+    state: str
+    project_id: str | None
+    device_profile_name: str | None
+    device_profile_group_id: int
+    group_unit: int = 0
+    hostname: str | None = None
+    device_rp_uuid: str | None = None
+    instance_uuid: str | None = None
+    attach_handle_id: int | None = None
+    attach_handle_type: str | None = None
+    attach_handle_address: str | None = None
+
+    @classmethod
+    def from_row(cls, row):
+        return cls(**{f.name: row._mapping[f.name] for f in dataclasses.fields(cls)})
+
+
+#: ARQ columns plus its handle's type and address: what ``Arq`` and the API view need.
+ARQ_VIEW = (sa.select(ARQ.c.uuid, ARQ.c.state, ARQ.c.project_id, ARQ.c.device_profile_name,
+                      ARQ.c.device_profile_group_id, ARQ.c.group_unit, ARQ.c.hostname,
+                      ARQ.c.device_rp_uuid, ARQ.c.instance_uuid, ARQ.c.attach_handle_id,
+                      AH.c.type.label("attach_handle_type"),
+                      AH.c.address.label("attach_handle_address"))
+            .select_from(ARQ.outerjoin(AH, ARQ.c.attach_handle_id == AH.c.id)))
+_GET_ARQ = ARQ_VIEW.where(ARQ.c.uuid == sa.bindparam("arq_uuid"), ARQ.c.kind == "arq")
+_LOCK_ARQ = (sa.select(ARQ.c.id, ARQ.c.uuid, ARQ.c.state, ARQ.c.project_id,
+                       ARQ.c.device_profile_id, ARQ.c.device_profile_name,
+                       ARQ.c.device_profile_group_id, ARQ.c.group_unit,
+                       ARQ.c.attach_handle_id)
+             .where(ARQ.c.uuid == sa.bindparam("arq_uuid"), ARQ.c.kind == sa.bindparam("kind"))
+             .with_for_update())
+_INSTANCE_GROUP_TAKEN = (
+    sa.select(ARQ.c.uuid)
+    .where(ARQ.c.instance_uuid == sa.bindparam("instance_uuid"), ARQ.c.kind == "arq",
+           ARQ.c.device_profile_name == sa.bindparam("profile_name"),
+           ARQ.c.device_profile_group_id == sa.bindparam("group_id"),
+           ARQ.c.group_unit == sa.bindparam("unit")).limit(1))
+_DEPLOYABLE_BY_RP = (
+    sa.select(DEP.c.id, DEP.c.uuid, DEP.c.rp_uuid, DEP.c.resource_class, DEP.c.lost,
+              DEV.c.address.label("device_address"), DEV.c.status.label("device_status"),
+              DEV.c.lost.label("device_lost"), HOST.c.hostname)
+    .select_from(DEP.join(DEV, DEP.c.device_id == DEV.c.id)
+                 .join(HOST, DEV.c.host_id == HOST.c.id))
+    .where(DEP.c.rp_uuid == sa.bindparam("rp_uuid")))
+_PROFILE_GROUPS = sa.select(DP.c.groups).where(DP.c.id == sa.bindparam("profile_id"))
+_PROFILE_BY_NAME = sa.select(DP.c.id, DP.c.name, DP.c.groups).where(
+    DP.c.name == sa.bindparam("name"))
+_FREE_HANDLE = (sa.select(AH.c.id)
+                .where(AH.c.deployable_id.in_(sa.bindparam("deployable_ids", expanding=True)),
+                       AH.c.in_use.is_(False), AH.c.lost.is_(False))
+                .order_by(AH.c.id).limit(1))
+_HANDLE_COLUMNS = (AH.c.id, AH.c.deployable_id, AH.c.type, AH.c.address)
+#: One statement takes a handle where the database has UPDATE ... RETURNING
+#: (PostgreSQL, SQLite >= 3.35): the row lock (or SQLite's write lock) and the
+#: ``in_use = false`` recheck make it atomic.
+_TAKE_HANDLE = {
+    lock: sa.update(AH).where(
+        AH.c.id == (_FREE_HANDLE.with_for_update(skip_locked=skip) if lock else _FREE_HANDLE)
+        .scalar_subquery(), AH.c.in_use.is_(False))
+    .values(in_use=True).returning(*_HANDLE_COLUMNS)
+    for lock, skip in (("skip_locked", True), ("wait", False), (None, False))
+}
+_MARK_IN_USE = (sa.update(AH).where(AH.c.id == sa.bindparam("handle_id"),
+                                    AH.c.in_use.is_(False)).values(in_use=True))
+_HANDLE_BY_ID = sa.select(*_HANDLE_COLUMNS).where(AH.c.id == sa.bindparam("handle_id"))
+_BIND_ARQ = (sa.update(ARQ).where(ARQ.c.id == sa.bindparam("arq_id"))
+             .values(state=states.BOUND, hostname=sa.bindparam("hostname"),
+                     device_rp_uuid=sa.bindparam("rp_uuid"),
+                     instance_uuid=sa.bindparam("instance_uuid"),
+                     project_id=sa.bindparam("new_project_id"),
+                     attach_handle_id=sa.bindparam("handle_id")))
+_UNBIND_ARQ = (sa.update(ARQ).where(ARQ.c.id == sa.bindparam("arq_id"))
+               .values(state=sa.bindparam("new_state"), hostname=None, device_rp_uuid=None,
+                       instance_uuid=None, attach_handle_id=None))
 
 
 # -- device profile groups ------------------------------------------------------------
@@ -46,63 +137,101 @@ def create_arqs(db, profile_name, project_id, group_id=None):
     """One ARQ per requested unit of each group of the profile (of one group if given)."""
 
     def _create(session):
-        profile = session.scalar(
-            sa.select(m.DeviceProfile).where(m.DeviceProfile.name == profile_name))
+        conn = session.connection()
+        profile = conn.execute(_PROFILE_BY_NAME, {"name": profile_name}).first()
         if profile is None:
             raise errors.NotFound(f"Device Profile with name={profile_name} not found")
-        out = []
+        if group_id is not None and group_id >= len(profile.groups):
+            raise errors.BadRequest(
+                f"device profile {profile_name} has no group {group_id}")
+        rows = []
+        now = m.utcnow()
         for gid, group in enumerate(profile.groups):
             if group_id is not None and gid != group_id:
                 continue
             for unit in range(group_units(group)):
-                arq = m.AcceleratorRequest(
-                    uuid=str(uuid.uuid4()), kind="arq", state=states.INITIAL,
-                    project_id=project_id, device_profile_id=profile.id,
-                    device_profile_name=profile.name, device_profile_group_id=gid,
-                    group_unit=unit)
-                session.add(arq)
-                out.append(arq)
-        if group_id is not None and group_id >= len(profile.groups):
-            raise errors.BadRequest(
-                f"device profile {profile_name} has no group {group_id}")
-        session.flush()
-        return out
+                rows.append({"uuid": str(uuid.uuid4()), "kind": "arq", "state": states.INITIAL,
+                             "project_id": project_id, "device_profile_id": profile.id,
+                             "device_profile_name": profile.name,
+                             "device_profile_group_id": gid, "group_unit": unit,
+                             "created_at": now})
+        if rows:
+            conn.execute(sa.insert(ARQ), rows)
+        return [Arq(uuid=r["uuid"], state=r["state"], project_id=project_id,
+                    device_profile_name=profile.name, device_profile_group_id=r[
+                        "device_profile_group_id"], group_unit=r["group_unit"])
+                for r in rows]
 
     return db.run(_create)
+
+
+def get_arq(db, arq_uuid):
+    """The ARQ with this uuid as an ``Arq`` (None when there is none); one SELECT."""
+    with db.reading() as conn:
+        row = conn.execute(_GET_ARQ, {"arq_uuid": arq_uuid}).first()
+    return None if row is None else Arq.from_row(row)
 
 
 # -- handles --------------------------------------------------------------------------
 
 def _take_handle(session, db, deployable_ids):
-    """Mark one free handle of these deployables in use; None when all are taken."""
-    base = (sa.select(m.AttachHandle)
-            .where(m.AttachHandle.deployable_id.in_(deployable_ids),
-                   m.AttachHandle.in_use.is_(False), m.AttachHandle.lost.is_(False))
-            .order_by(m.AttachHandle.id).limit(1))
-    attempts = [base.with_for_update(skip_locked=True), base.with_for_update()] \
-        if db.row_locks else [base]
-    for query in attempts:
-        for _ in range(db.retries):
-            handle = session.scalar(query.execution_options(populate_existing=True))
-            if handle is None:
-                break
-            result = session.execute(
-                sa.update(m.AttachHandle)
-                .where(m.AttachHandle.id == handle.id, m.AttachHandle.in_use.is_(False))
-                .values(in_use=True)
-                .execution_options(synchronize_session=False))
-            if result.rowcount == 1:
+    """Mark one free handle of these deployables in use; None when all are taken.
+
+    Returns the handle's (id, deployable_id, type, address) row. The first attempt
+    skips handles other transactions hold; the second waits for them (one may roll
+    back and free its handle).
+    """
+    conn = session.connection()
+    params = {"deployable_ids": list(deployable_ids)}
+    locks = ("skip_locked", "wait") if db.row_locks else (None,)
+    if db.update_returning:
+        for lock in locks:
+            handle = conn.execute(_TAKE_HANDLE[lock], params).first()
+            if handle is not None:
                 return handle
+        return None
+    # MariaDB/MySQL: no UPDATE ... RETURNING, and no subquery on the updated table.
+    for lock in locks:
+        query = _FREE_HANDLE if lock is None else _FREE_HANDLE.with_for_update(
+            skip_locked=lock == "skip_locked")
+        for _ in range(db.retries):
+            handle_id = conn.execute(query, params).scalar()
+            if handle_id is None:
+                break
+            if conn.execute(_MARK_IN_USE, {"handle_id": handle_id}).rowcount == 1:
+                return conn.execute(_HANDLE_BY_ID, {"handle_id": handle_id}).first()
     return None
 
 
+def _release_handles(session, db, handle_ids):
+    """Free these handles; those lost meanwhile are removed now (``_remove_lost``)."""
+    handle_ids = [h for h in handle_ids if h is not None]
+    if not handle_ids:
+        return
+    conn = session.connection()
+    free = sa.update(AH).where(AH.c.id.in_(handle_ids)).values(in_use=False)
+    if db.update_returning:
+        lost = [r.id for r in conn.execute(free.returning(AH.c.id, AH.c.lost)) if r.lost]
+    else:
+        conn.execute(free)
+        lost = conn.execute(sa.select(AH.c.id).where(
+            AH.c.id.in_(handle_ids), AH.c.lost.is_(True))).scalars().all()
+    for handle_id in lost:
+        _remove_lost(session, handle_id)
+
+
 def _release_handle(session, handle_id):
-    """Free a handle; one that vanished from the inventory while held is removed now,
-    with its deployable and device when they vanished too and nothing else holds them."""
+    """Free a handle (ORM form, for the one-call claim's release)."""
     if handle_id is None:
         return
     session.execute(sa.update(m.AttachHandle).where(m.AttachHandle.id == handle_id)
                     .values(in_use=False).execution_options(synchronize_session=False))
+    _remove_lost(session, handle_id)
+
+
+def _remove_lost(session, handle_id):
+    """A handle that vanished from the inventory while held is removed once freed,
+    with its deployable and device when they vanished too and nothing else holds them."""
     handle = session.get(m.AttachHandle, handle_id, populate_existing=True)
     if handle is None or not handle.lost:
         return
@@ -137,56 +266,54 @@ def attach_handle_info(handle):
     """Cyborg's shape: PCI -> domain/bus/device/function; MDEV -> the mdev uuid."""
     if handle is None:
         return {}
-    if handle.type == "PCI":
-        domain, bus, rest = handle.address.split(":")
+    return handle_info(handle.type, handle.address)
+
+
+def handle_info(handle_type, address):
+    if handle_type is None:
+        return {}
+    if handle_type == "PCI":
+        domain, bus, rest = address.split(":")
         slot, function = rest.split(".")
         return {"domain": domain, "bus": bus, "device": slot, "function": function}
-    return {"asked_type": handle.address}
+    return {"asked_type": address}
 
 
 # -- bind / unbind ----------------------------------------------------------------------
 
-def _deployable_for(session, hostname, rp_uuid):
-    row = session.execute(
-        sa.select(m.Deployable, m.Device, m.Host)
-        .join(m.Device, m.Deployable.device_id == m.Device.id)
-        .join(m.Host, m.Device.host_id == m.Host.id)
-        .where(m.Deployable.rp_uuid == rp_uuid)).first()
-    if row is None:
+def _deployable_for(conn, hostname, rp_uuid):
+    dep = conn.execute(_DEPLOYABLE_BY_RP, {"rp_uuid": rp_uuid}).first()
+    if dep is None:
         raise errors.BadRequest(f"no deployable has resource provider {rp_uuid}")
-    dep, device, host = row
-    if host.hostname != hostname:
+    if dep.hostname != hostname:
         raise errors.BadRequest(
             f"resource provider {rp_uuid} does not belong to host {hostname}")
-    if device.status != "enabled" or device.lost or dep.lost:
+    if dep.device_status != "enabled" or dep.device_lost or dep.lost:
         raise errors.Conflict(f"device of resource provider {rp_uuid} is disabled or lost")
-    return dep, device
+    return dep
 
 
 def _bind_one(session, db, arq_uuid, fields, programmer):
-    arq = _lock_arq(session, arq_uuid)
+    conn = session.connection()
+    arq = conn.execute(_LOCK_ARQ, {"arq_uuid": arq_uuid, "kind": "arq"}).first()
     if arq is None:
         raise errors.NotFound(f"Accelerator Request {arq_uuid} not found")
     if arq.state not in states.BINDABLE:
         raise errors.Conflict(
             f"Accelerator Request {arq_uuid} is {arq.state}; only "
             f"{'/'.join(states.BINDABLE)} requests can be bound")
-    others = session.scalar(
-        sa.select(m.AcceleratorRequest.uuid)
-        .where(m.AcceleratorRequest.instance_uuid == fields["instance_uuid"],
-               m.AcceleratorRequest.kind == "arq",
-               m.AcceleratorRequest.device_profile_name == arq.device_profile_name,
-               m.AcceleratorRequest.device_profile_group_id == arq.device_profile_group_id,
-               m.AcceleratorRequest.group_unit == arq.group_unit).limit(1))
+    others = conn.execute(_INSTANCE_GROUP_TAKEN, {
+        "instance_uuid": fields["instance_uuid"], "profile_name": arq.device_profile_name,
+        "group_id": arq.device_profile_group_id, "unit": arq.group_unit}).scalar()
     if others is not None:
         raise errors.Conflict(
             f"instance {fields['instance_uuid']} is already bound to group "
             f"{arq.device_profile_group_id} of device profile {arq.device_profile_name}")
-    dep, device = _deployable_for(session, fields["hostname"], fields["device_rp_uuid"])
-    profile = session.get(m.DeviceProfile, arq.device_profile_id) \
+    dep = _deployable_for(conn, fields["hostname"], fields["device_rp_uuid"])
+    groups = conn.execute(_PROFILE_GROUPS, {"profile_id": arq.device_profile_id}).scalar() \
         if arq.device_profile_id else None
-    if profile is not None and arq.device_profile_group_id < len(profile.groups):
-        group = profile.groups[arq.device_profile_group_id]
+    if groups is not None and arq.device_profile_group_id < len(groups):
+        group = groups[arq.device_profile_group_id]
         rc_wanted = [k.split(":", 1)[1] for k in group if k.startswith("resources:")]
         if dep.resource_class not in rc_wanted:
             raise errors.BadRequest(
@@ -200,17 +327,19 @@ def _bind_one(session, db, arq_uuid, fields, programmer):
         raise NoFreeHandle(f"no free attach handle on resource provider {dep.rp_uuid}")
     programmer.prepare(programming.ProgramRequest(
         arq_uuid=arq.uuid, hostname=fields["hostname"], deployable_uuid=dep.uuid,
-        device_address=device.address, attach_handle_address=handle.address, accel=accel))
-    arq.state = states.BOUND
-    arq.hostname = fields["hostname"]
-    arq.device_rp_uuid = fields["device_rp_uuid"]
-    arq.instance_uuid = fields["instance_uuid"]
-    if fields.get("project_id"):
-        arq.project_id = fields["project_id"]
-    arq.attach_handle_id = handle.id
-    arq.attach_handle = handle
-    session.flush()
-    return arq
+        device_address=dep.device_address, attach_handle_address=handle.address,
+        accel=accel))
+    project_id = fields.get("project_id") or arq.project_id
+    conn.execute(_BIND_ARQ, {
+        "arq_id": arq.id, "hostname": fields["hostname"],
+        "rp_uuid": fields["device_rp_uuid"], "instance_uuid": fields["instance_uuid"],
+        "new_project_id": project_id, "handle_id": handle.id})
+    return Arq(uuid=arq.uuid, state=states.BOUND, project_id=project_id,
+               device_profile_name=arq.device_profile_name,
+               device_profile_group_id=arq.device_profile_group_id, group_unit=arq.group_unit,
+               hostname=fields["hostname"], device_rp_uuid=fields["device_rp_uuid"],
+               instance_uuid=fields["instance_uuid"], attach_handle_id=handle.id,
+               attach_handle_type=handle.type, attach_handle_address=handle.address)
 
 
 class NoFreeHandle(errors.Conflict):
@@ -260,20 +389,19 @@ def unbind(db, uuids):
     """Release the handles and clear the binding of these ARQs (idempotent)."""
 
     def _unbind(session):
+        conn = session.connection()
         out = []
         for arq_uuid in uuids:
-            arq = _lock_arq(session, arq_uuid)
+            arq = conn.execute(_LOCK_ARQ, {"arq_uuid": arq_uuid, "kind": "arq"}).first()
             if arq is None:
                 raise errors.NotFound(f"Accelerator Request {arq_uuid} not found")
-            handle_id = arq.attach_handle_id
-            arq.attach_handle_id = None
-            arq.attach_handle = None
-            session.flush()
-            _release_handle(session, handle_id)
-            arq.hostname = arq.device_rp_uuid = arq.instance_uuid = None
-            arq.state = states.UNBOUND if arq.state != states.INITIAL else states.INITIAL
-            out.append(arq)
-        session.flush()
+            state = states.UNBOUND if arq.state != states.INITIAL else states.INITIAL
+            conn.execute(_UNBIND_ARQ, {"arq_id": arq.id, "new_state": state})
+            _release_handles(session, db, [arq.attach_handle_id])
+            out.append(Arq(uuid=arq.uuid, state=state, project_id=arq.project_id,
+                           device_profile_name=arq.device_profile_name,
+                           device_profile_group_id=arq.device_profile_group_id,
+                           group_unit=arq.group_unit))
         return out
 
     return db.run(_unbind)
@@ -283,27 +411,25 @@ def delete_arqs(db, uuids=None, instance_uuid=None, project_id=None):
     """Delete ARQs by uuid list (all must exist) or by instance (idempotent)."""
 
     def _delete(session):
-        query = sa.select(m.AcceleratorRequest).where(m.AcceleratorRequest.kind == "arq")
+        conn = session.connection()
+        query = sa.select(ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id).where(
+            ARQ.c.kind == "arq")
         if uuids is not None:
-            query = query.where(m.AcceleratorRequest.uuid.in_(uuids))
+            query = query.where(ARQ.c.uuid.in_(uuids))
         else:
-            query = query.where(m.AcceleratorRequest.instance_uuid == instance_uuid)
+            query = query.where(ARQ.c.instance_uuid == instance_uuid)
         if project_id is not None:
-            query = query.where(m.AcceleratorRequest.project_id == project_id)
-        rows = session.scalars(query.with_for_update()).all()
+            query = query.where(ARQ.c.project_id == project_id)
+        rows = conn.execute(query.with_for_update()).all()
         if uuids is not None:
             missing = set(uuids) - {r.uuid for r in rows}
             if missing:
                 raise errors.NotFound(
                     f"Accelerator Requests not found: {', '.join(sorted(missing))}")
-        for arq in rows:
-            arq.state = states.DELETING
-            handle_id = arq.attach_handle_id
-            arq.attach_handle_id = None
-            arq.attach_handle = None
-            session.flush()
-            _release_handle(session, handle_id)
-            session.delete(arq)
+        if rows:
+            # The rows go first: a lost handle is then deleted with nothing pointing at it.
+            conn.execute(sa.delete(ARQ).where(ARQ.c.id.in_([r.id for r in rows])))
+            _release_handles(session, db, [r.attach_handle_id for r in rows])
         return len(rows)
 
     return db.run(_delete)
@@ -345,7 +471,7 @@ def claim(db, project_id, hostname, resource_class, traits, bitstream_id, progra
             uuid=str(uuid.uuid4()), kind="claim", state=states.BOUND, project_id=project_id,
             hostname=hostname, device_rp_uuid=dep.rp_uuid, attach_handle_id=handle.id,
             resource_class=resource_class, traits=traits, bitstream_id=bitstream_id)
-        row.attach_handle = handle
+        row.attach_handle = session.get(m.AttachHandle, handle.id)
         session.add(row)
         session.flush()
         return row, dep, device

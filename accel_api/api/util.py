@@ -30,10 +30,22 @@ def body(req, schema, unwrap=None):
 
 
 _FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
+#: Validators by schema identity: the schemas are module constants, built once.
+_VALIDATORS = {}
+
+
+def _validator(schema):
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None or validator.schema is not schema:
+        validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
+        _VALIDATORS[id(schema)] = validator
+    return validator
 
 
 def validate(doc, schema):
-    validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
+    validator = _validator(schema)
+    if validator.is_valid(doc):
+        return
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
         where = "".join(f"[{p!r}]" for p in error.absolute_path) or "body"
