@@ -328,7 +328,8 @@ def _bind_one(session, db, arq_uuid, fields, programmer):
     programmer.prepare(programming.ProgramRequest(
         arq_uuid=arq.uuid, hostname=fields["hostname"], deployable_uuid=dep.uuid,
         device_address=dep.device_address, attach_handle_address=handle.address,
-        accel=accel))
+        accel=accel, session=session,
+        project_id=fields.get("project_id") or arq.project_id))
     project_id = fields.get("project_id") or arq.project_id
     conn.execute(_BIND_ARQ, {
         "arq_id": arq.id, "hostname": fields["hostname"],
@@ -466,7 +467,8 @@ def claim(db, project_id, hostname, resource_class, traits, bitstream_id, progra
         programmer.prepare(programming.ProgramRequest(
             arq_uuid="", hostname=hostname, deployable_uuid=dep.uuid,
             device_address=device.address, attach_handle_address=handle.address,
-            accel={"accel:bitstream_id": bitstream_id} if bitstream_id else {}))
+            accel={"accel:bitstream_id": bitstream_id} if bitstream_id else {},
+            session=session, project_id=project_id))
         row = m.AcceleratorRequest(
             uuid=str(uuid.uuid4()), kind="claim", state=states.BOUND, project_id=project_id,
             hostname=hostname, device_rp_uuid=dep.rp_uuid, attach_handle_id=handle.id,

@@ -29,6 +29,10 @@ class ProgramRequest:
     attach_handle_address: str
     #: ``accel:*`` keys of the profile group (or ``accel:bitstream_id`` of a claim).
     accel: dict
+    #: The bind's session (its transaction), so a programmer records what it did in it.
+    session: object = None
+    #: Project of the ARQ (whose bitstreams it may use).
+    project_id: str | None = None
 
     @property
     def wants_programming(self):
@@ -57,9 +61,10 @@ class NoProgrammer(Programmer):
                 f"cannot program {request.accel} onto deployable {request.deployable_uuid}")
 
 
-def load(name):
+def load(name, conf=None):
     if name in (None, "", "none"):
         return NoProgrammer()
     from stevedore import driver
 
-    return driver.DriverManager("accel_api.programmers", name, invoke_on_load=True).driver
+    return driver.DriverManager("accel_api.programmers", name, invoke_on_load=True,
+                                invoke_kwds={"conf": conf}).driver

@@ -60,6 +60,15 @@ STEPS = [
 ]
 
 
+def _program_step(ctx):
+    from accel_demo import program_step
+
+    program_step.program_claimed_fpga(ctx)
+
+
+STEPS.append(("Program a claimed FPGA through accel-api and accel-agent", _program_step))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="accel-demo", description=__doc__.splitlines()[0])
     p.add_argument("--host", action="append", choices=accel_hosts.names(),

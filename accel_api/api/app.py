@@ -9,16 +9,19 @@ import logging
 import webob
 from oslo_config import cfg
 
-from accel_api import auth, errors, programming
+from accel_api import auth, errors
+from accel_api import programming as programmers
 from accel_api.api import (
     accelerator_requests,
     attributes,
+    bitstreams,
     claims,
     deployables,
     device_profiles,
     devices,
     hosts,
     microversion,
+    programming,
     versions,
 )
 from accel_api.api.responses import error_body, json_response
@@ -29,7 +32,7 @@ from accel_api.policies import Enforcer
 
 LOG = logging.getLogger(__name__)
 RESOURCE_MODULES = (versions, device_profiles, accelerator_requests, devices, deployables,
-                    attributes, hosts, claims)
+                    attributes, hosts, claims, bitstreams, programming)
 
 
 class Request(webob.Request):
@@ -51,7 +54,9 @@ class AccelApi:
         self.conf = conf
         self.db = db
         self.enforcer = Enforcer(conf)
-        self.programmer = programming.load(conf.claims.programmer)
+        self.programmer = programmers.load(conf.claims.programmer, conf)
+        self.bitstream_store = None  # made on first use ([bitstreams] backend)
+        self.placement = None  # made on first report when [placement] is configured
         self.max_body = conf.api.max_request_body_size
         self.router = Router()
         for module in RESOURCE_MODULES:
@@ -85,7 +90,11 @@ class AccelApi:
         req.version = microversion.parse(req)
         req.ctx = RequestContext.from_environ(req.environ)
         option = getattr(route.handler, "max_body_option", None)
-        limit = getattr(self.conf.api, option) if option else self.max_body
+        if option and "." in option:  # "group.name": a limit of another group
+            group, _, name = option.partition(".")
+            limit = getattr(self.conf[group], name)
+        else:
+            limit = getattr(self.conf.api, option) if option else self.max_body
         length = req.content_length
         if length is not None and length > limit:
             raise errors.ApiError(f"request body larger than {limit} bytes", status=413)

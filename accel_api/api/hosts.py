@@ -52,6 +52,11 @@ def put_inventory(req, hostname):
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.BadRequest(f"inventory is not valid JSON: {exc}") from None
     summary = inventory_import.import_inventory(req.db, hostname, doc)
+    from accel_api.placement import report
+
+    placement = report.after_import(req.app, hostname, doc)
+    if placement is not None:
+        summary["placement"] = placement
     return json_response(200, summary)
 
 

@@ -9,7 +9,8 @@ import sys
 import yaml
 
 from accel_api.api import accelerator_requests as arqs
-from accel_api.api import attributes, claims, device_profiles, microversion
+from accel_api.api import attributes, bitstreams, claims, device_profiles, microversion
+from accel_api.api import programming as program_api
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openapi.yaml")
 UUID = {"type": "string", "format": "uuid"}
@@ -129,6 +130,50 @@ OPERATIONS = {
                                    {200: _json(OBJ)}),
     ("DELETE", "/v2/claims/{uuid}"): ("claims", "Release a claim", [_p("uuid", UUID)], None,
                                       {204: {"description": "Released"}}),
+    ("GET", "/v2/bitstreams"): (
+        "bitstreams", "List bitstreams (own project's and public)",
+        [_q("name", "name"), _q("vendor", "vendor"), _q("type", "type / function name"),
+         _q("function_id", "function (AFU) id"), _q("interface_id", "PR interface id")],
+        None, {200: _list_of("bitstreams")}),
+    ("POST", "/v2/bitstreams"): (
+        "bitstreams", "Register a bitstream's metadata (then PUT its data)", [],
+        bitstreams.CREATE_SCHEMA, {201: _json(OBJ, "Registered (status uploading)")}),
+    ("GET", "/v2/bitstreams/{uuid}"): ("bitstreams", "Show a bitstream", [_p("uuid", UUID)],
+                                       None, {200: _json(OBJ)}),
+    ("DELETE", "/v2/bitstreams/{uuid}"): (
+        "bitstreams", "Delete a bitstream and its stored bytes", [_p("uuid", UUID)], None,
+        {204: {"description": "Deleted"}}),
+    ("PUT", "/v2/bitstreams/{uuid}/data"): (
+        "bitstreams", "Upload the bytes (streamed, hashed, size-limited)", [_p("uuid", UUID)],
+        {"type": "string", "format": "binary"}, {200: _json(OBJ, "Stored (status active)"),
+                                                 502: ERROR}),
+    ("GET", "/v2/bitstreams/{uuid}/data"): (
+        "bitstreams", "Download the bytes (agents; owners of the bitstream)",
+        [_p("uuid", UUID)], None, {200: {"description": "The bytes", "content": {
+            "application/octet-stream": {"schema": {"type": "string",
+                                                    "format": "binary"}}}}}),
+    ("PATCH", "/v2/deployables/{uuid}/program"): (
+        "programming", "Program a deployable (Cyborg's form); waits for the agent",
+        [_p("uuid", UUID)], program_api.CYBORG_PROGRAM_SCHEMA,
+        {200: _json(OBJ, "The deployable, now running the function"), 500: ERROR,
+         503: ERROR}),
+    ("POST", "/fpga/{deployable_uuid}"): (
+        "programming", "Program a deployable (the FPGA-programming proposal's form)",
+        [_p("deployable_uuid", UUID)], program_api.FPGA_PROGRAM_SCHEMA,
+        {200: _json(OBJ, "success, with the job"), 500: ERROR, 503: ERROR}),
+    ("GET", "/v2/programming_jobs"): (
+        "programming", "List programming jobs",
+        [_q("deployable_uuid", "deployable"), _q("state", "state")], None,
+        {200: _list_of("programming_jobs")}),
+    ("POST", "/v2/programming_jobs"): (
+        "programming", "Start a programming job; answers at once", [],
+        program_api.JOB_SCHEMA, {202: _json(OBJ, "The job (queued)"), 503: ERROR}),
+    ("GET", "/v2/programming_jobs/{uuid}"): (
+        "programming", "Show a programming job: state, reason, timestamps",
+        [_p("uuid", UUID)], None, {200: _json(OBJ)}),
+    ("PUT", "/v2/hosts/{hostname}/agent"): (
+        "hosts", "Register where the host's accel-agent listens (admin/service)",
+        [_p("hostname")], program_api.AGENT_SCHEMA, {200: _json(OBJ)}),
 }
 
 
@@ -143,8 +188,9 @@ def build():
             "description": "accelerator 2.0 to 2.3", "schema": {"type": "string"}}]
         op["parameters"] = params
         if body is not None:
-            op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": body}}}
+            media = "application/octet-stream" if body.get("format") == "binary" \
+                else "application/json"
+            op["requestBody"] = {"required": True, "content": {media: {"schema": body}}}
         op["responses"] = {str(k): v for k, v in responses.items()}
         for code in ("400", "401", "403", "404", "406", "409", "413"):
             op["responses"].setdefault(code, ERROR)

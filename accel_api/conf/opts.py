@@ -74,11 +74,53 @@ http_basic_opts = [
 ]
 
 claims_opts = [
-    cfg.StrOpt("programmer", default="none",
+    cfg.StrOpt("programmer", default="agent",
                help="Programmer (stevedore namespace accel_api.programmers) a bind asks to "
                     "program the deployable when the profile group has accel:bitstream_id "
-                    "or accel:function_id. 'none' binds requests that need no programming "
-                    "and refuses the others with a clear error."),
+                    "or accel:function_id. 'agent' programs through the host's accel-agent "
+                    "(JSON-RPC); 'none' binds requests that need no programming and refuses "
+                    "the others with a clear error."),
+]
+
+bitstream_opts = [
+    cfg.StrOpt("backend", default="local",
+               choices=[("local", "content-addressed files under local_dir (embedded default)"),
+                        ("glance", "Glance images tagged FPGA, through openstacksdk ([glance])")],
+               help="Where uploaded bitstreams are stored."),
+    cfg.StrOpt("local_dir",
+               help="Directory of the local store. Default: <state_dir>/bitstreams."),
+    cfg.IntOpt("max_size", default=2 * 1024 * 1024 * 1024, min=1,
+               help="Largest bitstream an upload may carry, in bytes; larger uploads get "
+                    "413 and nothing is stored."),
+    cfg.IntOpt("chunk_size", default=1024 * 1024, min=4096,
+               help="Bytes read and written per step when streaming bitstreams."),
+]
+
+programming_opts = [
+    cfg.IntOpt("job_timeout", default=900, min=1,
+               help="Seconds a programming job may take, download included. Past it the "
+                    "job fails (the agent died or hung); it never stays running."),
+    cfg.FloatOpt("poll_interval", default=0.5, min=0.05,
+                 help="Seconds between two looks at a running job on the agent."),
+    cfg.IntOpt("agent_unreachable_timeout", default=30, min=1,
+               help="Seconds an agent may stay unreachable while it runs a job before the "
+                    "job fails with 'agent unreachable'."),
+    cfg.StrOpt("download_url",
+               help="Base URL agents fetch bitstreams from (this API's address as the "
+                    "hosts reach it). Default: the [api] host_ip and port."),
+]
+
+agent_rpc_opts = [
+    cfg.StrOpt("auth_strategy", default="noauth",
+               choices=[("noauth", "no authentication (development only)"),
+                        ("http_basic", "HTTP basic auth (the agent's [json_rpc] "
+                                       "http_basic_auth_user_file)")],
+               help="How accel-api authenticates to the agents' JSON-RPC (ironic-lib)."),
+    cfg.StrOpt("username", help="HTTP basic user for the agents' JSON-RPC."),
+    cfg.StrOpt("password", secret=True, help="HTTP basic password for the agents' JSON-RPC."),
+    cfg.BoolOpt("use_ssl", default=False, help="Reach the agents over https."),
+    cfg.StrOpt("cafile", help="CA bundle that signed the agents' certificates."),
+    cfg.IntOpt("timeout", default=30, min=1, help="Seconds one JSON-RPC call may take."),
 ]
 
 
@@ -88,6 +130,14 @@ def register_opts(conf):
     conf.register_opts(database_opts, group="database")
     conf.register_opts(http_basic_opts, group="http_basic")
     conf.register_opts(claims_opts, group="claims")
+    conf.register_opts(bitstream_opts, group="bitstreams")
+    conf.register_opts(programming_opts, group="programming")
+    conf.register_opts(agent_rpc_opts, group="agent_rpc")
+    from accel_api.bitstreams import glance
+    from accel_api.placement import client as placement_client
+
+    placement_client.register_opts(conf)
+    glance.register_opts(conf)
 
 
 def list_opts():
@@ -98,4 +148,18 @@ def list_opts():
         ("database", database_opts),
         ("http_basic", http_basic_opts),
         ("claims", claims_opts),
+        ("bitstreams", bitstream_opts),
+        ("programming", programming_opts),
+        ("agent_rpc", agent_rpc_opts),
+        ("placement", _ks_opts()),
+        ("glance", _ks_opts()),
     ]
+
+
+def _ks_opts():
+    """keystoneauth session/auth/adapter options of a client group ([placement], [glance]).
+
+    Reporting to Placement is on when ``[placement] auth_type`` is set."""
+    from accel_api.placement import client as placement_client
+
+    return placement_client.list_opts()

@@ -174,3 +174,68 @@ class AcceleratorRequest(TimestampMixin, Base):
     traits: Mapped[list | None] = mapped_column(sa.JSON)
     bitstream_id: Mapped[str | None] = mapped_column(sa.String(255))
     attach_handle: Mapped[AttachHandle | None] = relationship()
+
+
+class Bitstream(TimestampMixin, Base):
+    """An FPGA bitstream (AFU, xclbin) in the configured store, with what it fits."""
+
+    __tablename__ = "bitstreams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    project_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    #: private (the owning project) | public (every project may program it).
+    visibility: Mapped[str] = mapped_column(sa.String(16), default="private")
+    vendor: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Type / function name (``gzip``, ``nlb0``), as Cyborg's Glance ``type`` property.
+    type: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Function id the device reports once loaded (AFU id / xclbin uuid), lower-case.
+    function_id: Mapped[str | None] = mapped_column(sa.String(64))
+    #: PR interface id the region must expose, lower-case.
+    interface_id: Mapped[str | None] = mapped_column(sa.String(64))
+    board: Mapped[str | None] = mapped_column(sa.String(64))
+    #: uploading | active (bytes stored and hashed) | deleting.
+    status: Mapped[str] = mapped_column(sa.String(16), default="uploading")
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sha512: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    backend: Mapped[str] = mapped_column(sa.String(16))
+    location: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class Agent(TimestampMixin, Base):
+    """Where a host's accel-agent answers JSON-RPC (registered by the agent itself)."""
+
+    __tablename__ = "agents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hostname: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    rpc_host: Mapped[str] = mapped_column(sa.String(255))
+    rpc_port: Mapped[int] = mapped_column(sa.Integer)
+    version: Mapped[str | None] = mapped_column(sa.String(64))
+    last_seen: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
+class ProgrammingJob(TimestampMixin, Base):
+    """One programming of one deployable with one bitstream, carried out by the host's agent.
+
+    States: ``queued`` -> ``running`` -> ``succeeded`` | ``failed``; ``reason`` says why a
+    job failed. ``deadline_at`` bounds how long a job may stay unfinished: past it, the
+    job fails (the agent died or hung) and never stays stuck.
+    """
+
+    __tablename__ = "programming_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    deployable_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("deployables.id", ondelete="SET NULL"), index=True)
+    deployable_uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN), index=True)
+    hostname: Mapped[str] = mapped_column(sa.String(255))
+    bitstream_uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN))
+    project_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    arq_uuid: Mapped[str | None] = mapped_column(sa.String(UUID_LEN))
+    state: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    reason: Mapped[str | None] = mapped_column(sa.String(2048))
+    function_id: Mapped[str | None] = mapped_column(sa.String(64))
+    started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)

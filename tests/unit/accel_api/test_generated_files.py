@@ -47,3 +47,8 @@ def test_config_sample_is_current(tmp_path):
 def test_policy_sample_is_current(tmp_path):
     _generated(tmp_path, "oslopolicy-sample-generator",
                "etc/oslo-policy-generator/accel-api.conf", "etc/accel-api/policy.yaml.sample")
+
+
+def test_agent_config_sample_is_current(tmp_path):
+    _generated(tmp_path, "oslo-config-generator", "etc/oslo-config-generator/accel-agent.conf",
+               "etc/accel-agent/accel-agent.conf.sample")

@@ -1,0 +1,72 @@
+"""The ``agent`` programmer: a bind programs the deployable through the host's agent.
+
+Called by ``claims.bind`` (issue 4's extension point) after a handle is taken and
+before the ARQ becomes ``Bound``, inside the bind transaction: the request is checked
+(``jobs.plan``: visible bitstream, matching PR interface), the agent programs and
+verifies, and the verified function is recorded on the deployable in the same
+transaction, with a ``succeeded`` job row. Any failure raises ``ProgrammingRefused``
+with the reason: the bind rolls back (the handle is released) and the ARQ ends
+``BindFailed``. The agent fetches the bitstream with plain reads, which never wait
+for the bind's write lock.
+"""
+
+import logging
+import time
+
+from accel_api import errors, jobs, programming
+
+LOG = logging.getLogger(__name__)
+
+
+class AgentProgrammer(programming.Programmer):
+    def __init__(self, conf=None):
+        self.conf = conf
+
+    def prepare(self, request):
+        if not request.wants_programming:
+            return
+        if self.conf is None or request.session is None:
+            raise programming.ProgrammingRefused(
+                "the agent programmer needs the API's configuration and the bind session")
+        session = request.session
+        try:
+            p = jobs.plan(session, request.deployable_uuid, request.project_id, False,
+                          bitstream_id=request.accel.get("accel:bitstream_id"),
+                          function_id=request.accel.get("accel:function_id"),
+                          check_holder=False)
+        except errors.ApiError as exc:
+            raise programming.ProgrammingRefused(f"cannot program: {exc.message}") from None
+        if p.bitstream["function_id"] and _loaded(session, p):
+            LOG.info("ARQ %s: deployable %s already runs function %s; not reprogrammed",
+                     request.arq_uuid, p.deployable_uuid, p.bitstream["function_id"])
+            return
+        job = jobs.new_job(session, p, request.project_id, request.arq_uuid,
+                           self.conf.programming.job_timeout)
+        job.state, job.started_at = jobs.RUNNING, jobs.utcnow()
+        deadline = time.monotonic() + self.conf.programming.job_timeout
+        try:
+            state, reason, fid = jobs.drive(self.conf, p, job.uuid, deadline)
+        except errors.ApiError as exc:
+            state, reason, fid = jobs.FAILED, exc.message, None
+        if state != jobs.SUCCEEDED:
+            LOG.warning("ARQ %s: programming %s with bitstream %s failed: %s",
+                        request.arq_uuid, p.deployable_uuid, p.bitstream["uuid"], reason)
+            raise programming.ProgrammingRefused(
+                f"programming deployable {p.deployable_uuid} with bitstream "
+                f"{p.bitstream['uuid']} failed: {reason}")
+        job.state, job.function_id, job.finished_at = jobs.SUCCEEDED, fid, jobs.utcnow()
+        jobs.finish(session, p.deployable_id, p.vendor_id, p.bitstream["uuid"], fid)
+        session.flush()
+
+
+def _loaded(session, p):
+    """True when the region already runs the bitstream's function, as last reported by
+    its host (inventory traits come from the device's AFU id) or verified by a job."""
+    from accel_api.db import models as m
+    from accel_contract import naming
+
+    dep = session.get(m.Deployable, p.deployable_id)
+    if dep is None:
+        return False
+    wanted = naming.function_traits(p.vendor_id, p.bitstream["function_id"])[0]
+    return wanted in (dep.traits or [])

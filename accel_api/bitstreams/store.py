@@ -1,0 +1,123 @@
+"""The storage interface every bitstream backend implements, and the shared hashing.
+
+Uploads are streamed: ``put`` reads the body in chunks, hashes it (sha512, what
+Glance calls ``os_hash_value``, plus sha256 for the agent's verification) and stops
+with ``TooLarge`` as soon as the limit is passed, leaving nothing behind. ``open``
+streams the stored bytes back in chunks; nothing ever holds a whole bitstream.
+"""
+
+import dataclasses
+import hashlib
+
+CHUNK = 1024 * 1024
+
+
+class StoreError(Exception):
+    """The backend failed (unreachable, refused, corrupt); the message says which."""
+
+
+class TooLarge(StoreError):
+    """The upload passed the configured size limit; nothing was stored."""
+
+
+class NotStored(StoreError):
+    """The location names nothing in this store (deleted, or never written)."""
+
+
+@dataclasses.dataclass
+class Stored:
+    """What a ``put`` wrote: where, how big, its digests."""
+
+    location: str
+    size: int
+    sha512: str
+    sha256: str
+
+
+@dataclasses.dataclass
+class Metadata:
+    """What a backend may record beside the bytes (Glance image properties)."""
+
+    name: str
+    vendor: str | None = None
+    type: str | None = None
+    function_id: str | None = None
+    interface_id: str | None = None
+    board: str | None = None
+    project_id: str | None = None
+    visibility: str = "private"
+
+
+class Hasher:
+    """Counts and hashes chunks as they pass; enforces the size limit."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.size = 0
+        self._sha512 = hashlib.sha512()
+        self._sha256 = hashlib.sha256()
+
+    def update(self, chunk):
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise TooLarge(f"bitstream larger than the limit of {self.limit} bytes")
+        self._sha512.update(chunk)
+        self._sha256.update(chunk)
+
+    @property
+    def sha512(self):
+        return self._sha512.hexdigest()
+
+    @property
+    def sha256(self):
+        return self._sha256.hexdigest()
+
+
+def chunks(reader, chunk=CHUNK, expected=None):
+    """Chunks of a file-like ``reader`` (a WSGI input); stops at ``expected`` bytes."""
+    left = expected
+    while left is None or left > 0:
+        data = reader.read(chunk if left is None else min(chunk, left))
+        if not data:
+            break
+        if left is not None:
+            left -= len(data)
+        yield data
+    if left:
+        raise StoreError(f"upload ended {left} bytes before its Content-Length")
+
+
+class BitstreamStore:
+    """Base class of the backends (``local``, ``glance``)."""
+
+    name = "base"
+
+    def put(self, stream, limit, metadata: Metadata) -> Stored:
+        """Store the chunks of ``stream`` (an iterable of bytes); TooLarge past ``limit``."""
+        raise NotImplementedError
+
+    def open(self, location):
+        """Iterator of the stored bytes in chunks; NotStored when gone."""
+        raise NotImplementedError
+
+    def delete(self, location):
+        """Remove the bytes (idempotent)."""
+        raise NotImplementedError
+
+    def shared_locations(self):
+        """True when two uploads of the same bytes share one location (content address)."""
+        return False
+
+
+def load(conf):
+    """The backend ``[bitstreams] backend`` names."""
+    backend = conf.bitstreams.backend
+    if backend == "local":
+        from accel_api.bitstreams import local
+
+        return local.LocalStore.from_conf(conf)
+    if backend == "glance":
+        from accel_api.bitstreams import glance
+
+        return glance.GlanceStore.from_conf(conf)
+    raise StoreError(f"unknown bitstream backend {backend!r}")

@@ -1,0 +1,173 @@
+"""A small Placement client over a keystoneauth1 adapter, microversion 1.39.
+
+Only what reporting needs: providers (by name, uuid, tree), inventories, traits and
+custom resource classes. Every call that writes a provider carries its generation;
+a 409 generation conflict surfaces as ``GenerationConflict`` so ``sync`` can re-read
+and retry.
+"""
+
+import logging
+
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import loading as ks_loading
+
+LOG = logging.getLogger(__name__)
+MICROVERSION = "1.39"
+GROUP = "placement"
+
+
+class PlacementError(Exception):
+    """Placement refused a request or could not be reached; the message says which."""
+
+
+class GenerationConflict(PlacementError):
+    """Someone else changed the provider since we read its generation."""
+
+
+class InUse(PlacementError):
+    """The change would remove resources that are allocated (Placement keeps them)."""
+
+
+class PlacementClient:
+    def __init__(self, adapter):
+        self.adapter = adapter
+
+    @classmethod
+    def from_conf(cls, conf, group=GROUP):
+        """From ``[placement]``: keystoneauth auth, session and adapter options."""
+        auth = ks_loading.load_auth_from_conf_options(conf, group)
+        session = ks_loading.load_session_from_conf_options(conf, group, auth=auth)
+        adapter = ks_loading.load_adapter_from_conf_options(
+            conf, group, session=session, auth=auth, service_type="placement",
+            default_microversion=MICROVERSION)
+        return cls(adapter)
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _call(self, method, path, body=None, ok=(200,)):
+        kwargs = {"microversion": MICROVERSION, "raise_exc": False,
+                  "headers": {"Accept": "application/json"}}
+        if body is not None:
+            kwargs["json"] = body
+        try:
+            resp = self.adapter.request(path, method, **kwargs)
+        except ks_exc.ClientException as exc:
+            raise PlacementError(f"Placement unreachable for {method} {path}: {exc}") from None
+        if resp.status_code in ok:
+            return resp
+        detail = _error_detail(resp)
+        if resp.status_code == 409:
+            code = _error_code(resp)
+            if code == "placement.concurrent_update" or "generation" in detail.lower():
+                raise GenerationConflict(f"{method} {path}: {detail}")
+            if code == "placement.inventory.inuse" or "in use" in detail.lower():
+                raise InUse(f"{method} {path}: {detail}")
+        raise PlacementError(f"{method} {path} -> HTTP {resp.status_code}: {detail}")
+
+    # -- providers --------------------------------------------------------------------
+
+    def provider_by_name(self, name):
+        resp = self.adapter.request(
+            "/resource_providers", "GET", params={"name": name}, microversion=MICROVERSION,
+            raise_exc=False, headers={"Accept": "application/json"})
+        if resp.status_code != 200:
+            raise PlacementError(f"GET /resource_providers?name={name} -> HTTP "
+                                 f"{resp.status_code}: {_error_detail(resp)}")
+        found = resp.json()["resource_providers"]
+        return found[0] if found else None
+
+    def provider(self, uuid):
+        resp = self._call("GET", f"/resource_providers/{uuid}", ok=(200, 404))
+        return resp.json() if resp.status_code == 200 else None
+
+    def tree(self, root_uuid):
+        resp = self.adapter.request(
+            "/resource_providers", "GET", params={"in_tree": root_uuid},
+            microversion=MICROVERSION, raise_exc=False, headers={"Accept": "application/json"})
+        if resp.status_code != 200:
+            raise PlacementError(f"GET /resource_providers?in_tree={root_uuid} -> HTTP "
+                                 f"{resp.status_code}: {_error_detail(resp)}")
+        return resp.json()["resource_providers"]
+
+    def create_provider(self, name, uuid=None, parent_uuid=None):
+        body = {"name": name}
+        if uuid:
+            body["uuid"] = uuid
+        if parent_uuid:
+            body["parent_provider_uuid"] = parent_uuid
+        return self._call("POST", "/resource_providers", body, ok=(200,)).json()
+
+    def delete_provider(self, uuid):
+        resp = self._call("DELETE", f"/resource_providers/{uuid}", ok=(204, 404, 409))
+        if resp.status_code == 409:
+            raise InUse(f"provider {uuid} still has allocations: {_error_detail(resp)}")
+
+    # -- inventories and traits ------------------------------------------------------
+
+    def inventories(self, uuid):
+        return self._call("GET", f"/resource_providers/{uuid}/inventories").json()
+
+    def set_inventories(self, uuid, generation, inventories):
+        body = {"resource_provider_generation": generation, "inventories": inventories}
+        return self._call("PUT", f"/resource_providers/{uuid}/inventories", body).json()
+
+    def traits(self, uuid):
+        return self._call("GET", f"/resource_providers/{uuid}/traits").json()
+
+    def set_traits(self, uuid, generation, traits):
+        body = {"resource_provider_generation": generation, "traits": sorted(traits)}
+        return self._call("PUT", f"/resource_providers/{uuid}/traits", body).json()
+
+    def ensure_trait(self, name):
+        """Create a custom trait (idempotent); standard traits already exist."""
+        if name.startswith("CUSTOM_"):
+            self._call("PUT", f"/traits/{name}", ok=(201, 204))
+
+    def ensure_resource_class(self, name):
+        if name.startswith("CUSTOM_"):
+            self._call("PUT", f"/resource_classes/{name}", ok=(201, 204))
+
+    def allocation_candidates(self, **params):
+        resp = self.adapter.request(
+            "/allocation_candidates", "GET", params=params, microversion=MICROVERSION,
+            raise_exc=False, headers={"Accept": "application/json"})
+        if resp.status_code != 200:
+            raise PlacementError(f"GET /allocation_candidates -> HTTP {resp.status_code}: "
+                                 f"{_error_detail(resp)}")
+        return resp.json()
+
+
+def _error_detail(resp):
+    try:
+        errs = resp.json().get("errors") or []
+        if errs:
+            return "; ".join(str(e.get("detail", e.get("title", ""))) for e in errs)[:500]
+    except ValueError:
+        pass
+    return (resp.text or "").strip()[:500]
+
+
+def _error_code(resp):
+    try:
+        errs = resp.json().get("errors") or []
+        return errs[0].get("code") if errs else None
+    except ValueError:
+        return None
+
+
+def list_opts():
+    """keystoneauth options of ``[placement]`` for the sample config."""
+    opts = (ks_loading.get_session_conf_options()
+            + ks_loading.get_auth_common_conf_options()
+            + ks_loading.get_auth_plugin_conf_options("password")
+            + ks_loading.get_adapter_conf_options(include_deprecated=False))
+    seen = {}
+    for opt in opts:
+        seen.setdefault(opt.dest, opt)
+    return list(seen.values())
+
+
+def register_opts(conf, group=GROUP):
+    ks_loading.register_session_conf_options(conf, group)
+    ks_loading.register_auth_conf_options(conf, group)
+    ks_loading.register_adapter_conf_options(conf, group, include_deprecated=False)

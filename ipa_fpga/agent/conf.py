@@ -1,0 +1,66 @@
+"""accel-agent options: ``[agent]``, ``[accel_api]`` (keystoneauth), and ironic-lib's
+``[json_rpc]`` server options (listen address, ``auth_strategy``, htpasswd, ``use_ssl``
+with oslo.service's ``[ssl]`` certificate options)."""
+
+import os
+import socket
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+CONF = cfg.CONF
+API_GROUP = "accel_api"
+
+
+def default_state_dir():
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join("~", ".local", "state")
+    return os.path.join(base, "accel-agent")
+
+
+agent_opts = [
+    cfg.StrOpt("root", default="/",
+               help="Root of the sysfs/procfs/dev tree to read and write (tests and demos "
+                    "point it at a fixture tree)."),
+    cfg.StrOpt("hostname", default=socket.gethostname(), sample_default="<hostname>",
+               help="Host name reported to accel_api (Nova's hypervisor hostname)."),
+    cfg.StrOpt("state_dir", default=default_state_dir(),
+               sample_default="~/.local/state/accel-agent",
+               help="Where job records (idempotency by job id) and downloads live."),
+    cfg.IntOpt("report_interval", default=300, min=0,
+               help="Seconds between two inventory reports (0: only at start and after "
+                    "each job)."),
+    cfg.StrOpt("advertise_host", default="127.0.0.1",
+               help="Address accel_api uses to reach this agent's JSON-RPC."),
+    cfg.IntOpt("max_bitstream_size", default=2 * 1024 * 1024 * 1024, min=1,
+               help="Largest bitstream the agent downloads, in bytes."),
+    cfg.IntOpt("download_timeout", default=120, min=1,
+               help="Seconds without data before a bitstream download fails."),
+]
+
+
+def register_opts(conf=CONF):
+    from ironic_lib import json_rpc
+
+    conf.register_opts(agent_opts, group="agent")
+    if "auth_strategy" not in conf:
+        conf.register_opt(cfg.StrOpt(
+            "auth_strategy", default="noauth",
+            help="Default for [json_rpc] auth_strategy (ironic-lib reads it)."))
+    if "json_rpc" not in conf or "host_ip" not in conf.json_rpc:
+        json_rpc.register_opts(conf)
+    conf.set_default("host_ip", "127.0.0.1", "json_rpc")
+    ks_loading.register_session_conf_options(conf, API_GROUP)
+    ks_loading.register_auth_conf_options(conf, API_GROUP)
+    ks_loading.register_adapter_conf_options(conf, API_GROUP, include_deprecated=False)
+    conf.set_default("endpoint_override", "http://127.0.0.1:6666", API_GROUP)
+
+
+def list_opts():
+    """``oslo.config.opts`` entry point ``accel_agent``."""
+    ks = (ks_loading.get_session_conf_options() + ks_loading.get_auth_common_conf_options()
+          + ks_loading.get_auth_plugin_conf_options("http_basic")
+          + ks_loading.get_adapter_conf_options(include_deprecated=False))
+    seen = {}
+    for opt in ks:
+        seen.setdefault(opt.dest, opt)
+    return [("agent", agent_opts), (API_GROUP, list(seen.values()))]

@@ -1,0 +1,64 @@
+"""Inventory reports to accel_api: at start, every ``report_interval``, and after each job.
+
+A report is the host's inventory document (ipa_fpga discovery on ``[agent] root``)
+``PUT`` to ``/v2/hosts/{hostname}/inventory``, followed by ``PUT
+/v2/hosts/{hostname}/agent`` saying where this agent's JSON-RPC listens. accel_api
+reports to Placement from there. Until the first report succeeds it is retried every
+few seconds.
+"""
+
+import logging
+import threading
+
+from ipa_fpga.discovery import discover
+
+LOG = logging.getLogger(__name__)
+RETRY = 2.0
+
+
+class Reporter:
+    def __init__(self, conf, session, version=None):
+        self._conf = conf
+        self._session = session
+        self._version = version
+        self._lock = threading.Lock()
+        self.reported = 0
+
+    def report(self):
+        """One report; True on success (failures are logged, never raised)."""
+        agent = self._conf.agent
+        with self._lock:
+            try:
+                doc = discover(agent.root, agent.hostname)
+                resp = self._session.put(f"/v2/hosts/{agent.hostname}/inventory", json=doc,
+                                         raise_exc=False)
+                if resp.status_code != 200:
+                    LOG.error("inventory report refused: HTTP %s %s", resp.status_code,
+                              resp.text[:300])
+                    return False
+                body = {"rpc_host": agent.advertise_host,
+                        "rpc_port": self._conf.json_rpc.port, "version": self._version}
+                resp = self._session.put(f"/v2/hosts/{agent.hostname}/agent", json=body,
+                                         raise_exc=False)
+                if resp.status_code != 200:
+                    LOG.error("agent registration refused: HTTP %s %s", resp.status_code,
+                              resp.text[:300])
+                    return False
+            except Exception as exc:  # API down, discovery error: retried later
+                LOG.error("inventory report failed: %s: %s", type(exc).__name__, exc)
+                return False
+            self.reported += 1
+            LOG.info("reported %d device(s) of %s to accel_api", len(doc["devices"]),
+                     agent.hostname)
+            return True
+
+    def report_soon(self):
+        threading.Thread(target=self.report, name="report", daemon=True).start()
+
+    def next_interval(self):
+        """Callback of a dynamic timer: report; returns seconds until the next one."""
+        ok = self.report()
+        if not ok:
+            return RETRY
+        interval = self._conf.agent.report_interval
+        return interval if interval > 0 else 24 * 3600

@@ -1,0 +1,97 @@
+"""The Glance bitstream backend against a real Glance (PyPI ``glance``, file store, SQLite)."""
+
+import hashlib
+import os
+
+import pytest
+import requests
+from oslo_config import cfg
+
+from accel_api.bitstreams import glance, store
+from tests.realprocs.glance import Glance
+
+pytestmark = pytest.mark.functional
+
+
+@pytest.fixture(scope="module")
+def glance_proc(tmp_path_factory):
+    proc = Glance(tmp_path_factory.mktemp("glance")).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def backend(glance_proc, tmp_path_factory):
+    path = tmp_path_factory.mktemp("glance-client") / "accel-api.conf"
+    # Glance runs without auth here; keystoneauth's admin_token plugin just sends a token.
+    path.write_text("[glance]\nauth_type = admin_token\ntoken = unused\n"
+                    f"endpoint = {glance_proc.url}\nendpoint_override = {glance_proc.url}\n")
+    conf = cfg.ConfigOpts()
+    glance.register_opts(conf)
+    conf(["--config-file", str(path)], default_config_files=[])
+    return glance.GlanceStore.from_conf(conf)
+
+
+def _chunks(data, size=65536):
+    for i in range(0, len(data), size):
+        yield data[i:i + size]
+
+
+def test_upload_is_an_fpga_image_with_properties_and_sha512(glance_proc, backend):
+    data = os.urandom(300_000)
+    meta = store.Metadata(name="gzip-afu", vendor="intel", type="gzip",
+                          function_id="d8424dc4-a4a3-c413-f89e-433683f9040b",
+                          interface_id="f3c99413-5081-4aad-bced-07eb84a6d0bb", board="n3000")
+    stored = backend.put(_chunks(data), 1 << 20, meta)
+    assert stored.sha512 == hashlib.sha512(data).hexdigest() and stored.size == len(data)
+    image = requests.get(f"{glance_proc.url}/v2/images/{stored.location}").json()
+    assert image["tags"] == ["FPGA"] and image["vendor"] == "intel" and image["type"] == "gzip"
+    assert image["accel_function_id"] == meta.function_id
+    assert image["accel_interface_id"] == meta.interface_id
+    assert image["os_hash_algo"] == "sha512" and image["os_hash_value"] == stored.sha512
+    tagged = requests.get(f"{glance_proc.url}/v2/images", params={"tag": "FPGA"}).json()
+    assert stored.location in [i["id"] for i in tagged["images"]]
+    assert b"".join(backend.open(stored.location)) == data
+    backend.delete(stored.location)
+    with pytest.raises(store.NotStored):
+        backend.open(stored.location)
+    backend.delete(stored.location)
+
+
+def test_too_large_upload_leaves_no_image(glance_proc, backend):
+    before = requests.get(f"{glance_proc.url}/v2/images").json()["images"]
+    with pytest.raises(store.TooLarge):
+        backend.put(_chunks(b"x" * 200_000, 50_000), 100_000, store.Metadata(name="big"))
+    after = requests.get(f"{glance_proc.url}/v2/images").json()["images"]
+    assert [i["id"] for i in after] == [i["id"] for i in before]
+
+
+def test_accel_api_with_the_glance_backend(glance_proc):
+    """The real accel-api configured with [bitstreams] backend = glance: upload through
+    the API lands in Glance as an FPGA image; download and delete go through Glance."""
+    from tests.accel_api_helpers import running_server
+
+    config = ("[api]\ngraceful_shutdown_timeout = 1\n[bitstreams]\nbackend = glance\n"
+              "[glance]\nauth_type = admin_token\ntoken = unused\n"
+              f"endpoint = {glance_proc.url}\nendpoint_override = {glance_proc.url}\n")
+    data = os.urandom(100_000)
+    with running_server(config=config) as url:
+        bs = requests.post(f"{url}/v2/bitstreams", json={
+            "name": "via-api", "vendor": "intel", "type": "nlb",
+            "function_id": "d8424dc4-a4a3-c413-f89e-433683f9040b",
+            "interface_id": "f3c99413-5081-4aad-bced-07eb84a6d0bb"}, timeout=10).json()
+        resp = requests.put(f"{url}/v2/bitstreams/{bs['uuid']}/data", data=data, timeout=60)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["backend"] == "glance"
+        assert resp.json()["checksum"] == hashlib.sha512(data).hexdigest()
+        images = requests.get(f"{glance_proc.url}/v2/images", params={"tag": "FPGA"},
+                              timeout=10).json()["images"]
+        image = next(i for i in images if i["name"] == "via-api")
+        assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
+        assert image["accel_function_id"] == "d8424dc4a4a3c413f89e433683f9040b"
+        got = requests.get(f"{url}/v2/bitstreams/{bs['uuid']}/data", timeout=30)
+        assert got.status_code == 200 and got.content == data
+        assert requests.delete(f"{url}/v2/bitstreams/{bs['uuid']}",
+                               timeout=30).status_code == 204
+        assert requests.get(f"{glance_proc.url}/v2/images/{image['id']}",
+                            timeout=10).status_code == 404

@@ -1,0 +1,38 @@
+"""Serve a WSGI application (given as ``module:attribute``) with cheroot on loopback.
+
+Used by the launchers of services whose standalone servers are gone (Placement,
+Glance): ``python -m tests.realprocs.wsgi_serve placement.wsgi:init_application
+--factory 127.0.0.1 8778``. The parent sets the service's config environment.
+"""
+
+import argparse
+import importlib
+import signal
+import sys
+
+from cheroot import wsgi
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("target", help="module:attribute")
+    p.add_argument("host")
+    p.add_argument("port", type=int)
+    p.add_argument("--factory", action="store_true", help="call the attribute to get the app")
+    p.add_argument("--threads", type=int, default=8)
+    args = p.parse_args(argv)
+    module, _, attr = args.target.partition(":")
+    app = getattr(importlib.import_module(module), attr)
+    if args.factory:
+        app = app()
+    server = wsgi.Server((args.host, args.port), app, numthreads=args.threads)
+    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    try:
+        server.safe_start()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
