@@ -22,6 +22,7 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
 
 from accel_api import errors, programming, states
 from accel_api.db import models as m
@@ -88,7 +89,17 @@ _DEPLOYABLE_BY_RP = (
     .select_from(DEP.join(DEV, DEP.c.device_id == DEV.c.id)
                  .join(HOST, DEV.c.host_id == HOST.c.id))
     .where(DEP.c.rp_uuid == sa.bindparam("rp_uuid")))
-_PROFILE_GROUPS = sa.select(DP.c.groups).where(DP.c.id == sa.bindparam("profile_id"))
+#: The bind's first two reads in two statements: the ARQ (locked) with its profile's
+#: groups (a subquery in the select list: the profile row is not locked), and the
+#: deployable with whether the instance already holds this profile group unit.
+_LOCK_ARQ_FOR_BIND = (
+    sa.select(*_LOCK_ARQ.selected_columns,
+              sa.select(DP.c.groups).where(DP.c.id == ARQ.c.device_profile_id)
+              .scalar_subquery().label("profile_groups"))
+    .where(ARQ.c.uuid == sa.bindparam("arq_uuid"), ARQ.c.kind == "arq")
+    .with_for_update())
+_DEPLOYABLE_FOR_BIND = _DEPLOYABLE_BY_RP.add_columns(
+    _INSTANCE_GROUP_TAKEN.scalar_subquery().label("taken"))
 _PROFILE_BY_NAME = sa.select(DP.c.id, DP.c.name, DP.c.groups).where(
     DP.c.name == sa.bindparam("name"))
 _FREE_HANDLE = (sa.select(AH.c.id)
@@ -109,6 +120,20 @@ _TAKE_HANDLE = {
 _MARK_IN_USE = (sa.update(AH).where(AH.c.id == sa.bindparam("handle_id"),
                                     AH.c.in_use.is_(False)).values(in_use=True))
 _HANDLE_BY_ID = sa.select(*_HANDLE_COLUMNS).where(AH.c.id == sa.bindparam("handle_id"))
+_FREE_HANDLES = (sa.update(AH).where(AH.c.id.in_(sa.bindparam("handle_ids", expanding=True)))
+                 .values(in_use=False))
+_LOST_HANDLES = sa.select(AH.c.id).where(
+    AH.c.id.in_(sa.bindparam("handle_ids", expanding=True)), AH.c.lost.is_(True))
+_ARQS_BY_UUID = (sa.select(ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id)
+                 .where(ARQ.c.kind == "arq",
+                        ARQ.c.uuid.in_(sa.bindparam("uuids", expanding=True))))
+_LOCK_ARQS_BY_UUID = _ARQS_BY_UUID.with_for_update()
+_DELETE_ARQS = sa.delete(ARQ).where(ARQ.c.id.in_(sa.bindparam("ids", expanding=True)))
+_DELETE_ARQS_BY_UUID = (
+    sa.delete(ARQ).where(ARQ.c.kind == "arq",
+                         ARQ.c.uuid.in_(sa.bindparam("uuids", expanding=True)))
+    .returning(ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id))
+_FREE_HANDLES_RETURNING = _FREE_HANDLES.returning(AH.c.id, AH.c.lost)
 _BIND_ARQ = (sa.update(ARQ).where(ARQ.c.id == sa.bindparam("arq_id"))
              .values(state=states.BOUND, hostname=sa.bindparam("hostname"),
                      device_rp_uuid=sa.bindparam("rp_uuid"),
@@ -136,8 +161,7 @@ def group_accel(group):
 def create_arqs(db, profile_name, project_id, group_id=None):
     """One ARQ per requested unit of each group of the profile (of one group if given)."""
 
-    def _create(session):
-        conn = session.connection()
+    def _create(conn):
         profile = conn.execute(_PROFILE_BY_NAME, {"name": profile_name}).first()
         if profile is None:
             raise errors.NotFound(f"Device Profile with name={profile_name} not found")
@@ -162,7 +186,7 @@ def create_arqs(db, profile_name, project_id, group_id=None):
                         "device_profile_group_id"], group_unit=r["group_unit"])
                 for r in rows]
 
-    return db.run(_create)
+    return db.run_core(_create)
 
 
 def get_arq(db, arq_uuid):
@@ -203,21 +227,22 @@ def _take_handle(session, db, deployable_ids):
     return None
 
 
-def _release_handles(session, db, handle_ids):
+def _release_handles(conn, db, handle_ids):
     """Free these handles; those lost meanwhile are removed now (``_remove_lost``)."""
     handle_ids = [h for h in handle_ids if h is not None]
     if not handle_ids:
         return
-    conn = session.connection()
-    free = sa.update(AH).where(AH.c.id.in_(handle_ids)).values(in_use=False)
+    params = {"handle_ids": handle_ids}
     if db.update_returning:
-        lost = [r.id for r in conn.execute(free.returning(AH.c.id, AH.c.lost)) if r.lost]
+        lost = [r.id for r in conn.execute(_FREE_HANDLES_RETURNING, params) if r.lost]
     else:
-        conn.execute(free)
-        lost = conn.execute(sa.select(AH.c.id).where(
-            AH.c.id.in_(handle_ids), AH.c.lost.is_(True))).scalars().all()
-    for handle_id in lost:
-        _remove_lost(session, handle_id)
+        conn.execute(_FREE_HANDLES, params)
+        lost = conn.execute(_LOST_HANDLES, params).scalars().all()
+    if lost:  # rare: an ORM session on this connection, inside its transaction
+        with Session(bind=conn) as session:
+            for handle_id in lost:
+                _remove_lost(session, handle_id)
+            session.flush()
 
 
 def _release_handle(session, handle_id):
@@ -281,8 +306,7 @@ def handle_info(handle_type, address):
 
 # -- bind / unbind ----------------------------------------------------------------------
 
-def _deployable_for(conn, hostname, rp_uuid):
-    dep = conn.execute(_DEPLOYABLE_BY_RP, {"rp_uuid": rp_uuid}).first()
+def _check_deployable(dep, hostname, rp_uuid):
     if dep is None:
         raise errors.BadRequest(f"no deployable has resource provider {rp_uuid}")
     if dep.hostname != hostname:
@@ -295,23 +319,26 @@ def _deployable_for(conn, hostname, rp_uuid):
 
 def _bind_one(session, db, arq_uuid, fields, programmer):
     conn = session.connection()
-    arq = conn.execute(_LOCK_ARQ, {"arq_uuid": arq_uuid, "kind": "arq"}).first()
+    arq = conn.execute(_LOCK_ARQ_FOR_BIND, {"arq_uuid": arq_uuid}).first()
     if arq is None:
         raise errors.NotFound(f"Accelerator Request {arq_uuid} not found")
     if arq.state not in states.BINDABLE:
         raise errors.Conflict(
             f"Accelerator Request {arq_uuid} is {arq.state}; only "
             f"{'/'.join(states.BINDABLE)} requests can be bound")
-    others = conn.execute(_INSTANCE_GROUP_TAKEN, {
+    group_unit = {
         "instance_uuid": fields["instance_uuid"], "profile_name": arq.device_profile_name,
-        "group_id": arq.device_profile_group_id, "unit": arq.group_unit}).scalar()
-    if others is not None:
+        "group_id": arq.device_profile_group_id, "unit": arq.group_unit}
+    dep = conn.execute(_DEPLOYABLE_FOR_BIND,
+                       dict(group_unit, rp_uuid=fields["device_rp_uuid"])).first()
+    taken = dep.taken if dep is not None else conn.execute(
+        _INSTANCE_GROUP_TAKEN, group_unit).scalar()
+    if taken is not None:
         raise errors.Conflict(
             f"instance {fields['instance_uuid']} is already bound to group "
             f"{arq.device_profile_group_id} of device profile {arq.device_profile_name}")
-    dep = _deployable_for(conn, fields["hostname"], fields["device_rp_uuid"])
-    groups = conn.execute(_PROFILE_GROUPS, {"profile_id": arq.device_profile_id}).scalar() \
-        if arq.device_profile_id else None
+    dep = _check_deployable(dep, fields["hostname"], fields["device_rp_uuid"])
+    groups = arq.profile_groups
     if groups is not None and arq.device_profile_group_id < len(groups):
         group = groups[arq.device_profile_group_id]
         rc_wanted = [k.split(":", 1)[1] for k in group if k.startswith("resources:")]
@@ -389,8 +416,7 @@ def _mark_failed(session, uuids):
 def unbind(db, uuids):
     """Release the handles and clear the binding of these ARQs (idempotent)."""
 
-    def _unbind(session):
-        conn = session.connection()
+    def _unbind(conn):
         out = []
         for arq_uuid in uuids:
             arq = conn.execute(_LOCK_ARQ, {"arq_uuid": arq_uuid, "kind": "arq"}).first()
@@ -398,42 +424,51 @@ def unbind(db, uuids):
                 raise errors.NotFound(f"Accelerator Request {arq_uuid} not found")
             state = states.UNBOUND if arq.state != states.INITIAL else states.INITIAL
             conn.execute(_UNBIND_ARQ, {"arq_id": arq.id, "new_state": state})
-            _release_handles(session, db, [arq.attach_handle_id])
+            _release_handles(conn, db, [arq.attach_handle_id])
             out.append(Arq(uuid=arq.uuid, state=state, project_id=arq.project_id,
                            device_profile_name=arq.device_profile_name,
                            device_profile_group_id=arq.device_profile_group_id,
                            group_unit=arq.group_unit))
         return out
 
-    return db.run(_unbind)
+    return db.run_core(_unbind)
+
+
+def _check_all_found(uuids, rows):
+    missing = set(uuids) - {r.uuid for r in rows}
+    if missing:
+        raise errors.NotFound(f"Accelerator Requests not found: {', '.join(sorted(missing))}")
 
 
 def delete_arqs(db, uuids=None, instance_uuid=None, project_id=None):
     """Delete ARQs by uuid list (all must exist) or by instance (idempotent)."""
 
-    def _delete(session):
-        conn = session.connection()
-        query = sa.select(ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id).where(
-            ARQ.c.kind == "arq")
-        if uuids is not None:
-            query = query.where(ARQ.c.uuid.in_(uuids))
+    def _delete(conn):
+        if db.delete_returning and uuids is not None and project_id is None:
+            # One statement: the DELETE locks and removes; a missing uuid rolls it back.
+            rows = conn.execute(_DELETE_ARQS_BY_UUID, {"uuids": list(uuids)}).all()
+            _check_all_found(uuids, rows)
+            _release_handles(conn, db, [r.attach_handle_id for r in rows])
+            return len(rows)
+        if uuids is not None and project_id is None:
+            rows = conn.execute(_LOCK_ARQS_BY_UUID, {"uuids": list(uuids)}).all()
         else:
-            query = query.where(ARQ.c.instance_uuid == instance_uuid)
-        if project_id is not None:
-            query = query.where(ARQ.c.project_id == project_id)
-        rows = conn.execute(query.with_for_update()).all()
+            query = _ARQS_BY_UUID if uuids is not None else sa.select(
+                ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id).where(
+                    ARQ.c.kind == "arq", ARQ.c.instance_uuid == instance_uuid)
+            if project_id is not None:
+                query = query.where(ARQ.c.project_id == project_id)
+            params = {"uuids": list(uuids)} if uuids is not None else {}
+            rows = conn.execute(query.with_for_update(), params).all()
         if uuids is not None:
-            missing = set(uuids) - {r.uuid for r in rows}
-            if missing:
-                raise errors.NotFound(
-                    f"Accelerator Requests not found: {', '.join(sorted(missing))}")
+            _check_all_found(uuids, rows)
         if rows:
             # The rows go first: a lost handle is then deleted with nothing pointing at it.
-            conn.execute(sa.delete(ARQ).where(ARQ.c.id.in_([r.id for r in rows])))
-            _release_handles(session, db, [r.attach_handle_id for r in rows])
+            conn.execute(_DELETE_ARQS, {"ids": [r.id for r in rows]})
+            _release_handles(conn, db, [r.attach_handle_id for r in rows])
         return len(rows)
 
-    return db.run(_delete)
+    return db.run_core(_delete)
 
 
 # -- one-call claim (no Nova) ------------------------------------------------------------

@@ -53,7 +53,7 @@ def _visible_project(req, all_rule):
 
 def create(req):
     req.app.enforcer.authorize("accel:arq:create", req.ctx)
-    doc = util.body(req, CREATE_SCHEMA)
+    doc = util.body(req, CREATE_SCHEMA, fast=True)
     rows = claims.create_arqs(req.db, doc["device_profile_name"], req.ctx.project_id,
                               doc.get("device_profile_group_id"))
     return json_response(201, {"arqs": [view(req, arq) for arq in rows]})
@@ -126,7 +126,7 @@ def _parse_patch(arq_uuid, patch, version):
 def patch(req):
     """Bind (all ``add``) or unbind (all ``remove``) a batch; 202 like Cyborg."""
     req.app.enforcer.authorize("accel:arq:update", req.ctx)
-    doc = util.body(req, PATCH_SCHEMA)
+    doc = util.body(req, PATCH_SCHEMA, fast=True)
     parsed = {}
     for arq_uuid, ops in doc.items():
         parsed[util.check_uuid(arq_uuid)] = _parse_patch(arq_uuid, ops, req.version)

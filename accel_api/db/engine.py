@@ -81,6 +81,11 @@ class Database:
         """True where ``UPDATE ... RETURNING`` exists (PostgreSQL, SQLite >= 3.35)."""
         return bool(self.engine.dialect.update_returning)
 
+    @property
+    def delete_returning(self):
+        """True where ``DELETE ... RETURNING`` exists (PostgreSQL, SQLite, MariaDB)."""
+        return bool(self.engine.dialect.delete_returning)
+
     @contextlib.contextmanager
     def reading(self):
         """A Core connection for reads only: no ORM session; no write lock on SQLite."""
@@ -108,10 +113,22 @@ class Database:
 
     def run(self, fn, *args, **kwargs):
         """Run ``fn(session, ...)`` in a transaction, retrying deadlocks and lock timeouts."""
+        return self._retrying(self.transaction, fn, *args, **kwargs)
+
+    def run_core(self, fn, *args, **kwargs):
+        """``run`` for Core-only work: ``fn(connection, ...)``, no ORM session."""
+        return self._retrying(self._core_transaction, fn, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def _core_transaction(self):
+        with self._serialised(), self.engine.begin() as conn:
+            yield conn
+
+    def _retrying(self, transaction, fn, *args, **kwargs):
         for attempt in range(self.retries):
             try:
-                with self.transaction() as session:
-                    return fn(session, *args, **kwargs)
+                with transaction() as unit:
+                    return fn(unit, *args, **kwargs)
             except exc.OperationalError as err:
                 if attempt + 1 >= self.retries or not _is_retryable(err):
                     raise
