@@ -55,6 +55,41 @@ def loadavg():
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def process_cpu(pids):
+    """CPU seconds (user + system) these processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(url):
+    """The accel-api processes serving ``url`` (the parent and its forked workers)."""
+    port = f"--port {urllib.parse.urlsplit(url).port} "
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "accel-api" in cmd and port in cmd + " ":
+                pids.append(int(entry))
+    return pids
+
+
+def db_backend_pids(admin, name):
+    with admin.connect() as conn:
+        return [r[0] for r in conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %(n)s", {"n": name})]
+
+
 class Client:
     """One keep-alive HTTP/1.1 connection on a plain socket; every status is checked.
 
@@ -158,10 +193,11 @@ def cycle(c, rp_uuid, timings):
     return bound
 
 
-def run_cycles(url, rps, clients, per_client):
+def run_cycles(url, rps, clients, per_client, watch=()):
     """``clients`` threads, each on its own connection, ``per_client`` cycles each.
 
-    Returns (timings, bound count, cycles/s, client CPU seconds per cycle).
+    Returns (timings, bound count, cycles/s, CPU seconds per cycle by who: the client,
+    and each (name, pids) of ``watch``).
     """
     results, errors_seen = [None] * clients, []
     start = threading.Barrier(clients + 1)
@@ -183,10 +219,12 @@ def run_cycles(url, rps, clients, per_client):
     for t in threads:
         t.start()
     start.wait()
+    others0 = [process_cpu(pids) for _, pids in watch]
     cpu0, t0 = time.process_time(), time.perf_counter()
     for t in threads:
         t.join()
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    others = [process_cpu(pids) - c0 for (_, pids), c0 in zip(watch, others0, strict=True)]
     if errors_seen:
         raise RuntimeError(f"{len(errors_seen)} client(s) failed: {errors_seen[0]}")
     merged, ok = {}, 0
@@ -198,7 +236,9 @@ def run_cycles(url, rps, clients, per_client):
         for k, v in timings.items():
             merged.setdefault(k, []).extend(v)
     total = clients * per_client
-    return merged, ok, total / wall, cpu / total
+    used = {"client": cpu / total}
+    used.update({name: c / total for (name, _), c in zip(watch, others, strict=True)})
+    return merged, ok, total / wall, used
 
 
 def seed_arqs(db_url, count):
@@ -235,28 +275,32 @@ def bind_latency(url, db_url, rps, sizes, samples):
     return out
 
 
-def show(title, timings, ok, rate, total, client_cpu):
-    print(f"\n{title}: {total} cycles, {ok} bound, {rate:.0f} cycles/s; client CPU "
-          f"{client_cpu * 1000:.2f} ms/cycle ({client_cpu * rate * 100:.0f}% of a core); "
-          f"{loadavg()}")
+def show(title, timings, ok, rate, total, used):
+    print(f"\n{title}: {total} cycles, {ok} bound, {rate:.0f} cycles/s; {loadavg()}")
+    print("  CPU per cycle: " + ", ".join(
+        f"{who} {sec * 1000:.2f} ms" for who, sec in used.items())
+        + f" (all: {sum(used.values()) * rate * 100:.0f}% of one core)")
     print(f"  {'op':8} {'median ms':>10} {'p95 ms':>8}")
     for k in ("create", "bind", "get", "unbind", "delete", "cycle"):
         print(f"  {k:8} {statistics.median(timings[k]):10.2f} {pct(timings[k], 0.95):8.2f}")
 
 
-def bench_backend(name, db_url, workers, args):
+def bench_backend(name, db_url, workers, args, db_pids=None):
     print(f"\n=== {name}: {workers} worker(s) ===")
     with tempfile.TemporaryDirectory() as state:
         with running_server(state_dir=state, workers=workers, database=db_url,
-                            config="[api]\nclient_socket_timeout = 2\nthreads = 32\n"
+                            config="[api]\nclient_socket_timeout = 10\nthreads = 16\n"
                                    "[database]\npool_size = 20\n") as url:
             rps = setup(url)
             run_cycles(url, rps, 16, 3)  # warm-up: connections, statement caches
             n_seq = 40 if args.quick else 150
-            timings, ok, rate, cpu = run_cycles(url, rps, 1, n_seq)
+            watch = [("accel-api", server_pids(url))]
+            if db_pids is not None:
+                watch.append(("PostgreSQL", db_pids()))
+            timings, ok, rate, cpu = run_cycles(url, rps, 1, n_seq, watch)
             show("sequential", timings, ok, rate, n_seq, cpu)
             per = 10 if args.quick else 40
-            timings, ok, rate, cpu = run_cycles(url, rps, 16, per)
+            timings, ok, rate, cpu = run_cycles(url, rps, 16, per, watch)
             show("16 concurrent clients", timings, ok, rate, 16 * per, cpu)
             result = {"concurrent_rate": rate, "bound": ok, "cycles": 16 * per}
             sizes = (100, 10_000, 100_000)
@@ -300,7 +344,8 @@ def main():
         else:
             try:
                 url = sa.make_url(args.pg_url).set(database=name).render_as_string(False)
-                results["postgresql"] = bench_backend("PostgreSQL", url, 2, args)
+                results["postgresql"] = bench_backend(
+                    "PostgreSQL", url, 2, args, db_pids=lambda: db_backend_pids(admin, name))
             finally:
                 with admin.connect() as conn:
                     conn.exec_driver_sql(

@@ -88,11 +88,16 @@ class Database:
 
     @contextlib.contextmanager
     def reading(self):
-        """A Core connection for reads only: no ORM session; no write lock on SQLite."""
+        """A Core connection for one read statement: no ORM session; on SQLite no write
+        lock (a deferred BEGIN: a WAL snapshot), elsewhere autocommit (one statement is
+        atomic by itself, and it saves the BEGIN and COMMIT round trips)."""
         with self.engine.connect() as conn:
-            conn = conn.execution_options(accel_read_only=True)
-            with conn.begin():
-                yield conn
+            if self.dialect == "sqlite":
+                conn = conn.execution_options(accel_read_only=True)
+                with conn.begin():
+                    yield conn
+            else:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextlib.contextmanager
     def transaction(self) -> Session:
