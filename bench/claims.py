@@ -12,9 +12,10 @@ bulk inserts). Prints medians, p95 and throughput next to the reference:
 
 The clients share the machine's cores with the servers and the database, so they are
 kept cheap: one persistent keep-alive ``http.client`` connection per client thread
-(headers and body leave in one segment, TCP_NODELAY), and the client process's own CPU
-time is printed with each phase, as is the load average (other work on the box skews
-every figure). Each server gets a short warm-up (not counted) before it is measured.
+(headers and body leave in one segment, TCP_NODELAY). Each phase prints the CPU time per
+cycle of the client, of accel-api's processes and of the PostgreSQL backends, and the
+load average (other work on the box skews every figure). Each server gets a short
+warm-up (not counted) before it is measured.
 
 Usage: python bench/claims.py [--quick] [--pg-url URL] [--no-pg]
 """
