@@ -186,6 +186,7 @@ def delete(req):
 
 
 def add_routes(router):
+    util.prepare(CREATE_SCHEMA, PATCH_SCHEMA, fast=True)
     router.add("GET", "/v2/accelerator_requests", list_)
     router.add("POST", "/v2/accelerator_requests", create)
     router.add("PATCH", "/v2/accelerator_requests", patch)

@@ -58,6 +58,14 @@ def _compiled(schema):
     return found[1]
 
 
+def prepare(*schemas, fast=False):
+    """Build the validators of these schemas now (at app start) rather than on a request."""
+    for schema in schemas:
+        _validator(schema)
+        if fast:
+            _compiled(schema)
+
+
 def validate(doc, schema, fast=False):
     """400 unless ``doc`` is valid against ``schema`` (JSON Schema 2020-12, jsonschema).
 
