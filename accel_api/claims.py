@@ -2,12 +2,16 @@
 
 A bind, in one transaction:
 
-1. locks the ARQ row (``FOR UPDATE``) and checks it is bindable;
-2. finds the deployable by ``device_rp_uuid`` (unique index) and checks that the
-   deployable's host is ``hostname``, that the device is enabled and present;
-3. takes one free attach handle with ``SELECT ... FOR UPDATE SKIP LOCKED`` then
-   ``UPDATE ... SET in_use = true WHERE id = :id AND in_use = false`` (on SQLite the
-   transaction holds the write lock from ``BEGIN IMMEDIATE``);
+1. locks the ARQ row (``FOR UPDATE``), reading its profile's groups with it, and
+   checks it is bindable;
+2. finds the deployable by ``device_rp_uuid`` (unique index), with whether the instance
+   already holds this unit of the profile group, and checks that the deployable's host
+   is ``hostname``, that the device is enabled and present;
+3. takes one free attach handle: ``UPDATE ... SET in_use = true WHERE id = (SELECT ...
+   FOR UPDATE SKIP LOCKED LIMIT 1) AND in_use = false RETURNING ...`` where the database
+   has ``UPDATE ... RETURNING`` (PostgreSQL; SQLite, whose transaction holds the write
+   lock from ``BEGIN IMMEDIATE``), else ``SELECT ... FOR UPDATE SKIP LOCKED`` then
+   ``UPDATE ... WHERE id = :id AND in_use = false`` (MariaDB);
 4. asks the Programmer (``accel_api.programming``) to program it if the group says so;
 5. marks the ARQ ``Bound`` with the handle; the unique constraints on
    ``attach_handle_id`` and on (instance, profile, group, unit) back this up.
