@@ -1,12 +1,8 @@
 """``/v2/accelerator_requests``: ARQs, Nova's bind/unbind protocol, project-scoped."""
 
-import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
-
 from accel_api import claims, errors, states
 from accel_api.api import util
 from accel_api.api.responses import json_response
-from accel_api.db import models as m
 
 MAX_BATCH = 64
 UUID = {"type": "string", "format": "uuid", "minLength": 32, "maxLength": 36}
@@ -34,15 +30,16 @@ PATCH_SCHEMA = {
 
 
 def view(req, arq):
-    handle = arq.attach_handle if arq.attach_handle_id else None
+    """``arq``: a ``claims.Arq`` (the hot path reads rows with Core, not ORM objects)."""
+    handle_type = arq.attach_handle_type if arq.attach_handle_id else None
     return {
         "uuid": arq.uuid, "state": arq.state,
         "device_profile_name": arq.device_profile_name,
         "device_profile_group_id": arq.device_profile_group_id,
         "hostname": arq.hostname, "device_rp_uuid": arq.device_rp_uuid,
         "instance_uuid": arq.instance_uuid, "project_id": arq.project_id,
-        "attach_handle_type": handle.type if handle else None,
-        "attach_handle_info": claims.attach_handle_info(handle),
+        "attach_handle_type": handle_type,
+        "attach_handle_info": claims.handle_info(handle_type, arq.attach_handle_address),
         "links": util.links(req, "accelerator_requests", arq.uuid),
     }
 
@@ -56,16 +53,14 @@ def _visible_project(req, all_rule):
 
 def create(req):
     req.app.enforcer.authorize("accel:arq:create", req.ctx)
-    doc = util.body(req, CREATE_SCHEMA)
+    doc = util.body(req, CREATE_SCHEMA, fast=True)
     rows = claims.create_arqs(req.db, doc["device_profile_name"], req.ctx.project_id,
                               doc.get("device_profile_group_id"))
     return json_response(201, {"arqs": [view(req, arq) for arq in rows]})
 
 
 def _query():
-    return (sa.select(m.AcceleratorRequest)
-            .options(joinedload(m.AcceleratorRequest.attach_handle))
-            .where(m.AcceleratorRequest.kind == "arq"))
+    return claims.ARQ_VIEW.where(claims.ARQ.c.kind == "arq")
 
 
 def list_(req):
@@ -74,35 +69,29 @@ def list_(req):
     if bind_state is not None and bind_state != "resolved":
         raise errors.BadRequest(f"bind_state {bind_state[:40]!r} is invalid; only 'resolved'")
     instance = util.query(req, "instance")
-    query = _query().order_by(m.AcceleratorRequest.id)
+    arq = claims.ARQ.c
+    query = _query().order_by(arq.id)
     project = _visible_project(req, "accel:arq:get_all_projects")
     if project is not None:
-        query = query.where(m.AcceleratorRequest.project_id == project)
+        query = query.where(arq.project_id == project)
     if instance is not None:
-        query = query.where(m.AcceleratorRequest.instance_uuid == util.check_uuid(
-            instance, "instance"))
+        query = query.where(arq.instance_uuid == util.check_uuid(instance, "instance"))
     elif bind_state:
-        query = query.where(m.AcceleratorRequest.state.in_(states.RESOLVED))
-    with req.db.transaction() as session:
-        rows = session.scalars(query).unique().all()
+        query = query.where(arq.state.in_(states.RESOLVED))
+    with req.db.reading() as conn:
+        rows = [claims.Arq.from_row(r) for r in conn.execute(query)]
     if instance is not None and bind_state and any(
             a.state not in states.RESOLVED for a in rows):
         return json_response(423, None)
     return json_response(200, {"arqs": [view(req, a) for a in rows]})
 
 
-def _get_visible(req, session, arq_uuid):
-    arq_uuid = util.check_uuid(arq_uuid)
-    arq = session.scalar(_query().where(m.AcceleratorRequest.uuid == arq_uuid))
+def get(req, uuid):
+    arq_uuid = util.check_uuid(uuid)
+    arq = claims.get_arq(req.db, arq_uuid)
     if arq is None or not req.app.enforcer.allowed(
             "accel:arq:get", req.ctx, {"project_id": arq.project_id or ""}):
         raise errors.NotFound(f"Accelerator Request {arq_uuid} not found")
-    return arq
-
-
-def get(req, uuid):
-    with req.db.transaction() as session:
-        arq = _get_visible(req, session, uuid)
     return json_response(200, view(req, arq))
 
 
@@ -137,7 +126,7 @@ def _parse_patch(arq_uuid, patch, version):
 def patch(req):
     """Bind (all ``add``) or unbind (all ``remove``) a batch; 202 like Cyborg."""
     req.app.enforcer.authorize("accel:arq:update", req.ctx)
-    doc = util.body(req, PATCH_SCHEMA)
+    doc = util.body(req, PATCH_SCHEMA, fast=True)
     parsed = {}
     for arq_uuid, ops in doc.items():
         parsed[util.check_uuid(arq_uuid)] = _parse_patch(arq_uuid, ops, req.version)
@@ -197,6 +186,7 @@ def delete(req):
 
 
 def add_routes(router):
+    util.prepare(CREATE_SCHEMA, PATCH_SCHEMA, fast=True)
     router.add("GET", "/v2/accelerator_requests", list_)
     router.add("POST", "/v2/accelerator_requests", create)
     router.add("PATCH", "/v2/accelerator_requests", patch)

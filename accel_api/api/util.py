@@ -3,16 +3,17 @@
 import json
 import uuid
 
+import fastjsonschema
 import jsonschema
 
 from accel_api import errors
 
 
-def body(req, schema, unwrap=None):
+def body(req, schema, unwrap=None, fast=False):
     """The request's JSON body, validated; 400 with the reason otherwise.
 
     ``unwrap``: a key the body may also come wrapped in (``{"attribute": {...}}``, as
-    openstacksdk sends).
+    openstacksdk sends). ``fast``: see ``validate``.
     """
     raw = req.body_file_seekable.read(req.app.max_body + 1)
     if len(raw) > req.app.max_body:
@@ -25,15 +26,64 @@ def body(req, schema, unwrap=None):
         raise errors.BadRequest(f"request body is not valid JSON: {exc}") from None
     if unwrap and isinstance(doc, dict) and list(doc) == [unwrap]:
         doc = doc[unwrap]
-    validate(doc, schema)
+    validate(doc, schema, fast=fast)
     return doc
 
 
 _FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
+#: Validators by schema identity: the schemas are module constants, built once.
+_VALIDATORS = {}
 
 
-def validate(doc, schema):
-    validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
+def _validator(schema):
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None or validator.schema is not schema:
+        validator = jsonschema.Draft202012Validator(schema, format_checker=_FORMATS)
+        _VALIDATORS[id(schema)] = validator
+    return validator
+
+
+#: Compiled validators (fastjsonschema) of the hot path's schemas, by schema identity.
+_COMPILED = {}
+
+
+def _compiled(schema):
+    found = _COMPILED.get(id(schema))
+    if found is None or found[0] is not schema:
+        # Formats are checked by jsonschema's own checker, so both agree on them.
+        formats = {name: (lambda value, name=name: _FORMATS.conforms(value, name))
+                   for name in _FORMATS.checkers}
+        found = (schema, fastjsonschema.compile(schema, formats=formats))
+        _COMPILED[id(schema)] = found
+    return found[1]
+
+
+def prepare(*schemas, fast=False):
+    """Build the validators of these schemas now (at app start) rather than on a request."""
+    for schema in schemas:
+        _validator(schema)
+        if fast:
+            _compiled(schema)
+
+
+def validate(doc, schema, fast=False):
+    """400 unless ``doc`` is valid against ``schema`` (JSON Schema 2020-12, jsonschema).
+
+    ``fast``: first try the schema compiled to Python by fastjsonschema (some 100x
+    faster than jsonschema on a bind's patch). It only ever accepts early: whatever it
+    rejects is judged again by jsonschema, which gives the verdict and the message. Use
+    it for schemas whose keywords mean the same in draft 7 and 2020-12 (type, enum of
+    strings, lengths, pattern, properties, items as one schema, required, format).
+    """
+    if fast:
+        try:
+            _compiled(schema)(doc)
+            return
+        except fastjsonschema.JsonSchemaException:
+            pass
+    validator = _validator(schema)
+    if validator.is_valid(doc):
+        return
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
         where = "".join(f"[{p!r}]" for p in error.absolute_path) or "body"

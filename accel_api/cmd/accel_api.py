@@ -71,6 +71,7 @@ def _server(conf, app):
                          numthreads=conf.api.threads, timeout=conf.api.client_socket_timeout,
                          shutdown_timeout=conf.api.graceful_shutdown_timeout,
                          reuse_port=conf.api.workers > 1)
+    server.keep_alive_conn_limit = conf.api.keep_alive_connections or None
     return server
 
 

@@ -21,6 +21,11 @@ api_opts = [
     cfg.IntOpt("workers", default=1, min=1, max=256,
                help="Worker processes. Each runs a cheroot server on the shared socket."),
     cfg.IntOpt("threads", default=16, min=1, max=1024, help="Threads per worker process."),
+    cfg.IntOpt("keep_alive_connections", default=256, min=0,
+               help="Idle keep-alive client connections a worker keeps open (cheroot's "
+                    "default is 10: past it every response closes its connection, so busy "
+                    "clients such as nova-compute reconnect for each request). 0: no "
+                    "limit."),
     cfg.IntOpt("max_request_body_size", default=1024 * 1024, min=1024,
                help="Largest request body in bytes (inventory documents included); "
                     "larger bodies get 413."),

@@ -7,6 +7,7 @@ MariaDB use row locks (``FOR UPDATE SKIP LOCKED``) in the claim path.
 
 import contextlib
 import os
+import threading
 import time
 
 import sqlalchemy as sa
@@ -14,6 +15,9 @@ from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_NAME = "accel-api.sqlite"
+#: Seconds a thread waits for its process's SQLite writer lock before it tries anyway
+#: (and meets SQLite's own busy timeout), as long as that busy timeout.
+SQLITE_WRITER_WAIT = 30
 
 
 def default_url(state_dir):
@@ -42,7 +46,9 @@ def make_engine(url, pool_size=10, max_overflow=20):
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read (Database.reading) takes no write lock; it sees a WAL snapshot.
+            read = conn.get_execution_options().get("accel_read_only")
+            conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
         return engine
     # pool_recycle rather than pre-ping: a ping is one more round trip per transaction.
@@ -60,23 +66,74 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.retries = retries
+        # SQLite has one writer at a time. Threads of this process queue on a lock,
+        # woken at once when it is released, instead of in SQLite's busy handler, which
+        # polls with sleeps of up to 100 ms; other processes still meet the busy handler.
+        self._writer = threading.RLock() if self.dialect == "sqlite" else None
 
     @property
     def row_locks(self):
         """True where ``SELECT ... FOR UPDATE SKIP LOCKED`` is meaningful."""
         return self.dialect in ("postgresql", "mysql", "mariadb")
 
+    @property
+    def update_returning(self):
+        """True where ``UPDATE ... RETURNING`` exists (PostgreSQL, SQLite >= 3.35)."""
+        return bool(self.engine.dialect.update_returning)
+
+    @property
+    def delete_returning(self):
+        """True where ``DELETE ... RETURNING`` exists (PostgreSQL, SQLite, MariaDB)."""
+        return bool(self.engine.dialect.delete_returning)
+
+    @contextlib.contextmanager
+    def reading(self):
+        """A Core connection for one read statement: no ORM session; on SQLite no write
+        lock (a deferred BEGIN: a WAL snapshot), elsewhere autocommit (one statement is
+        atomic by itself, and it saves the BEGIN and COMMIT round trips)."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn = conn.execution_options(accel_read_only=True)
+                with conn.begin():
+                    yield conn
+            else:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
     @contextlib.contextmanager
     def transaction(self) -> Session:
-        with self.sessions() as session, session.begin():
+        with self._serialised(), self.sessions() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def _serialised(self):
+        if self._writer is None:
+            yield
+            return
+        got = self._writer.acquire(timeout=SQLITE_WRITER_WAIT)
+        try:
+            yield
+        finally:
+            if got:
+                self._writer.release()
 
     def run(self, fn, *args, **kwargs):
         """Run ``fn(session, ...)`` in a transaction, retrying deadlocks and lock timeouts."""
+        return self._retrying(self.transaction, fn, *args, **kwargs)
+
+    def run_core(self, fn, *args, **kwargs):
+        """``run`` for Core-only work: ``fn(connection, ...)``, no ORM session."""
+        return self._retrying(self._core_transaction, fn, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def _core_transaction(self):
+        with self._serialised(), self.engine.begin() as conn:
+            yield conn
+
+    def _retrying(self, transaction, fn, *args, **kwargs):
         for attempt in range(self.retries):
             try:
-                with self.transaction() as session:
-                    return fn(session, *args, **kwargs)
+                with transaction() as unit:
+                    return fn(unit, *args, **kwargs)
             except exc.OperationalError as err:
                 if attempt + 1 >= self.retries or not _is_retryable(err):
                     raise

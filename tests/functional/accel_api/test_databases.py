@@ -165,3 +165,31 @@ def test_concurrent_first_imports_of_one_host(db):
     with db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(m.Host)) == 1
         assert session.scalar(sa.select(sa.func.count()).select_from(m.AttachHandle)) == 4
+
+
+def test_delete_is_all_or_nothing_and_frees_lost_handles(db):
+    doc = inventory("host-1", devices=1, handles_per_device=2)
+    inventory_import.import_inventory(db, "host-1", doc)
+    _profile(db)
+    rp_uuid = _rp_uuids(db)[0]
+    arqs = [claims.create_arqs(db, "dp", "p1")[0].uuid for _ in range(2)]
+    for arq in arqs:
+        claims.bind(db, {arq: {"hostname": "host-1", "device_rp_uuid": rp_uuid,
+                               "instance_uuid": str(uuid.uuid4())}}, programming.NoProgrammer())
+    bound = claims.get_arq(db, arqs[0])
+    assert bound.state == states.BOUND and bound.attach_handle_type == "PCI"
+    missing = str(uuid.uuid4())
+    with pytest.raises(errors.NotFound, match=missing):
+        claims.delete_arqs(db, uuids=[arqs[0], missing])
+    assert claims.get_arq(db, arqs[0]).state == states.BOUND  # nothing was deleted
+    with pytest.raises(errors.NotFound):
+        claims.delete_arqs(db, uuids=[arqs[0]], project_id="another-project")
+    assert claims.delete_arqs(db, uuids=[arqs[0]]) == 1
+    assert claims.get_arq(db, arqs[0]) is None
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).where(m.AttachHandle.in_use)) == 1
+    inventory_import.import_inventory(db, "host-1", dict(doc, devices=[]))  # device lost
+    assert claims.delete_arqs(db, uuids=[arqs[1]], project_id="p1") == 1
+    with db.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.AttachHandle)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(m.Device)) == 0
