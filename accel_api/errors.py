@@ -35,7 +35,3 @@ class NotAcceptable(ApiError):
     status = 406
     title = "Not Acceptable"
 
-
-class Locked(ApiError):
-    status = 423
-    title = "Locked"

@@ -7,7 +7,6 @@ UNBOUND = "Unbound"
 BIND_FAILED = "BindFailed"
 DELETING = "Deleting"
 
-ALL = (INITIAL, BIND_STARTED, BOUND, UNBOUND, BIND_FAILED, DELETING)
 #: States ``?bind_state=resolved`` accepts (Cyborg's ARQ_BIND_STATES_STATUS_MAP keys).
 RESOLVED = (BOUND, BIND_FAILED, DELETING)
 #: States from which a bind may start.

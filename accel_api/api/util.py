@@ -3,8 +3,8 @@
 import json
 import uuid
 
-import fastjsonschema
 import jsonschema
+import jsonschema_rs
 
 from accel_api import errors
 
@@ -43,7 +43,7 @@ def _validator(schema):
     return validator
 
 
-#: Compiled validators (fastjsonschema) of the hot path's schemas, by schema identity.
+#: Compiled validators (jsonschema-rs, as for inventories) of the hot path's schemas.
 _COMPILED = {}
 
 
@@ -53,7 +53,8 @@ def _compiled(schema):
         # Formats are checked by jsonschema's own checker, so both agree on them.
         formats = {name: (lambda value, name=name: _FORMATS.conforms(value, name))
                    for name in _FORMATS.checkers}
-        found = (schema, fastjsonschema.compile(schema, formats=formats))
+        found = (schema, jsonschema_rs.validator_for(
+            schema, formats=formats, validate_formats=True))
         _COMPILED[id(schema)] = found
     return found[1]
 
@@ -69,18 +70,12 @@ def prepare(*schemas, fast=False):
 def validate(doc, schema, fast=False):
     """400 unless ``doc`` is valid against ``schema`` (JSON Schema 2020-12, jsonschema).
 
-    ``fast``: first try the schema compiled to Python by fastjsonschema (some 100x
-    faster than jsonschema on a bind's patch). It only ever accepts early: whatever it
-    rejects is judged again by jsonschema, which gives the verdict and the message. Use
-    it for schemas whose keywords mean the same in draft 7 and 2020-12 (type, enum of
-    strings, lengths, pattern, properties, items as one schema, required, format).
+    ``fast``: first ask the compiled validator (jsonschema-rs, far faster than
+    jsonschema on a bind's patch). It only ever accepts early: whatever it rejects is
+    judged again by jsonschema, which gives the verdict and the message.
     """
-    if fast:
-        try:
-            _compiled(schema)(doc)
-            return
-        except fastjsonschema.JsonSchemaException:
-            pass
+    if fast and _compiled(schema).is_valid(doc):
+        return
     validator = _validator(schema)
     if validator.is_valid(doc):
         return

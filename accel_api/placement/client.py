@@ -127,15 +127,6 @@ class PlacementClient:
         if name.startswith("CUSTOM_"):
             self._call("PUT", f"/resource_classes/{name}", ok=(201, 204))
 
-    def allocation_candidates(self, **params):
-        resp = self.adapter.request(
-            "/allocation_candidates", "GET", params=params, microversion=MICROVERSION,
-            raise_exc=False, headers={"Accept": "application/json"})
-        if resp.status_code != 200:
-            raise PlacementError(f"GET /allocation_candidates -> HTTP {resp.status_code}: "
-                                 f"{_error_detail(resp)}")
-        return resp.json()
-
 
 def _error_detail(resp):
     try:

@@ -1,4 +1,4 @@
-"""The compiled (fastjsonschema) path of the ARQ bodies agrees with jsonschema."""
+"""The compiled (jsonschema-rs) path of the ARQ bodies agrees with jsonschema."""
 
 import uuid
 
