@@ -50,9 +50,18 @@ class Programmer:
         """Program (or check) the deployable; raise ApiError to fail the bind."""
         raise NotImplementedError
 
+    def acts_on(self, accel: dict) -> bool:
+        """Whether ``prepare`` has anything to do (or refuse) for a group with these
+        ``accel:`` keys. When False a bind may skip it and take its handle in a single
+        statement; a programmer that does not say is always asked."""
+        return True
+
 
 class NoProgrammer(Programmer):
     """Default: nothing to program; programming requests are refused clearly."""
+
+    def acts_on(self, accel):
+        return any(accel.get(key) for key in PROGRAMMING_KEYS)
 
     def prepare(self, request):
         if request.wants_programming:

@@ -290,7 +290,7 @@ def bench_backend(name, db_url, workers, args, db_pids=None):
     print(f"\n=== {name}: {workers} worker(s) ===")
     with tempfile.TemporaryDirectory() as state:
         with running_server(state_dir=state, workers=workers, database=db_url,
-                            config="[api]\nclient_socket_timeout = 10\nthreads = 16\n"
+                            config="[api]\nclient_socket_timeout = 10\n"
                                    "[database]\npool_size = 20\n") as url:
             rps = setup(url)
             run_cycles(url, rps, 16, 3)  # warm-up: connections, statement caches

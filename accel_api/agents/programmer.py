@@ -22,6 +22,9 @@ class AgentProgrammer(programming.Programmer):
     def __init__(self, conf=None):
         self.conf = conf
 
+    def acts_on(self, accel):
+        return any(accel.get(key) for key in programming.PROGRAMMING_KEYS)
+
     def prepare(self, request):
         if not request.wants_programming:
             return

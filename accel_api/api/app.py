@@ -36,11 +36,15 @@ RESOURCE_MODULES = (versions, device_profiles, accelerator_requests, devices, de
 
 
 class Request(webob.Request):
-    """A WebOb request plus what the app resolved: context, version, services."""
+    """A WebOb request plus what the app resolved: context, version, services.
 
-    ctx: RequestContext
-    version: tuple
-    app: "AccelApi"
+    Declared on the class so that WebOb stores them on the object rather than in its
+    per-request ``webob.adhoc_attrs`` dict of the environ.
+    """
+
+    ctx: RequestContext = None
+    version: tuple = None
+    app: "AccelApi" = None
 
     @property
     def db(self):
@@ -72,7 +76,7 @@ class AccelApi:
         except Exception:
             LOG.exception("unexpected error on %s %s", req.method, req.path_info)
             resp = json_response(500, error_body("Internal error; see the server log.", 500))
-        version = getattr(req, "version", microversion.MIN)
+        version = req.version or microversion.MIN
         resp.headers[microversion.HEADER] = (
             f"{microversion.SERVICE} {microversion.fmt(version)}")
         resp.headers["Vary"] = microversion.HEADER

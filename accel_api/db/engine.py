@@ -26,7 +26,9 @@ def default_url(state_dir):
     return f"sqlite:///{os.path.join(state_dir, SQLITE_NAME)}"
 
 
-def make_engine(url, pool_size=10, max_overflow=20):
+def make_engine(url, pool_size=10, max_overflow=20, autocommit=False):
+    """An engine for ``url``; ``autocommit``: its connections never open a transaction
+    (PostgreSQL/MariaDB only), for statements that are atomic by themselves."""
     url = sa.make_url(url)
     if url.get_backend_name() == "sqlite":
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -53,7 +55,11 @@ def make_engine(url, pool_size=10, max_overflow=20):
         return engine
     # pool_recycle rather than pre-ping: a ping is one more round trip per transaction.
     kwargs = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_recycle": 1800}
-    if url.get_backend_name() == "mysql":
+    if autocommit:
+        # Set once per connection, not switched at each checkout; nothing to roll back
+        # when a connection returns to the pool.
+        kwargs.update(isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+    elif url.get_backend_name() == "mysql":
         kwargs["isolation_level"] = "READ COMMITTED"
     return sa.create_engine(url, **kwargs)
 
@@ -64,12 +70,18 @@ class Database:
     def __init__(self, url, pool_size=10, max_overflow=20, retries=10):
         self.engine = make_engine(url, pool_size, max_overflow)
         self.dialect = self.engine.dialect.name
+        #: Reads and single statements (the claim hot path) on PostgreSQL/MariaDB: a
+        #: second pool whose connections stay in autocommit. SQLite has one engine.
+        self.autocommit_engine = (self.engine if self.dialect == "sqlite" else make_engine(
+            url, pool_size, max_overflow, autocommit=True))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.retries = retries
         # SQLite has one writer at a time. Threads of this process queue on a lock,
         # woken at once when it is released, instead of in SQLite's busy handler, which
         # polls with sleeps of up to 100 ms; other processes still meet the busy handler.
         self._writer = threading.RLock() if self.dialect == "sqlite" else None
+        #: Process-local caches of rows that never change, by owner (claims.profiles).
+        self.memo = {}
 
     @property
     def row_locks(self):
@@ -91,13 +103,14 @@ class Database:
         """A Core connection for one read statement: no ORM session; on SQLite no write
         lock (a deferred BEGIN: a WAL snapshot), elsewhere autocommit (one statement is
         atomic by itself, and it saves the BEGIN and COMMIT round trips)."""
+        if self.dialect != "sqlite":
+            with self.autocommit_engine.connect() as conn:
+                yield conn
+            return
         with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn = conn.execution_options(accel_read_only=True)
-                with conn.begin():
-                    yield conn
-            else:
-                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn = conn.execution_options(accel_read_only=True)
+            with conn.begin():
+                yield conn
 
     @contextlib.contextmanager
     def transaction(self) -> Session:
@@ -124,6 +137,19 @@ class Database:
         """``run`` for Core-only work: ``fn(connection, ...)``, no ORM session."""
         return self._retrying(self._core_transaction, fn, *args, **kwargs)
 
+    def run_single(self, fn, *args, **kwargs):
+        """``run_core`` for work that is one statement, atomic by itself: in autocommit
+        where the database has it (no BEGIN and COMMIT round trips), in the writer's
+        transaction on SQLite (local: no round trips to save)."""
+        if self.dialect == "sqlite":
+            return self.run_core(fn, *args, **kwargs)
+        return self._retrying(self._autocommit, fn, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def _autocommit(self):
+        with self.autocommit_engine.connect() as conn:
+            yield conn
+
     @contextlib.contextmanager
     def _core_transaction(self):
         with self._serialised(), self.engine.begin() as conn:
@@ -142,6 +168,7 @@ class Database:
 
     def dispose(self):
         self.engine.dispose()
+        self.autocommit_engine.dispose()
 
 
 def _is_retryable(err):

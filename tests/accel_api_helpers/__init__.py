@@ -13,7 +13,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-PG_ADMIN_URL = os.environ.get("ACCEL_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get("ACCEL_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN_URL = os.environ.get("ACCEL_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 
 

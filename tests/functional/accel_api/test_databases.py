@@ -12,23 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from accel_api import claims, errors, inventory_import, programming, states
 from accel_api.db import migrate
 from accel_api.db import models as m
-from accel_api.db.engine import Database
-from tests.accel_api_helpers import inventory, scratch_database
+from tests.accel_api_helpers import inventory
 
 pytestmark = pytest.mark.functional
-KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql),
-         pytest.param("mysql", marks=pytest.mark.mysql)]
-
-
-@pytest.fixture(params=KINDS)
-def db(request):
-    with scratch_database(request.param) as url:
-        migrate.upgrade(url)
-        database = Database(url, pool_size=20, max_overflow=20)
-        try:
-            yield database
-        finally:
-            database.dispose()
 
 
 def test_migrations_match_models(db):
