@@ -39,6 +39,7 @@ def view(req, arq):
         "hostname": arq.hostname, "device_rp_uuid": arq.device_rp_uuid,
         "instance_uuid": arq.instance_uuid, "project_id": arq.project_id,
         "attach_handle_type": handle_type,
+        "attach_handle_uuid": arq.attach_handle_uuid if handle_type else None,
         "attach_handle_info": claims.handle_info(handle_type, arq.attach_handle_address),
         "links": util.links(req, "accelerator_requests", arq.uuid),
     }

@@ -60,7 +60,8 @@ def _bound(arq, fields, project_id, handle):
                device_profile_group_id=arq.device_profile_group_id, group_unit=arq.group_unit,
                hostname=fields["hostname"], device_rp_uuid=fields["device_rp_uuid"],
                instance_uuid=fields["instance_uuid"], attach_handle_id=handle.id,
-               attach_handle_type=handle.type, attach_handle_address=handle.address)
+               attach_handle_type=handle.type, attach_handle_address=handle.address,
+               attach_handle_uuid=handle.uuid)
 
 
 def _bind_one(session, db, arq_uuid, fields, programmer):
@@ -125,7 +126,8 @@ def _bind_in_one_statement(db, arq_uuid, fields):
                device_profile_group_id=row.device_profile_group_id, group_unit=row.group_unit,
                hostname=fields["hostname"], device_rp_uuid=fields["device_rp_uuid"],
                instance_uuid=fields["instance_uuid"], attach_handle_id=row.id,
-               attach_handle_type=row.type, attach_handle_address=row.address)
+               attach_handle_type=row.type, attach_handle_address=row.address,
+               attach_handle_uuid=row.handle_uuid)
 
 
 def bind(db, bindings, programmer):

@@ -50,7 +50,7 @@ handle AS (
         ORDER BY ah.id LIMIT 1
         FOR UPDATE OF ah SKIP LOCKED)
       AND NOT in_use
-    RETURNING id, type, address)
+    RETURNING id, uuid, type, address)
 UPDATE accelerator_requests AS a
 SET state = '{states.BOUND}', hostname = :hostname, device_rp_uuid = :rp_uuid,
     instance_uuid = :instance_uuid,
@@ -59,7 +59,7 @@ SET state = '{states.BOUND}', hostname = :hostname, device_rp_uuid = :rp_uuid,
 FROM arq, handle
 WHERE a.id = arq.id
 RETURNING a.uuid, a.project_id, a.device_profile_name, a.device_profile_group_id,
-          a.group_unit, handle.id, handle.type, handle.address
+          a.group_unit, handle.id, handle.uuid AS handle_uuid, handle.type, handle.address
 """)
 
 #: Unbind one ARQ: clear its binding and free its handle. No row: no such ARQ.

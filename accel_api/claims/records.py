@@ -22,6 +22,8 @@ class Arq:
     attach_handle_id: int | None = None
     attach_handle_type: str | None = None
     attach_handle_address: str | None = None
+    #: The handle's uuid (Cyborg's ``attach_handle_uuid``: for an MDEV, the mdev's uuid).
+    attach_handle_uuid: str | None = None
 
     @classmethod
     def from_row(cls, row):

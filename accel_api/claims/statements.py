@@ -23,7 +23,8 @@ ARQ_VIEW = (sa.select(ARQ.c.uuid, ARQ.c.state, ARQ.c.project_id, ARQ.c.device_pr
                       ARQ.c.device_profile_group_id, ARQ.c.group_unit, ARQ.c.hostname,
                       ARQ.c.device_rp_uuid, ARQ.c.instance_uuid, ARQ.c.attach_handle_id,
                       AH.c.type.label("attach_handle_type"),
-                      AH.c.address.label("attach_handle_address"))
+                      AH.c.address.label("attach_handle_address"),
+                      AH.c.uuid.label("attach_handle_uuid"))
             .select_from(ARQ.outerjoin(AH, ARQ.c.attach_handle_id == AH.c.id)))
 GET_ARQ = ARQ_VIEW.where(ARQ.c.uuid == sa.bindparam("arq_uuid"), ARQ.c.kind == "arq")
 
@@ -95,7 +96,7 @@ FREE_HANDLE = (sa.select(AH.c.id)
                .where(AH.c.deployable_id.in_(sa.bindparam("deployable_ids", expanding=True)),
                       AH.c.in_use.is_(False), AH.c.lost.is_(False))
                .order_by(AH.c.id).limit(1))
-HANDLE_COLUMNS = (AH.c.id, AH.c.deployable_id, AH.c.type, AH.c.address)
+HANDLE_COLUMNS = (AH.c.id, AH.c.deployable_id, AH.c.type, AH.c.address, AH.c.uuid)
 #: One statement takes a handle where the database has UPDATE ... RETURNING
 #: (PostgreSQL, SQLite >= 3.35): the row lock (or SQLite's write lock) and the
 #: ``in_use = false`` recheck make it atomic. Keyed by how it treats locked rows.

@@ -75,6 +75,9 @@ def test_bind_unbind_and_delete_of_one_arq(db, host):
                                                   project_id="p2")}, NONE)
     assert bound.state == states.BOUND and bound.project_id == "p2"
     assert bound.attach_handle_type == "PCI" and bound.attach_handle_address == "0000:3c:00.0"
+    with db.transaction() as session:  # Cyborg's attach_handle_uuid: the handle's uuid
+        assert bound.attach_handle_uuid == session.scalar(
+            sa.select(m.AttachHandle.uuid).where(m.AttachHandle.id == bound.attach_handle_id))
     assert claims.get_arq(db, arq.uuid) == bound
     (unbound,) = claims.unbind(db, [arq.uuid])
     assert unbound.state == states.UNBOUND and unbound.project_id == "p2"

@@ -90,6 +90,9 @@ def test_whole_claim_lifecycle_through_openstacksdk(server, setup):
     info = bound.attach_handle_info
     assert f"{info['domain']}:{info['bus']}:{info['device']}.{info['function']}" in {
         "0000:3b:00.0", "0000:3b:00.1"}
+    raw = requests.get(f"{server}/v2/accelerator_requests/{arq.uuid}",
+                       auth=("alice", USERS["alice"])).json()
+    assert uuid.UUID(raw["attach_handle_uuid"])  # Cyborg's field (an MDEV's uuid)
     resolved = list(nova.accelerator.accelerator_requests(instance=instance,
                                                           bind_state="resolved"))
     assert [a.uuid for a in resolved] == [arq.uuid]
