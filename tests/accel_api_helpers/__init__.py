@@ -101,6 +101,11 @@ def running_server(state_dir=None, config=None, workers=1, database=None, args=(
                 proc.wait()
 
 
+#: The databases accel-api supports, as pytest parameters (``scratch_database`` kinds).
+DATABASE_KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql),
+                  pytest.param("mysql", marks=pytest.mark.mysql)]
+
+
 def _require(reason):
     if os.environ.get("ACCEL_REQUIRE_DATABASES") == "1":
         pytest.fail(f"{reason} (ACCEL_REQUIRE_DATABASES=1)")

@@ -4,13 +4,10 @@ import pytest
 
 from accel_api.db import migrate
 from accel_api.db.engine import Database
-from tests.accel_api_helpers import scratch_database
-
-KINDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql),
-         pytest.param("mysql", marks=pytest.mark.mysql)]
+from tests.accel_api_helpers import DATABASE_KINDS, scratch_database
 
 
-@pytest.fixture(params=KINDS)
+@pytest.fixture(params=DATABASE_KINDS)
 def db_url(request):
     with scratch_database(request.param) as url:
         migrate.upgrade(url)

@@ -1,5 +1,5 @@
 """The real accel-api process driven through openstacksdk's accelerator proxy, with
-http_basic users in two projects for the isolation checks."""
+http_basic users in two projects for the isolation checks; on each database."""
 
 import os
 import tempfile
@@ -10,15 +10,21 @@ import pytest
 import requests
 from openstack import exceptions as sdk_exc
 
-from tests.accel_api_helpers import inventory, running_server, write_htpasswd
+from tests.accel_api_helpers import (
+    DATABASE_KINDS,
+    inventory,
+    running_server,
+    scratch_database,
+    write_htpasswd,
+)
 
 pytestmark = pytest.mark.functional
 USERS = {"admin": "admin-pw", "nova": "nova-pw", "alice": "alice-pw", "bob": "bob-pw"}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with tempfile.TemporaryDirectory() as state:
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def server(request):
+    with tempfile.TemporaryDirectory() as state, scratch_database(request.param) as db_url:
         htpasswd = os.path.join(state, "htpasswd")
         write_htpasswd(htpasswd, USERS)
         config = (
@@ -26,7 +32,7 @@ def server():
             f"[http_basic]\nauth_file = {htpasswd}\n"
             "user_projects = admin:admin,nova:service,alice:proj-a,bob:proj-b\n"
             "user_roles = admin:admin,nova:service,alice:member,bob:member\n")
-        with running_server(state_dir=state, config=config) as url:
+        with running_server(state_dir=state, config=config, database=db_url) as url:
             yield url
 
 
