@@ -64,20 +64,11 @@ def dbsync(conf):
     LOG.info("database schema at %s", migrate.current(url))
 
 
-def _server(conf, app):
-    from cheroot import wsgi
+def _run_worker(conf, shares=None, slot=None):
+    from accel_api.cmd import serving
 
-    server = wsgi.Server((conf.api.host_ip, conf.api.port), app,
-                         numthreads=conf.api.threads, timeout=conf.api.client_socket_timeout,
-                         shutdown_timeout=conf.api.graceful_shutdown_timeout,
-                         reuse_port=conf.api.workers > 1)
-    server.keep_alive_conn_limit = conf.api.keep_alive_connections or None
-    return server
-
-
-def _run_worker(conf):
     app = make_app(conf)
-    server = _server(conf, app)
+    server = serving.make_server(conf, app, shares, slot)
 
     def _stop(signum, frame):
         # stop() joins the serving loop: never call it on the loop's own thread.
@@ -105,12 +96,17 @@ def serve(conf):
     if conf.api.workers == 1:
         _run_worker(conf)
         return 0
+    shares = None
+    if conf.api.balance_connections:
+        from accel_api.cmd import serving
+
+        shares = serving.ConnectionShares(conf.api.workers)
     children = []
-    for _ in range(conf.api.workers):
+    for slot in range(conf.api.workers):
         pid = os.fork()
         if pid == 0:
             try:
-                _run_worker(conf)
+                _run_worker(conf, shares, slot)
             finally:
                 os._exit(0)
         children.append(pid)

@@ -27,6 +27,13 @@ api_opts = [
                     "request under load) and add no throughput; add workers for cores. "
                     "A bind that programs a bitstream holds its thread until the agent "
                     "is done: raise this where many such binds run at once."),
+    cfg.BoolOpt("balance_connections", default=True,
+                help="With several workers, keep the clients' connections spread evenly "
+                     "over them: a worker holding more than its share closes one after "
+                     "its response (Connection: close) and the client reconnects. "
+                     "Otherwise long-lived keep-alive clients stay where the kernel's "
+                     "SO_REUSEPORT hash put them, which can leave one worker doing most "
+                     "of the work."),
     cfg.IntOpt("keep_alive_connections", default=256, min=0,
                help="Idle keep-alive client connections a worker keeps open (cheroot's "
                     "default is 10: past it every response closes its connection, so busy "
