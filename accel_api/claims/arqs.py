@@ -56,8 +56,7 @@ def create_arqs(db, profile_name, project_id, group_id=None):
                       "now": row["created_at"], "profile_id": profile.id,
                       "profile_uuid": profile.uuid}
             try:
-                inserted = db.run_single(
-                    lambda conn: conn.execute(st.INSERT_ARQ_OF_PROFILE, params).rowcount)
+                inserted = db.run_single(_insert_arq, db.dialect, params)
             except sa_exc.IntegrityError:  # the profile went while the row was written
                 inserted = 0
             if inserted == 1:
@@ -76,10 +75,21 @@ def create_arqs(db, profile_name, project_id, group_id=None):
     return db.run_core(_create)
 
 
+def _insert_arq(conn, dialect, params):
+    """``INSERT_ARQ_OF_PROFILE``: how many rows it wrote (0: that profile is gone)."""
+    if dialect == "postgresql":
+        return len(postgresql.INSERT_ARQ_OF_PROFILE.rows(conn, params))
+    return conn.execute(st.INSERT_ARQ_OF_PROFILE, params).rowcount
+
+
 def get_arq(db, arq_uuid):
     """The ARQ with this uuid as an ``Arq`` (None when there is none); one SELECT."""
+    params = {"arq_uuid": arq_uuid}
     with db.reading() as conn:
-        row = conn.execute(st.GET_ARQ, {"arq_uuid": arq_uuid}).first()
+        if db.dialect == "postgresql":
+            row = postgresql.GET_ARQ.first(conn, params)
+        else:
+            row = conn.execute(st.GET_ARQ, params).first()
     return None if row is None else Arq.from_row(row)
 
 

@@ -4,6 +4,7 @@ A Nova call on the portable path is a transaction of three to five statements: w
 BEGIN and COMMIT, five to seven round trips, each costing accel-api and the database a
 few hundred microseconds of CPU. PostgreSQL's data-modifying CTEs let each of these
 calls be one statement, atomic by itself, so it runs in autocommit: one round trip.
+They run on the driver's cursor (``db.driver``), as do the ARQ read and insert.
 
 Every statement locks the ARQ row first (``FOR UPDATE`` in the first CTE, which the
 others depend on) and checks in SQL every condition the portable path checks in
@@ -16,6 +17,8 @@ the whole statement, and the portable path then reports the conflict.
 import sqlalchemy as sa
 
 from accel_api import states
+from accel_api.claims import statements as st
+from accel_api.db.driver import DriverStatement
 
 _BINDABLE = ", ".join(f"'{s}'" for s in states.BINDABLE)
 
@@ -109,14 +112,28 @@ DELETE = {
 }
 
 
+_BIND = DriverStatement(BIND, (
+    "uuid", "project_id", "device_profile_name", "device_profile_group_id", "group_unit",
+    "id", "handle_uuid", "type", "address"))
+_UNBIND = DriverStatement(UNBIND, (
+    "uuid", "state", "project_id", "device_profile_name", "device_profile_group_id",
+    "group_unit", "lost_handle_id"))
+_DELETE = {key: DriverStatement(statement, ("deleted", "lost_handle_ids"))
+           for key, statement in DELETE.items()}
+#: ``statements.GET_ARQ`` and the ARQ insert of ``arqs.create_arqs``, on the cursor too.
+GET_ARQ = DriverStatement(st.GET_ARQ, [c.name for c in st.GET_ARQ.selected_columns])
+INSERT_ARQ_OF_PROFILE = DriverStatement(
+    st.INSERT_ARQ_OF_PROFILE.returning(st.ARQ.c.id), ("id",))
+
+
 def bind(conn, params):
     """``BIND`` with these parameters: the bound ARQ and its handle, or None."""
-    return conn.execute(BIND, params).first()
+    return _BIND.first(conn, params)
 
 
 def unbind(conn, arq_uuid, now):
     """``UNBIND``: the unbound ARQ's row (with ``lost_handle_id``), None if not found."""
-    return conn.execute(UNBIND, {"arq_uuid": arq_uuid, "now": now}).first()
+    return _UNBIND.first(conn, {"arq_uuid": arq_uuid, "now": now})
 
 
 def delete_arqs(conn, arq_uuid=None, instance_uuid=None, project_id=None, now=None):
@@ -124,5 +141,5 @@ def delete_arqs(conn, arq_uuid=None, instance_uuid=None, project_id=None, now=No
     key = ("uuid" if arq_uuid is not None else "instance", project_id is not None)
     params = {"arq_uuid": arq_uuid, "instance_uuid": instance_uuid,
               "project_id": project_id, "now": now}
-    row = conn.execute(DELETE[key], params).one()
+    row = _DELETE[key].first(conn, params)
     return row.deleted, list(row.lost_handle_ids or ())

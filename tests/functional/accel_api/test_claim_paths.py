@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from accel_api import claims, errors, inventory_import, programming, states
-from accel_api.db import migrate
+from accel_api.db import driver, migrate
 from accel_api.db import models as m
 from accel_api.db.engine import Database
 from tests.accel_api_helpers import inventory, scratch_database
@@ -268,8 +268,16 @@ def test_delete_by_instance_and_by_project(db, host):
 
 
 @pytest.mark.postgresql
-def test_on_postgresql_each_nova_call_is_one_statement():
+def test_on_postgresql_each_nova_call_is_one_statement(monkeypatch):
     """The design the benchmark relies on: one round trip per call, no BEGIN/COMMIT."""
+    sent = []
+    rows = driver.DriverStatement.rows
+
+    def _rows(self, conn, params):  # statements run on the driver's cursor
+        sent.append(str(self.statement).split(None, 1)[0].upper())
+        return rows(self, conn, params)
+
+    monkeypatch.setattr(driver.DriverStatement, "rows", _rows)
     with scratch_database("postgresql") as url:
         migrate.upgrade(url)
         db = Database(url)
@@ -279,9 +287,8 @@ def test_on_postgresql_each_nova_call_is_one_statement():
             claims.create_arqs(db, "fpga", "p1")  # reads the profile once
             with db.transaction() as session:
                 rp_uuid = session.scalar(sa.select(m.Deployable.rp_uuid))
-            sent = []
 
-            def _record(conn, cursor, statement, *args):
+            def _record(conn, cursor, statement, *args):  # those run by SQLAlchemy
                 sent.append(statement.split(None, 1)[0].upper())
 
             for engine in (db.engine, db.autocommit_engine):
@@ -293,7 +300,7 @@ def test_on_postgresql_each_nova_call_is_one_statement():
                                             NONE),
                 "get": lambda: claims.get_arq(db, arq),
                 "unbind": lambda: claims.unbind(db, [arq]),
-                "delete": lambda: claims.delete_arqs(db, instance_uuid=instance),
+                "delete": lambda: claims.delete_arqs(db, uuids=[arq]),
             }
             per_call = {}
             for name, call in calls.items():
@@ -301,8 +308,32 @@ def test_on_postgresql_each_nova_call_is_one_statement():
                 result = call()
                 if name == "create":
                     arq = result
+                assert result, name
                 per_call[name] = list(sent)
         finally:
             db.dispose()
     assert per_call == {"create": ["INSERT"], "bind": ["WITH"], "get": ["SELECT"],
                         "unbind": ["WITH"], "delete": ["WITH"]}
+
+
+@pytest.mark.postgresql
+def test_a_connection_lost_under_a_driver_statement_is_replaced():
+    """Errors on the driver's cursor come out as SQLAlchemy's, and a dead connection is
+    invalidated as SQLAlchemy would: the next call gets a fresh one."""
+    with scratch_database("postgresql") as url:
+        migrate.upgrade(url)
+        db = Database(url, pool_size=1, max_overflow=0)
+        try:
+            _add_profile(db, "fpga", [{"resources:FPGA": "1"}])
+            arq = claims.create_arqs(db, "fpga", "p1")[0].uuid
+            assert claims.get_arq(db, arq).uuid == arq
+            with db.autocommit_engine.connect() as conn:
+                backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+            with pytest.raises(sa.exc.DBAPIError) as caught:
+                claims.get_arq(db, arq)
+            assert caught.value.connection_invalidated
+            assert claims.get_arq(db, arq).uuid == arq
+        finally:
+            db.dispose()
