@@ -3,12 +3,23 @@
 Users map to a project and roles through ``[http_basic] user_projects``/``user_roles``;
 unlisted users get ``default_project``/``default_roles``. The file is re-read when
 its modification time changes, so users can be added without a restart.
+
+bcrypt is slow on purpose (about 2 ms per check at ``htpasswd -B``'s cost 5, 250 ms at
+cost 12), far more than a claim call costs; Nova makes several calls per instance. So a
+successful check is remembered for ``[http_basic] verified_cache_seconds``
+(``VerifiedCredentials``): never the password, only an HMAC of user and password under
+a random key of this process, tied to the hash it matched. Failed checks are never
+remembered (guessing still pays bcrypt each time), and a changed file forgets all.
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import threading
+import time
 
 import bcrypt
 
@@ -28,6 +39,43 @@ def _read_htpasswd(path):
     return users
 
 
+class VerifiedCredentials:
+    """Credentials bcrypt accepted lately: HMAC(user, password) -> (hash, expiry)."""
+
+    MAX = 4096
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self._key = secrets.token_bytes(32)
+        self._entries = {}
+        self._lock = threading.Lock()
+
+    def _digest(self, user, password):
+        name = user.encode()
+        return hmac.digest(self._key, len(name).to_bytes(4, "big") + name + password.encode(),
+                           hashlib.sha256)
+
+    def check(self, user, password, hashed):
+        """True when ``password`` is ``user``'s: remembered, or bcrypt says so now."""
+        digest = self._digest(user, password) if self.seconds else None
+        if digest is not None:
+            found = self._entries.get(digest)
+            if found is not None and found[0] == hashed and time.monotonic() < found[1]:
+                return True
+        if not bcrypt.checkpw(password.encode(), hashed):
+            return False
+        if digest is not None:
+            with self._lock:
+                if len(self._entries) >= self.MAX:
+                    self._entries.clear()
+                self._entries[digest] = (hashed, time.monotonic() + self.seconds)
+        return True
+
+    def forget(self):
+        with self._lock:
+            self._entries.clear()
+
+
 class BasicAuthMiddleware:
     def __init__(self, app, conf):
         self.app = app
@@ -38,6 +86,7 @@ class BasicAuthMiddleware:
         self._lock = threading.Lock()
         self._mtime = None
         self._users = {}
+        self.verified = VerifiedCredentials(self.conf.verified_cache_seconds)
 
     def users(self):
         mtime = os.stat(self.conf.auth_file).st_mtime_ns
@@ -45,6 +94,7 @@ class BasicAuthMiddleware:
             if mtime != self._mtime:
                 self._users = _read_htpasswd(self.conf.auth_file)
                 self._mtime = mtime
+                self.verified.forget()
             return self._users
 
     def _deny(self, start_response, message):
@@ -72,7 +122,7 @@ class BasicAuthMiddleware:
         except (ValueError, UnicodeDecodeError):
             return self._deny(start_response, "Malformed basic Authorization header")
         hashed = self.users().get(user)
-        if hashed is None or not bcrypt.checkpw(password.encode(), hashed):
+        if hashed is None or not self.verified.check(user, password, hashed):
             return self._deny(start_response, "Invalid username or password")
         roles = self.conf.user_roles.get(user)
         roles = roles.split("+") if roles else list(self.conf.default_roles)

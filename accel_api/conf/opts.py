@@ -84,6 +84,12 @@ http_basic_opts = [
     cfg.StrOpt("default_project", default="admin", help="Project of unlisted users."),
     cfg.ListOpt("default_roles", default=["admin", "service"],
                 help="Roles of unlisted users (as Ironic standalone: every user is admin)."),
+    cfg.IntOpt("verified_cache_seconds", default=300, min=0,
+                help="How long a user and password bcrypt accepted are accepted again "
+                     "without bcrypt (which takes milliseconds per check by design). "
+                     "Only an HMAC under a per-process random key is kept, never the "
+                     "password; failures are never kept; editing auth_file forgets all. "
+                     "0: bcrypt on every request."),
 ]
 
 claims_opts = [

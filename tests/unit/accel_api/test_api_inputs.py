@@ -2,6 +2,8 @@
 microversions; auth strategies reject what they must."""
 
 import json
+import os
+import time
 import uuid
 
 import pytest
@@ -162,3 +164,42 @@ def test_http_basic_ignores_forged_identity_headers(tmp_path):
 def test_noauth_warns_loudly(tmp_path, caplog):
     make_app(_conf(tmp_path))
     assert "EVERY CALLER IS ADMIN" in caplog.text
+
+
+def test_http_basic_remembers_a_verified_password_not_a_failed_one(tmp_path, monkeypatch):
+    import base64
+
+    from accel_api.auth import http_basic
+
+    checks = []
+    real = http_basic.bcrypt.checkpw
+
+    def _counting(password, hashed):
+        checks.append(password)
+        return real(password, hashed)
+
+    monkeypatch.setattr(http_basic.bcrypt, "checkpw", _counting)
+    htpasswd = tmp_path / "htpasswd"
+    write_htpasswd(htpasswd, {"carol": "pw"})
+    conf = _conf(tmp_path, auth_strategy="http_basic")
+    conf.set_override("auth_file", str(htpasswd), "http_basic")
+
+    def _get(user, password):
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return _call(app, "GET", "/v2/accelerator_requests",
+                     headers={"Authorization": f"Basic {token}"}).status_int
+
+    app = make_app(conf)
+    assert [_get("carol", "pw") for _ in range(3)] == [200] * 3
+    assert len(checks) == 1  # bcrypt once, then remembered
+    assert [_get("carol", "wrong") for _ in range(2)] == [401] * 2
+    assert len(checks) == 3  # failures are checked every time
+    write_htpasswd(htpasswd, {"carol": "new-pw"})
+    os.utime(htpasswd, ns=(time.time_ns(), time.time_ns() + 10**9))  # a later mtime
+    assert _get("carol", "pw") == 401  # the old password is forgotten with the file
+    assert _get("carol", "new-pw") == 200
+    conf.set_override("verified_cache_seconds", 0, "http_basic")
+    app = make_app(conf)
+    before = len(checks)
+    assert [_get("carol", "new-pw") for _ in range(2)] == [200] * 2
+    assert len(checks) == before + 2  # 0: bcrypt on every request
