@@ -8,6 +8,7 @@ from accel_api import errors
 from accel_api.api import util
 from accel_api.api.responses import json_response
 from accel_api.db import models as m
+from accel_api.placement import report
 
 
 def view(req, device, host):
@@ -61,9 +62,14 @@ def _set_status(req, uuid, status):
         if row is None:
             raise errors.NotFound(f"Device {uuid} not found")
         row[0].status = status
-        return row
+        providers = session.execute(
+            sa.select(m.Deployable.rp_uuid, m.Deployable.resource_class)
+            .where(m.Deployable.device_id == row[0].id,
+                   m.Deployable.resource_class.is_not(None))).all()
+        return row, [tuple(p) for p in providers]
 
-    device, host = req.db.run(_do)
+    (device, host), providers = req.db.run(_do)
+    report.after_status_change(req.app, providers, disabled=status != "enabled")
     return json_response(200, view(req, device, host))
 
 

@@ -44,11 +44,13 @@ class PlacementClient:
 
     # -- plumbing ---------------------------------------------------------------------
 
-    def _call(self, method, path, body=None, ok=(200,)):
+    def _call(self, method, path, body=None, ok=(200,), params=None):
         kwargs = {"microversion": MICROVERSION, "raise_exc": False,
                   "headers": {"Accept": "application/json"}}
         if body is not None:
             kwargs["json"] = body
+        if params is not None:
+            kwargs["params"] = params
         try:
             resp = self.adapter.request(path, method, **kwargs)
         except ks_exc.ClientException as exc:
@@ -67,13 +69,8 @@ class PlacementClient:
     # -- providers --------------------------------------------------------------------
 
     def provider_by_name(self, name):
-        resp = self.adapter.request(
-            "/resource_providers", "GET", params={"name": name}, microversion=MICROVERSION,
-            raise_exc=False, headers={"Accept": "application/json"})
-        if resp.status_code != 200:
-            raise PlacementError(f"GET /resource_providers?name={name} -> HTTP "
-                                 f"{resp.status_code}: {_error_detail(resp)}")
-        found = resp.json()["resource_providers"]
+        found = self._call("GET", "/resource_providers",
+                           params={"name": name}).json()["resource_providers"]
         return found[0] if found else None
 
     def provider(self, uuid):
@@ -81,13 +78,8 @@ class PlacementClient:
         return resp.json() if resp.status_code == 200 else None
 
     def tree(self, root_uuid):
-        resp = self.adapter.request(
-            "/resource_providers", "GET", params={"in_tree": root_uuid},
-            microversion=MICROVERSION, raise_exc=False, headers={"Accept": "application/json"})
-        if resp.status_code != 200:
-            raise PlacementError(f"GET /resource_providers?in_tree={root_uuid} -> HTTP "
-                                 f"{resp.status_code}: {_error_detail(resp)}")
-        return resp.json()["resource_providers"]
+        return self._call("GET", "/resource_providers",
+                          params={"in_tree": root_uuid}).json()["resource_providers"]
 
     def create_provider(self, name, uuid=None, parent_uuid=None):
         body = {"name": name}

@@ -97,7 +97,7 @@ def root_provider(client, hostname):
     return client.create_provider(hostname)
 
 
-def _retrying(fn, what):
+def retrying(fn, what):
     for attempt in range(RETRIES):
         try:
             return fn()
@@ -132,12 +132,12 @@ def _converge(client, want, result):
         return True
 
     try:
-        changed |= _retrying(_inv, f"inventory of {want.uuid}")
+        changed |= retrying(_inv, f"inventory of {want.uuid}")
     except InUse as exc:
         LOG.warning("provider %s: inventory change refused, allocations exceed it: %s",
                     want.uuid, exc)
         result.kept_in_use.append(want.uuid)
-    changed |= _retrying(_traits, f"traits of {want.uuid}")
+    changed |= retrying(_traits, f"traits of {want.uuid}")
     return changed
 
 
@@ -188,7 +188,7 @@ def _delete(client, uuid, result):
             if inv != current["inventories"]:
                 client.set_inventories(uuid, current["resource_provider_generation"], inv)
 
-        _retrying(_reserve, f"reserving {uuid}")
+        retrying(_reserve, f"reserving {uuid}")
         LOG.warning("provider %s vanished from the inventory but has allocations; "
                     "kept with everything reserved", uuid)
         result.kept_in_use.append(uuid)

@@ -158,10 +158,38 @@ def test_accel_api_reports_each_import_to_placement(placement, host_a_inventory)
                             timeout=10).json()["deployables"]
         rps = {d["rp_uuid"] for d in deps if d["resource_class"] == "FPGA"}
         assert len(rps) == 2 and rps <= _fpga_candidates(placement)
-        # Disabling a device reserves its provider at the next report.
+        # Disabling a device reserves its provider at once; the next report agrees.
         device = next(d for d in deps if d["resource_class"] == "FPGA")["device_uuid"]
         assert requests.post(f"{url}/v2/devices/{device}/disable",
-                             timeout=10).status_code in (200, 202, 204)
-        resp = requests.put(f"{url}/v2/hosts/{host}/inventory", json=doc, timeout=60)
-        assert resp.json()["placement"]["updated"] == 1, resp.text
+                             timeout=10).status_code == 200
         assert len(rps & _fpga_candidates(placement)) == 1
+        resp = requests.put(f"{url}/v2/hosts/{host}/inventory", json=doc, timeout=60)
+        assert resp.json()["placement"]["updated"] == 0, resp.text
+        assert len(rps & _fpga_candidates(placement)) == 1
+        # Enabling frees it at once, and again the next report has nothing to change.
+        assert requests.post(f"{url}/v2/devices/{device}/enable",
+                             timeout=10).status_code == 200
+        assert rps <= _fpga_candidates(placement)
+        resp = requests.put(f"{url}/v2/hosts/{host}/inventory", json=doc, timeout=60)
+        assert resp.json()["placement"]["updated"] == 0, resp.text
+
+
+def test_placement_down_fails_neither_import_nor_status_change(host_a_inventory):
+    import requests
+
+    from tests.accel_api_helpers import free_port, running_server
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    config = ("[api]\ngraceful_shutdown_timeout = 1\n"
+              "[placement]\nauth_type = admin_token\ntoken = admin\n"
+              f"endpoint = {dead}\nendpoint_override = {dead}\n")
+    with running_server(config=config) as url:
+        resp = requests.put(f"{url}/v2/hosts/{HOST}/inventory", json=host_a_inventory,
+                            timeout=60)
+        assert resp.status_code == 200 and "unreachable" in resp.json()["placement"]["error"]
+        device = requests.get(f"{url}/v2/devices", timeout=10).json()["devices"][0]["uuid"]
+        resp = requests.post(f"{url}/v2/devices/{device}/disable", timeout=30)
+        assert resp.status_code == 200
+        status = requests.get(f"{url}/v2/devices/{device}", timeout=10,
+                              headers={"OpenStack-API-Version": "accelerator 2.3"})
+        assert status.json()["status"] == "disabled"
