@@ -10,6 +10,7 @@ image is deleted and the upload fails: what the agent later verifies is what we 
 import logging
 import time
 
+from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading as ks_loading
 
 from accel_api.bitstreams import store
@@ -38,8 +39,12 @@ class GlanceStore(store.BitstreamStore):
             kwargs["region_name"] = conf[GROUP].region_name
         return cls(openstack.connection.Connection(session=session, **kwargs))
 
-    def _images(self):
-        return self.conn.image
+    def _request(self, method, path, **kwargs):
+        """One call to Glance's image API; Glance unreachable is a ``StoreError`` too."""
+        try:
+            return self.conn.image.request(path, method, raise_exc=False, **kwargs)
+        except ks_exc.ClientException as exc:
+            raise store.StoreError(f"Glance unreachable for {method} {path}: {exc}") from None
 
     def put(self, stream, limit, metadata):
         body = {"name": metadata.name, "disk_format": "raw", "container_format": "bare",
@@ -51,7 +56,7 @@ class GlanceStore(store.BitstreamStore):
                            ("accel_board", metadata.board)):
             if value:
                 body[key] = str(value)
-        resp = self._images().post("/images", json=body, raise_exc=False)
+        resp = self._request("POST", "/images", json=body)
         if resp.status_code != 201:
             raise store.StoreError(f"Glance refused the image: HTTP {resp.status_code} "
                                    f"{resp.text[:300]}")
@@ -65,15 +70,15 @@ class GlanceStore(store.BitstreamStore):
 
         ok = False
         try:
-            resp = self._images().put(
-                f"/images/{image_id}/file", data=_hashed(), raise_exc=False,
+            resp = self._request(
+                "PUT", f"/images/{image_id}/file", data=_hashed(),
                 # A fresh connection afterwards: some WSGI servers leave a chunked
                 # upload's connection unusable for the next request.
                 headers={"Content-Type": "application/octet-stream", "Connection": "close"})
             if resp.status_code not in (201, 204):
                 raise store.StoreError(f"Glance refused the data: HTTP {resp.status_code} "
                                        f"{resp.text[:300]}")
-            image = self._images().get(f"/images/{image_id}", raise_exc=False).json()
+            image = self._request("GET", f"/images/{image_id}").json()
             if image.get("os_hash_algo") == "sha512" and image.get("os_hash_value") != \
                     hasher.sha512:
                 raise store.StoreError(
@@ -98,7 +103,7 @@ class GlanceStore(store.BitstreamStore):
         LOG.error("could not delete half-uploaded Glance image %s; delete it by hand", image_id)
 
     def open(self, location, chunk=store.CHUNK):
-        resp = self._images().get(f"/images/{location}/file", stream=True, raise_exc=False)
+        resp = self._request("GET", f"/images/{location}/file", stream=True)
         if resp.status_code in (204, 404):
             resp.close()
             raise store.NotStored(f"Glance image {location} has no data (or is gone)")
@@ -113,7 +118,7 @@ class GlanceStore(store.BitstreamStore):
         return _gen()
 
     def delete(self, location):
-        resp = self._images().delete(f"/images/{location}", raise_exc=False)
+        resp = self._request("DELETE", f"/images/{location}")
         if resp.status_code not in (204, 404):
             raise store.StoreError(f"Glance: HTTP {resp.status_code} deleting {location}")
 

@@ -95,3 +95,24 @@ def test_accel_api_with_the_glance_backend(glance_proc):
                                timeout=30).status_code == 204
         assert requests.get(f"{glance_proc.url}/v2/images/{image['id']}",
                             timeout=10).status_code == 404
+
+
+def test_glance_unreachable_is_a_clear_502_and_leaves_the_bitstream_uploadable():
+    from tests.accel_api_helpers import free_port, running_server
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    config = ("[api]\ngraceful_shutdown_timeout = 1\n[bitstreams]\nbackend = glance\n"
+              "[glance]\nauth_type = admin_token\ntoken = unused\n"
+              f"endpoint = {dead}\nendpoint_override = {dead}\n")
+    with running_server(config=config) as url:
+        bs = requests.post(f"{url}/v2/bitstreams", json={
+            "name": "nowhere", "vendor": "intel", "type": "nlb"}, timeout=10).json()
+        resp = requests.put(f"{url}/v2/bitstreams/{bs['uuid']}/data", data=b"x" * 1000,
+                            timeout=60)
+        assert resp.status_code == 502, resp.text
+        assert "Glance unreachable" in resp.text
+        row = requests.get(f"{url}/v2/bitstreams/{bs['uuid']}", timeout=10).json()
+        assert row["status"] == "uploading"  # nothing half-stored is offered...
+        again = requests.put(f"{url}/v2/bitstreams/{bs['uuid']}/data", data=b"x" * 1000,
+                             timeout=60)
+        assert again.status_code == 502  # ...and the upload may be tried again
