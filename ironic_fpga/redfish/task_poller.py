@@ -7,7 +7,9 @@ task in ``New`` or go unreachable while they reboot. This poller handles all of 
 * the monitor answering 202 -> still running (its body, when a Task, gives progress);
 * 200 with a Task -> its state decides; 200 without one -> done;
 * 204, or 404 on the monitor -> read the Task resource (if known) for the outcome;
-* connection errors and 5xx -> the BMC is away; tolerated up to ``unreachable_timeout``;
+* connection errors and 5xx -> the BMC is away; tolerated up to ``unreachable_timeout``
+  counted from its last answer (looks may be seconds apart: a short outage between two
+  looks must not hide a long one);
 * ``Retry-After`` as seconds or an HTTP date, clamped to [min_interval, max_interval].
 
 ``poll_once`` takes one look and returns at once (the conductor's periodic task calls it
@@ -42,8 +44,8 @@ class PollState:
     started_at: float
     #: the last Task seen (TaskState, PercentComplete, Messages): progress and error text
     last: dict = dataclasses.field(default_factory=dict)
-    #: clock() when the BMC stopped answering, None while it answers
-    away_since: float | None = None
+    #: clock() of the BMC's last answer (the outage, if any, counts from there)
+    answered_at: float | None = None
     #: seconds to the next look when the BMC gives no Retry-After (grows to 2 s)
     interval: float = 0.0
 
@@ -128,7 +130,8 @@ class TaskPoller:
         task = task if isinstance(task, dict) else {}
         return PollState(monitor_uri=monitor_uri or None, task_uri=task.get("@odata.id"),
                          use_monitor=bool(monitor_uri), started_at=self.clock(),
-                         last=_summary(task), interval=self.min_interval)
+                         last=_summary(task), interval=self.min_interval,
+                         answered_at=self.clock())
 
     def _clamp(self, seconds):
         return min(max(seconds, self.min_interval), self.max_interval)
@@ -151,6 +154,7 @@ class TaskPoller:
             try:
                 status, body, headers = self._get(uri)
             except sushy_exc.ResourceNotFoundError:
+                st.answered_at = now
                 if st.use_monitor and st.task_uri:
                     LOG.debug("task monitor %s is gone; reading task %s", st.monitor_uri,
                               st.task_uri)
@@ -162,8 +166,9 @@ class TaskPoller:
                                                  _messages(last)))
                 raise errors.TaskFailed(f"the BMC's task {st.task_uri} disappeared") from None
             except (sushy_exc.ConnectionError, sushy_exc.ServerSideError) as exc:
-                st.away_since = st.away_since if st.away_since is not None else now
-                if now - st.away_since > self.unreachable_timeout:
+                if st.answered_at is None:
+                    st.answered_at = now
+                if now - st.answered_at > self.unreachable_timeout:
                     raise errors.BMCUnreachable(
                         f"the BMC stopped answering while the update task "
                         f"{st.task_uri or st.monitor_uri} was {last.get('TaskState', 'running')} "
@@ -171,7 +176,7 @@ class TaskPoller:
                         f"{self.unreachable_timeout} s ({exc})") from None
                 return Poll(None, min(max(st.interval, 1.0), self.max_interval),
                             last.get("TaskState"), last.get("PercentComplete"))
-            st.away_since = None
+            st.answered_at = now
             retry_after = parse_retry_after(headers.get("Retry-After"))
             if status == 204:
                 if st.task_uri and st.use_monitor:

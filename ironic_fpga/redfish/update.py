@@ -78,18 +78,18 @@ def _reread_version(conn, target_uri):
             f"the update finished but {target_uri} cannot be read back: {exc}") from None
 
 
-def _version_once(conn, target, away, now, unreachable_timeout):
-    """(True, the target's version), or (False, None) while a rebooting BMC is away
-    (``away["since"]`` remembers when it went); BMCUnreachable once away too long."""
+def _version_once(conn, target, seen, now, unreachable_timeout):
+    """(True, the target's version), or (False, None) while a rebooting BMC is away;
+    BMCUnreachable once it has not answered for ``unreachable_timeout`` since
+    ``seen["at"]`` (its last answer, kept up to date here)."""
     try:
         version = _reread_version(conn, target)
     except errors.BMCUnreachable:
-        if away.get("since") is None:
-            away["since"] = now
-        if now - away["since"] > unreachable_timeout:
+        seen.setdefault("at", now)
+        if now - seen["at"] > unreachable_timeout:
             raise
         return False, None
-    away["since"] = None
+    seen["at"] = now
     return True, version
 
 
@@ -215,7 +215,8 @@ def poll_update(conn, state, timeout=1800, unreachable_timeout=300, progress=Non
             return Progress(None, poll.delay, poll.state, poll.percent)
         result = poll.result
         state.update(phase="verify", task={"state": result.state, "uri": result.task_uri,
-                                           "messages": result.messages[-10:]})
+                                           "messages": result.messages[-10:]},
+                     readback_seen={"at": st.answered_at})
     return finish_update(conn, state, unreachable_timeout=unreachable_timeout, clock=clock)
 
 
@@ -226,8 +227,8 @@ def finish_update(conn, state, unreachable_timeout=300, clock=time.time):
     delay) for up to ``unreachable_timeout``; VerificationFailed when the version is not
     the expected one (or, without ``expected_version``, did not change).
     """
-    away = state.setdefault("readback_away", {})
-    known, after = _version_once(conn, state["target"], away, clock(), unreachable_timeout)
+    seen = state.setdefault("readback_seen", {})
+    known, after = _version_once(conn, state["target"], seen, clock(), unreachable_timeout)
     if not known:
         return Progress(None, 1.0, state["task"]["state"], 100)
     device, component, before = state["device"], state["component"], state["before"]
@@ -270,9 +271,9 @@ def update_accelerator_firmware(root, system_id, device, image_url, component=No
 
 def _read_back(poller, conn, target):
     """The target's version, waiting out a BMC that reboots after the update (blocking)."""
-    away = {}
+    seen = {"at": poller.clock()}
     while True:
-        known, version = _version_once(conn, target, away, poller.clock(),
+        known, version = _version_once(conn, target, seen, poller.clock(),
                                        poller.unreachable_timeout)
         if known:
             return version
