@@ -88,8 +88,10 @@ def validate_accel_settings(settings):
 
 
 def _status_interval():
-    """Spacing of the polling task, read when the conductor collects its periodics."""
-    return CONF.accel_redfish.update_status_interval or CONF.redfish.firmware_update_status_interval
+    """Spacing of the polling task, read when the conductor collects its periodics; never
+    0 (a disabled poller would leave every accel: step waiting for good)."""
+    return (CONF.accel_redfish.update_status_interval
+            or CONF.redfish.firmware_update_status_interval or 60)
 
 
 def _has_update(node):
@@ -253,6 +255,10 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
                 unreachable_timeout=CONF.accel_redfish.unreachable_timeout)
         except errors.RedfishAccelError as exc:
             self._fail_step(task, self._failure(node, name, exc))
+            return True
+        except Exception as exc:  # a bug must fail the step, not leave it waiting
+            LOG.exception("Node %s: unexpected error polling the update of %s", node.uuid, name)
+            self._fail_step(task, self._failure(node, name, f"unexpected {exc!r}"))
             return True
         node.touch_provisioning()  # we are its callback: keep Ironic's wait timeout away
         if not progress.done:

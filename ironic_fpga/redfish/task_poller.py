@@ -176,6 +176,9 @@ class TaskPoller:
                         f"{self.unreachable_timeout} s ({exc})") from None
                 return Poll(None, min(max(st.interval, 1.0), self.max_interval),
                             last.get("TaskState"), last.get("PercentComplete"))
+            except sushy_exc.HTTPError as exc:  # 401/403/400...: it answers, but says no
+                raise errors.RedfishAccelError(
+                    f"the BMC refused to show the update task {uri}: {exc}") from None
             st.answered_at = now
             retry_after = parse_retry_after(headers.get("Retry-After"))
             if status == 204:

@@ -240,3 +240,39 @@ def test_two_components_are_updated_one_after_the_other(ironic, mock, images, no
     assert fw["accel:fpga2:max10_bmc_build"]["last_version_flashed"] == "D.3.0.5"
     assert fw["accel:gpu1:vbios"]["last_version_flashed"] == "95.04.29.00.07"
     _no_update_state_left(ironic, node)
+
+
+def test_manual_clean_step_waits_in_clean_wait(ironic, mock, images):
+    """The same update as a manual clean step (no ramdisk) of a manageable node."""
+    conn = ironic.conn
+    node = conn.baremetal.create_node(
+        driver="redfish-accel", name="accel-oob-clean",
+        firmware_interface="redfish-accel", deploy_interface="direct",
+        driver_info={"redfish_address": mock.url, "redfish_system_id": SYSTEM,
+                     "redfish_username": "admin", "redfish_password": "password"})
+    node = conn.baremetal.set_node_provision_state(node, "manage", wait=True, timeout=60)
+    assert node.provision_state == "manageable", node.last_error
+    url, _ = images.add("u250-shell.bin", "sc_firmware", "4.6.30")
+    resp = _api(ironic, "PUT", f"/v1/nodes/{node.id}/states/provision", {
+        "target": "clean", "disable_ramdisk": True,
+        "clean_steps": [{"interface": "firmware", "step": "update",
+                         "args": {"settings": [{"component": "accel:fpga1:sc_firmware",
+                                                "url": url}]}}]})
+    assert resp.status_code == 202, resp.text
+    states = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        doc = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()
+        states.append(doc["provision_state"])
+        if doc["provision_state"] in ("manageable", "clean failed") and \
+                not doc["target_provision_state"] and not doc["reservation"]:
+            break
+        time.sleep(0.3)
+    assert doc["provision_state"] == "manageable", (doc["last_error"], ironic.log_tail())
+    assert "clean wait" in states, states
+    assert _versions(mock)["mixed-fpga1-sc_firmware"] == "4.6.30"
+    fw = {c["component"]: c for c in
+          _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]}
+    assert fw["accel:fpga1:sc_firmware"]["last_version_flashed"] == "4.6.30"
+    assert "accel_firmware_update" not in doc["driver_internal_info"]
+    assert "cleaning_polling" not in doc["driver_internal_info"]
