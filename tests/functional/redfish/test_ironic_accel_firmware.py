@@ -276,3 +276,35 @@ def test_manual_clean_step_waits_in_clean_wait(ironic, mock, images):
     assert fw["accel:fpga1:sc_firmware"]["last_version_flashed"] == "4.6.30"
     assert "accel_firmware_update" not in doc["driver_internal_info"]
     assert "cleaning_polling" not in doc["driver_internal_info"]
+
+
+def test_abort_during_update_finishes_the_component_and_keeps_no_state(
+        ironic, mock, images, node, slow_bmc):
+    """The step is not abortable: Ironic aborts once it ends; the flash is never cut."""
+    url, _ = images.add("h100-vbios-2.bin", "vbios", "96.00.89.00.05")
+    before = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()["provision_updated_at"]
+    resp = _api(ironic, "PUT", f"/v1/nodes/{node.id}/states/provision", {
+        "target": "service", "disable_ramdisk": True,
+        "service_steps": [{"interface": "firmware", "step": "update",
+                           "args": {"settings": [{"component": "accel:gpu0", "url": url}]}}]})
+    assert resp.status_code == 202, resp.text
+    aborted = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        doc = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()
+        if aborted is None and doc["provision_state"] == "service wait":
+            aborted = _api(ironic, "PUT", f"/v1/nodes/{node.id}/states/provision",
+                           {"target": "abort"}).status_code
+        if (aborted and doc["provision_updated_at"] != before and not doc["reservation"]
+                and doc["provision_state"] not in ("service wait", "servicing")):
+            break
+        time.sleep(0.3)
+    assert aborted == 202
+    assert doc["provision_state"] in ("service failed", "active"), doc
+    assert _versions(mock)["mixed-gpu0-vbios"] == "96.00.89.00.05"
+    fw = {c["component"]: c for c in
+          _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]}
+    assert fw["accel:gpu0:vbios"]["last_version_flashed"] == "96.00.89.00.05"
+    _no_update_state_left(ironic, node)
+    if doc["maintenance"]:
+        _recover(ironic, node)
