@@ -8,6 +8,13 @@ multipart push of a ``file://`` image when allowed), robust task polling, versio
 read back. Versions are kept in Ironic's firmware components table
 (``GET /v1/nodes/<node>/firmware``) as ``accel:<device>:<component>``.
 
+The step is asynchronous, as Ironic's own firmware updates: it checks the settings,
+starts the first component's update and returns CLEANWAIT/SERVICEWAIT. The running
+update and the components still to do live in ``driver_internal_info``
+(``accel_firmware_update``); a periodic task looks at the BMC once per tick, records
+each verified version, starts the next component, and finally resumes the step (or
+fails it with the error). No conductor worker waits on a BMC.
+
 Settings of an ``update`` step with ``accel:`` components accept, besides ``component``
 and ``url``: ``checksum`` (``sha256:<hex>``, checked before anything is sent),
 ``force`` (``ForceUpdate``) and ``expected_version`` (what the BMC must report after).
@@ -15,10 +22,16 @@ and ``url``: ``checksum`` (``sha256:<hex>``, checked before anything is sent),
 
 from __future__ import annotations
 
+import copy
+import time
+
 import jsonschema
 from ironic import objects
-from ironic.common import exception
+from ironic.common import exception, states
+from ironic.conductor import periodics
+from ironic.conductor import utils as manager_utils
 from ironic.drivers import base
+from ironic.drivers.modules import deploy_utils
 from ironic.drivers.modules.redfish import firmware as redfish_firmware
 from ironic.drivers.modules.redfish import utils as redfish_utils
 from oslo_log import log
@@ -29,6 +42,12 @@ from ironic_fpga.redfish import client, errors, update
 LOG = log.getLogger(__name__)
 
 PREFIX = "accel:"
+#: driver_internal_info key of a running accel: update: {"name", "current", "pending", ...}
+STATE_KEY = "accel_firmware_update"
+_WAIT_STATES = (states.CLEANWAIT, states.SERVICEWAIT)
+#: where a node lands when its step ended without us (timeout, failure elsewhere, abort)
+_ENDED_STATES = (states.CLEANFAIL, states.SERVICEFAIL, states.MANAGEABLE, states.AVAILABLE,
+                 states.ACTIVE)
 
 _ACCEL_SETTINGS_SCHEMA = {
     "type": "array",
@@ -66,6 +85,21 @@ def validate_accel_settings(settings):
     except jsonschema.ValidationError as exc:
         raise exception.InvalidParameterValue(
             f"Invalid accelerator firmware settings: {exc.message}") from None
+
+
+def _status_interval():
+    """Spacing of the polling task, read when the conductor collects its periodics; never
+    0 (a disabled poller would leave every accel: step waiting for good)."""
+    return (CONF.accel_redfish.update_status_interval
+            or CONF.redfish.firmware_update_status_interval or 60)
+
+
+def _has_update(node):
+    return bool(node.driver_internal_info.get(STATE_KEY))
+
+
+def _stale_update(node):
+    return _has_update(node) and node.provision_state not in _WAIT_STATES
 
 
 class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
@@ -126,7 +160,11 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
                        argsinfo=redfish_firmware.RedfishFirmware._FW_SETTINGS_ARGSINFO,
                        requires_ramdisk=False)
     def update(self, task, settings):
-        """Update firmware; ``accel:`` components here, the others by Ironic's code."""
+        """Update firmware; ``accel:`` components here, the others by Ironic's code.
+
+        ``accel:`` components: start the first one and return the wait state; the
+        periodic ``_poll_accel_update`` carries on (no worker blocks on the BMC).
+        """
         if not isinstance(settings, list):
             raise exception.InvalidParameterValue("settings must be a list of components")
         accel = [s for s in settings if isinstance(s, dict)
@@ -138,32 +176,141 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
                 "accel: components cannot be mixed with bios/bmc/nic components in one "
                 "update step; run them as two steps")
         validate_accel_settings(accel)
-        root, info = self._connect(task.node)
         node = task.node
-        for setting in accel:
-            device, component = parse_component(setting["component"])
-            LOG.info("Node %(node)s: updating accelerator %(dev)s firmware from %(url)s",
-                     {"node": node.uuid, "dev": setting["component"], "url": setting["url"]})
+        if node.driver_internal_info.get(STATE_KEY):
+            LOG.warning("Node %(node)s: forgetting the state of an earlier accelerator "
+                        "firmware update that did not end cleanly", {"node": node.uuid})
+            node.del_driver_internal_info(STATE_KEY)
+        job = {"pending": copy.deepcopy(accel), "done": []}
+        self._start_next(task, job)  # raises: the step fails at once, nothing kept
+        node.set_driver_internal_info(STATE_KEY, job)
+        # The step ends when the periodic says so; no ramdisk heartbeat is involved.
+        deploy_utils.set_async_step_flags(node, reboot=False, skip_current_step=True,
+                                          polling=True)  # saves the node
+        return deploy_utils.get_async_step_return_state(node)
+
+    def _start_next(self, task, job):
+        """Start ``job``'s next pending component; AccelFirmwareUpdateFailed if refused."""
+        node = task.node
+        setting = job["pending"].pop(0)
+        name = setting["component"]
+        device, component = parse_component(name)
+        LOG.info("Node %(node)s: updating accelerator %(dev)s firmware from %(url)s",
+                 {"node": node.uuid, "dev": name, "url": setting["url"]})
+        try:
+            root, info = self._connect(node)
+            state = update.start_update(
+                root, info["system_id"], device, setting["url"], component=component,
+                checksum=setting.get("checksum"), force=setting.get("force", False),
+                expected_version=setting.get("expected_version"),
+                allow_file=CONF.accel_redfish.allow_file_images,
+                username=info.get("username"), password=info.get("password"),
+                verify=info.get("verify_ca", True))
+        except errors.RedfishAccelError as exc:
+            raise self._failure(node, name, exc) from None
+        job.update(name=name, current=state, next_poll_at=0)
+
+    @staticmethod
+    def _failure(node, name, exc):
+        LOG.error("Node %(node)s: accelerator firmware update of %(c)s failed: %(e)s",
+                  {"node": node.uuid, "c": name, "e": exc})
+        return AccelFirmwareUpdateFailed(component=name, error=str(exc))
+
+    def _fail_step(self, task, error):
+        """Forget the update and fail the running clean/service step with ``error``."""
+        node = task.node
+        node.del_driver_internal_info(STATE_KEY)
+        step = node.clean_step or node.service_step or {}
+        msg = f"Node {node.uuid} failed step {step}: {error}"
+        if node.clean_step:
+            manager_utils.cleaning_error_handler(task, msg)
+        elif node.service_step:
+            manager_utils.servicing_error_handler(task, msg)
+        else:  # no step left to fail (should not happen); keep nothing stale
+            node.save()
+
+    @periodics.node_periodic(
+        purpose="polling a running accelerator firmware update",
+        spacing=_status_interval,
+        filters={"reserved": False, "provision_state_in": list(_WAIT_STATES)},
+        predicate_extra_fields=["driver_internal_info"],
+        predicate=_has_update,
+    )
+    def _poll_accel_update(self, task, manager, context):
+        """One look at the BMC per tick: progress, next component, resume or fail."""
+        job = task.node.driver_internal_info.get(STATE_KEY)
+        if not job or time.time() < job.get("next_poll_at", 0):
+            return False
+        task.upgrade_lock()  # reloads the node: check again that the update is still ours
+        node = task.node
+        if node.provision_state not in _WAIT_STATES or not node.driver_internal_info.get(
+                STATE_KEY):
+            return False
+        job = copy.deepcopy(node.driver_internal_info[STATE_KEY])
+        name = job["name"]
+        conn = client.LazyConnector(lambda: self._connect(node)[0])
+        try:
+            progress = update.poll_update(
+                conn, job["current"], timeout=CONF.accel_redfish.task_timeout,
+                unreachable_timeout=CONF.accel_redfish.unreachable_timeout)
+        except errors.RedfishAccelError as exc:
+            self._fail_step(task, self._failure(node, name, exc))
+            return True
+        except Exception as exc:  # a bug must fail the step, not leave it waiting
+            LOG.exception("Node %s: unexpected error polling the update of %s", node.uuid, name)
+            self._fail_step(task, self._failure(node, name, f"unexpected {exc!r}"))
+            return True
+        node.touch_provisioning()  # we are its callback: keep Ironic's wait timeout away
+        if not progress.done:
+            LOG.debug("Node %s: %s update task %s, %s %%", node.uuid, name,
+                      progress.task_state, progress.percent)
+            job["next_poll_at"] = time.time() + progress.delay
+            node.set_driver_internal_info(STATE_KEY, job)
+            node.save()
+            return True
+        result = progress.result
+        LOG.info("Node %(node)s: %(c)s updated %(before)s -> %(after)s",
+                 {"node": node.uuid, "c": name, "before": result["before"],
+                  "after": result["after"]})
+        self._record(task, [{"component": f"{PREFIX}{result['device']}:{result['component']}",
+                             "current_version": result["after"]}], flashed=True)
+        job["done"].append(name)
+        if job["pending"]:
             try:
-                result = update.update_accelerator_firmware(
-                    root, info["system_id"], device, setting["url"], component=component,
-                    checksum=setting.get("checksum"), force=setting.get("force", False),
-                    expected_version=setting.get("expected_version"),
-                    allow_file=CONF.accel_redfish.allow_file_images,
-                    username=info.get("username"), password=info.get("password"),
-                    verify=info.get("verify_ca", True),
-                    timeout=CONF.accel_redfish.task_timeout,
-                    unreachable_timeout=CONF.accel_redfish.unreachable_timeout,
-                    progress=lambda state, pct, c=setting["component"]: LOG.debug(
-                        "Node %s: %s update task %s, %s %%", node.uuid, c, state, pct))
-            except errors.RedfishAccelError as exc:
-                LOG.error("Node %(node)s: accelerator firmware update of %(c)s failed: %(e)s",
-                          {"node": node.uuid, "c": setting["component"], "e": exc})
-                raise AccelFirmwareUpdateFailed(component=setting["component"],
-                                                error=str(exc)) from None
-            LOG.info("Node %(node)s: %(c)s updated %(before)s -> %(after)s",
-                     {"node": node.uuid, "c": setting["component"],
-                      "before": result["before"], "after": result["after"]})
-            self._record(task, [{"component": f"{PREFIX}{device}:{result['component']}",
-                                 "current_version": result["after"]}], flashed=True)
-        return None
+                self._start_next(task, job)
+            except AccelFirmwareUpdateFailed as exc:
+                self._fail_step(task, exc)
+                return True
+            node.set_driver_internal_info(STATE_KEY, job)
+            node.save()
+            return True
+        node.del_driver_internal_info(STATE_KEY)
+        node.save()
+        if node.clean_step:
+            manager_utils.notify_conductor_resume_clean(task)
+        elif node.service_step:
+            manager_utils.notify_conductor_resume_service(task)
+        return True
+
+    @periodics.node_periodic(
+        purpose="forgetting accelerator firmware updates whose step ended without us",
+        spacing=_status_interval,
+        filters={"reserved": False, "provision_state_in": list(_ENDED_STATES)},
+        predicate_extra_fields=["driver_internal_info", "provision_state"],
+        predicate=_stale_update,
+    )
+    def _forget_ended_accel_update(self, task, manager, context):
+        """A step timed out or was failed elsewhere: drop its state, so nothing resumes it."""
+        task.upgrade_lock()
+        node = task.node
+        job = node.driver_internal_info.get(STATE_KEY)
+        if not job or node.provision_state in _WAIT_STATES:
+            return
+        LOG.warning("Node %(node)s is %(state)s while the accelerator firmware update of "
+                    "%(c)s was running (BMC task %(task)s); forgetting it and %(n)d pending "
+                    "component(s). The BMC may still finish the task: check the version.",
+                    {"node": node.uuid, "state": node.provision_state, "c": job.get("name"),
+                     "task": (job.get("current") or {}).get("poll", {}).get("task_uri"),
+                     "n": len(job.get("pending") or [])})
+        node.del_driver_internal_info(STATE_KEY)
+        node.save()

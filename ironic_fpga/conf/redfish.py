@@ -15,6 +15,11 @@ opts = [
                 help="Allow file:// image URLs; they are pushed to the BMC with the "
                      "UpdateService's MultipartHttpPushUri. Off by default: the conductor's "
                      "local files are not for API users to name."),
+    cfg.IntOpt("update_status_interval", default=0, min=0,
+               help="Seconds between two looks of the conductor at a running accelerator "
+                    "firmware update (the update step waits in clean wait / service wait "
+                    "meanwhile). 0: use [redfish] firmware_update_status_interval (60 when "
+                    "that is 0 too)."),
     cfg.IntOpt("transport_retries", default=1, min=1,
                help="Attempts sushy makes per request before reporting the BMC unreachable "
                     "(the task poller has its own patience, unreachable_timeout)."),

@@ -33,6 +33,27 @@ def connect(address, username=None, password=None, verify=True, retries=1, retry
         raise errors.RedfishAccelError(f"the BMC at {address} refused us: {exc}") from None
 
 
+class LazyConnector:
+    """A sushy connector made on first use, for one poll of a running update.
+
+    A BMC that cannot be reached at all (rebooting, gone) then reads as one that stopped
+    answering mid-poll, so the poller's ``unreachable_timeout`` applies to it too.
+    """
+
+    def __init__(self, connect):
+        """``connect``: callable returning a sushy root (``connect(...)`` above)."""
+        self._connect = connect
+        self.root = None
+
+    def get(self, uri, *args, **kwargs):
+        if self.root is None:
+            try:
+                self.root = self._connect()
+            except errors.RedfishAccelError as exc:  # unreachable, or 5xx while it boots
+                raise sushy_exc.ConnectionError(url=uri, error=str(exc)) from None
+        return self.root._conn.get(uri, *args, **kwargs)
+
+
 def _get(conn, uri):
     try:
         return conn.get(uri).json()

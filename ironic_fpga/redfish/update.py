@@ -4,14 +4,22 @@ entry, or multipart push of a local image where the BMC offers it; poll; verify.
 Nothing is sent to the BMC before the image is known good: a given checksum is checked
 first (the image is read once, streamed), the target must exist and be updateable.
 After the task completes the entry's version is read back and compared.
+
+Three stages, so that a conductor never blocks on a BMC: ``start_update`` (every check,
+then the request; returns a small JSON-serialisable state), ``poll_update`` (one look
+at the task, or at the version once the task is over; never sleeps) and
+``finish_update`` (the version read-back and its verdict). ``update_accelerator_firmware``
+runs the three in a loop for synchronous callers (the demo, the tests).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import os
+import time
 import urllib.parse
 
 import requests
@@ -70,14 +78,44 @@ def _reread_version(conn, target_uri):
             f"the update finished but {target_uri} cannot be read back: {exc}") from None
 
 
-def update_accelerator_firmware(root, system_id, device, image_url, component=None,
-                                checksum=None, force=False, expected_version=None,
-                                allow_file=False, username=None, password=None, verify=True,
-                                timeout=1800, unreachable_timeout=300, progress=None):
-    """Update ``device``'s firmware (its ``component``, else its first updateable one).
+def _version_once(conn, target, seen, now, unreachable_timeout):
+    """(True, the target's version), or (False, None) while a rebooting BMC is away;
+    BMCUnreachable once it has not answered for ``unreachable_timeout`` since
+    ``seen["at"]`` (its last answer, kept up to date here)."""
+    try:
+        version = _reread_version(conn, target)
+    except errors.BMCUnreachable:
+        seen.setdefault("at", now)
+        if now - seen["at"] > unreachable_timeout:
+            raise
+        return False, None
+    seen["at"] = now
+    return True, version
 
-    Returns ``{"device", "component", "target", "before", "after", "task", "transfer"}``.
-    Raises a subclass of ``errors.RedfishAccelError`` with an actionable message.
+
+@dataclasses.dataclass
+class Progress:
+    """One ``poll_update`` look: ``result`` when the update is verified, else ``delay``
+    (seconds before the next look is useful) and the task's state/percentage."""
+
+    result: dict | None
+    delay: float
+    task_state: str | None
+    percent: int | None
+
+    @property
+    def done(self):
+        return self.result is not None
+
+
+def start_update(root, system_id, device, image_url, component=None, checksum=None,
+                 force=False, expected_version=None, allow_file=False, username=None,
+                 password=None, verify=True, clock=time.time):
+    """Check everything, then ask the BMC to update ``device``'s firmware; do not wait.
+
+    ``component``: the firmware component, else the device's first updateable one.
+    Returns the update's state, a JSON-serialisable dict for ``poll_update`` (no secret in
+    it). Raises a subclass of ``errors.RedfishAccelError`` with an actionable message.
     """
     algo, digest = _split_checksum(checksum)
     scheme = urllib.parse.urlsplit(str(image_url)).scheme.lower()
@@ -151,32 +189,92 @@ def update_accelerator_firmware(root, system_id, device, image_url, component=No
     if not monitor and not (isinstance(task, dict) and task.get("@odata.id")):
         raise errors.UpdateRejected(
             f"the BMC accepted the update ({resp.status_code}) but gave no task to follow")
-    poller = task_poller.TaskPoller(conn, timeout=timeout,
-                                    unreachable_timeout=unreachable_timeout)
-    result = poller.wait(monitor, task=task, progress=progress)
-    deadline_poller = task_poller.TaskPoller(conn, timeout=unreachable_timeout,
-                                             unreachable_timeout=unreachable_timeout)
-    after = _read_back(deadline_poller, conn, target)
-    if expected_version is not None and after != expected_version:
-        raise errors.VerificationFailed(
-            f"{device} {fw['component']}: the BMC reports version {after} after the update, "
-            f"expected {expected_version}")
-    if expected_version is None and after == before:
-        raise errors.VerificationFailed(
-            f"{device} {fw['component']}: version is still {before} after the update task "
-            f"({result.state}); give expected_version to re-flash the same version")
+    poll = task_poller.TaskPoller(conn, clock=clock).begin(monitor, task)
     return {"device": device, "component": fw["component"], "target": target,
-            "before": before, "after": after, "task": result.task_uri, "transfer": transfer,
-            "messages": result.messages}
+            "before": before, "expected_version": expected_version, "transfer": transfer,
+            "image_url": str(image_url), "started_at": poll.started_at,
+            "phase": "task", "poll": poll.to_dict()}
+
+
+def poll_update(conn, state, timeout=1800, unreachable_timeout=300, progress=None,
+                clock=time.time):
+    """One look at a started update (``state`` from ``start_update``, updated in place).
+
+    While the task runs: the task; once it is over: the version (``finish_update``).
+    Returns a ``Progress``; raises the typed errors. ``timeout`` counts from the start.
+    """
+    if state["phase"] == "task":
+        poller = task_poller.TaskPoller(conn, timeout=timeout,
+                                        unreachable_timeout=unreachable_timeout, clock=clock)
+        st = task_poller.PollState.from_dict(state["poll"])
+        try:
+            poll = poller.poll_once(st, progress=progress)
+        finally:
+            state["poll"] = st.to_dict()
+        if not poll.done:
+            return Progress(None, poll.delay, poll.state, poll.percent)
+        result = poll.result
+        state.update(phase="verify", task={"state": result.state, "uri": result.task_uri,
+                                           "messages": result.messages[-10:]},
+                     readback_seen={"at": st.answered_at})
+    return finish_update(conn, state, unreachable_timeout=unreachable_timeout, clock=clock)
+
+
+def finish_update(conn, state, unreachable_timeout=300, clock=time.time):
+    """Read the version back after the task and judge it; a ``Progress``.
+
+    A BMC rebooting into new firmware is waited out across calls (``Progress`` with a
+    delay) for up to ``unreachable_timeout``; VerificationFailed when the version is not
+    the expected one (or, without ``expected_version``, did not change).
+    """
+    seen = state.setdefault("readback_seen", {})
+    known, after = _version_once(conn, state["target"], seen, clock(), unreachable_timeout)
+    if not known:
+        return Progress(None, 1.0, state["task"]["state"], 100)
+    device, component, before = state["device"], state["component"], state["before"]
+    expected = state.get("expected_version")
+    if expected is not None and after != expected:
+        raise errors.VerificationFailed(
+            f"{device} {component}: the BMC reports version {after} after the update, "
+            f"expected {expected}")
+    if expected is None and after == before:
+        raise errors.VerificationFailed(
+            f"{device} {component}: version is still {before} after the update task "
+            f"({state['task']['state']}); give expected_version to re-flash the same version")
+    return Progress({"device": device, "component": component, "target": state["target"],
+                     "before": before, "after": after, "task": state["task"]["uri"],
+                     "transfer": state["transfer"], "messages": state["task"]["messages"]},
+                    0.0, state["task"]["state"], 100)
+
+
+def update_accelerator_firmware(root, system_id, device, image_url, component=None,
+                                checksum=None, force=False, expected_version=None,
+                                allow_file=False, username=None, password=None, verify=True,
+                                timeout=1800, unreachable_timeout=300, progress=None,
+                                sleep=time.sleep):
+    """Update ``device``'s firmware and wait for the verified outcome (blocking).
+
+    Returns ``{"device", "component", "target", "before", "after", "task", "transfer"}``.
+    Raises a subclass of ``errors.RedfishAccelError`` with an actionable message.
+    """
+    state = start_update(root, system_id, device, image_url, component=component,
+                         checksum=checksum, force=force, expected_version=expected_version,
+                         allow_file=allow_file, username=username, password=password,
+                         verify=verify)
+    while True:
+        step = poll_update(root._conn, state, timeout=timeout,
+                           unreachable_timeout=unreachable_timeout, progress=progress)
+        if step.done:
+            return step.result
+        sleep(step.delay)
 
 
 def _read_back(poller, conn, target):
-    """The target's version, waiting out a BMC that reboots after the update."""
-    start = poller.clock()
+    """The target's version, waiting out a BMC that reboots after the update (blocking)."""
+    seen = {"at": poller.clock()}
     while True:
-        try:
-            return _reread_version(conn, target)
-        except errors.BMCUnreachable:
-            if poller.clock() - start > poller.unreachable_timeout:
-                raise
-            poller.sleep(1.0)
+        known, version = _version_once(conn, target, seen, poller.clock(),
+                                       poller.unreachable_timeout)
+        if known:
+            return version
+        poller.sleep(1.0)

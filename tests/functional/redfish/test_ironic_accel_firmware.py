@@ -2,6 +2,8 @@
 
 One Ironic and one emulator for the module; each test runs a service step (API 1.87
 raw PUT with ``service_steps``) on the same adopted node and checks the outcome.
+The step is asynchronous: the node waits in ``service wait``, unlocked, while the
+conductor's periodic task follows the BMC's update task.
 """
 
 import time
@@ -70,7 +72,9 @@ def node(ironic, mock):
     return node
 
 
-def _service(ironic, node, settings, timeout=120):
+def _service(ironic, node, settings, timeout=120, watch=None):
+    """Run the update as a service step and wait for its end; ``watch(doc)`` sees every
+    node document read meanwhile."""
     before = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()["provision_updated_at"]
     resp = _api(ironic, "PUT", f"/v1/nodes/{node.id}/states/provision", {
         "target": "service", "disable_ramdisk": True,
@@ -80,6 +84,8 @@ def _service(ironic, node, settings, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         doc = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()
+        if watch:
+            watch(doc)
         moved = doc["provision_updated_at"] != before and not doc["reservation"]
         if moved and (doc["provision_state"] == "service failed" or (
                 doc["provision_state"] == "active" and not doc["target_provision_state"])):
@@ -94,6 +100,17 @@ def _recover(ironic, node):
     "service failed" once maintenance is off (no abort: its tear-down costs ~30 s)."""
     resp = _api(ironic, "DELETE", f"/v1/nodes/{node.id}/maintenance")
     assert resp.status_code == 202, resp.text
+
+
+def _running(doc):
+    """The accelerator update the conductor is following, from driver_internal_info."""
+    return (doc.get("driver_internal_info") or {}).get("accel_firmware_update")
+
+
+def _no_update_state_left(ironic, node):
+    info = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()["driver_internal_info"]
+    assert "accel_firmware_update" not in info
+    assert "servicing_polling" not in info and "skip_current_service_step" not in info
 
 
 def _versions(mock):
@@ -124,6 +141,7 @@ def test_bad_image_url_fails_with_clear_error(ironic, mock, images, node):
     assert doc["provision_state"] == "service failed"
     assert "could not download the image" in doc["last_error"]
     assert "no-such-image.bin" in doc["last_error"]
+    _no_update_state_left(ironic, node)
     _recover(ironic, node)
 
 
@@ -137,6 +155,7 @@ def test_task_exception_fails_with_clear_error(ironic, mock, images, node):
     assert "ended in Exception" in doc["last_error"]
     assert "flash controller reported CRC error" in doc["last_error"]
     assert _versions(mock)["mixed-fpga1-sc_firmware"] == before
+    _no_update_state_left(ironic, node)
     _recover(ironic, node)
 
 
@@ -148,5 +167,144 @@ def test_bmc_vanishing_mid_update_fails_with_clear_error(ironic, mock, images, n
     assert doc["provision_state"] == "service failed"
     assert "stopped answering" in doc["last_error"]
     assert "did not come back within 4 s" in doc["last_error"]
+    _no_update_state_left(ironic, node)
     mock.admin("DELETE", "servers/mixed/faults")
     _recover(ironic, node)
+
+
+@pytest.fixture
+def slow_bmc(mock):
+    """The BMC's updates take 4 s and it answers with an HTTP-date Retry-After."""
+    mock.admin("PUT", "servers/mixed/profile", {"profile": "slow"})
+    yield
+    mock.admin("PUT", "servers/mixed/profile", {"profile": "standard"})
+
+
+def test_update_waits_in_service_wait_and_leaves_the_node_free(ironic, mock, images, node,
+                                                                slow_bmc):
+    url, _ = images.add("a100-vbios.bin", "vbios", "92.00.36.00.09")
+    waits, validated = [], []
+
+    def watch(doc):
+        if doc["provision_state"] != "service wait":
+            return
+        waits.append((doc["reservation"], (_running(doc) or {}).get("name")))
+        if not validated:
+            # A call the conductor itself answers (its interfaces check the node).
+            resp = _api(ironic, "GET", f"/v1/nodes/{node.id}/validate")
+            validated.append((resp.status_code, resp.json().get("firmware")))
+
+    doc = _service(ironic, node, [{"component": "accel:gpu2", "url": url}], watch=watch)
+    assert doc["provision_state"] == "active", doc["last_error"]
+    assert len(waits) >= 3, waits  # 4 s of update seen as service wait, 0.5 s apart
+    assert {name for _r, name in waits} == {"accel:gpu2"}
+    # No worker holds the node while the BMC works (the periodic locks it for a moment).
+    assert sum(reservation is None for reservation, _n in waits) > len(waits) / 2, waits
+    assert validated == [(200, {"result": True})], validated
+    assert _versions(mock)["mixed-gpu2-vbios"] == "92.00.36.00.09"
+    fw = _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]
+    row = {c["component"]: c for c in fw}["accel:gpu2:vbios"]
+    assert (row["current_version"], row["last_version_flashed"]) == ("92.00.36.00.09",) * 2
+    _no_update_state_left(ironic, node)
+
+
+def test_two_components_are_updated_one_after_the_other(ironic, mock, images, node,
+                                                         slow_bmc):
+    build_url, _ = images.add("n6000-build.bin", "max10_bmc_build", "D.3.0.5")
+    vbios_url, _ = images.add("a10-vbios.bin", "vbios", "95.04.29.00.07")
+    settings = [{"component": "accel:fpga2:max10_bmc_build", "url": build_url},
+                {"component": "accel:gpu1", "url": vbios_url,
+                 "expected_version": "95.04.29.00.07"}]
+    seen = []
+
+    def watch(doc):
+        name = (_running(doc) or {}).get("name")
+        if name and (not seen or seen[-1] != name):
+            seen.append(name)
+
+    tasks_before = {m["@odata.id"] for m in mock.get("/redfish/v1/TaskService/Tasks")["Members"]}
+    doc = _service(ironic, node, settings, watch=watch)
+    assert doc["provision_state"] == "active", doc["last_error"]
+    assert seen == ["accel:fpga2:max10_bmc_build", "accel:gpu1"]
+    after = _versions(mock)
+    assert after["mixed-fpga2-max10_bmc_build"] == "D.3.0.5"
+    assert after["mixed-gpu1-vbios"] == "95.04.29.00.07"
+    # Two BMC tasks, the second started only once the first had ended.
+    new = [mock.get(m["@odata.id"]) for m in mock.get("/redfish/v1/TaskService/Tasks")["Members"]
+           if m["@odata.id"] not in tasks_before]
+    new.sort(key=lambda t: int(t["Id"]))
+    assert [t["TaskState"] for t in new] == ["Completed", "Completed"]
+    assert new[1]["StartTime"] >= new[0]["EndTime"]
+    fw = {c["component"]: c for c in
+          _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]}
+    assert fw["accel:fpga2:max10_bmc_build"]["last_version_flashed"] == "D.3.0.5"
+    assert fw["accel:gpu1:vbios"]["last_version_flashed"] == "95.04.29.00.07"
+    _no_update_state_left(ironic, node)
+
+
+def test_manual_clean_step_waits_in_clean_wait(ironic, mock, images):
+    """The same update as a manual clean step (no ramdisk) of a manageable node."""
+    conn = ironic.conn
+    node = conn.baremetal.create_node(
+        driver="redfish-accel", name="accel-oob-clean",
+        firmware_interface="redfish-accel", deploy_interface="direct",
+        driver_info={"redfish_address": mock.url, "redfish_system_id": SYSTEM,
+                     "redfish_username": "admin", "redfish_password": "password"})
+    node = conn.baremetal.set_node_provision_state(node, "manage", wait=True, timeout=60)
+    assert node.provision_state == "manageable", node.last_error
+    url, _ = images.add("u250-shell.bin", "sc_firmware", "4.6.30")
+    resp = _api(ironic, "PUT", f"/v1/nodes/{node.id}/states/provision", {
+        "target": "clean", "disable_ramdisk": True,
+        "clean_steps": [{"interface": "firmware", "step": "update",
+                         "args": {"settings": [{"component": "accel:fpga1:sc_firmware",
+                                                "url": url}]}}]})
+    assert resp.status_code == 202, resp.text
+    states = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        doc = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()
+        states.append(doc["provision_state"])
+        if doc["provision_state"] in ("manageable", "clean failed") and \
+                not doc["target_provision_state"] and not doc["reservation"]:
+            break
+        time.sleep(0.3)
+    assert doc["provision_state"] == "manageable", (doc["last_error"], ironic.log_tail())
+    assert "clean wait" in states, states
+    assert _versions(mock)["mixed-fpga1-sc_firmware"] == "4.6.30"
+    fw = {c["component"]: c for c in
+          _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]}
+    assert fw["accel:fpga1:sc_firmware"]["last_version_flashed"] == "4.6.30"
+    assert "accel_firmware_update" not in doc["driver_internal_info"]
+    assert "cleaning_polling" not in doc["driver_internal_info"]
+
+
+def test_abort_during_update_finishes_the_component_and_keeps_no_state(
+        ironic, mock, images, node, slow_bmc):
+    """The step is not abortable: Ironic aborts once it ends; the flash is never cut."""
+    url, _ = images.add("h100-vbios-2.bin", "vbios", "96.00.89.00.05")
+    before = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()["provision_updated_at"]
+    resp = _api(ironic, "PUT", f"/v1/nodes/{node.id}/states/provision", {
+        "target": "service", "disable_ramdisk": True,
+        "service_steps": [{"interface": "firmware", "step": "update",
+                           "args": {"settings": [{"component": "accel:gpu0", "url": url}]}}]})
+    assert resp.status_code == 202, resp.text
+    aborted = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        doc = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()
+        if aborted is None and doc["provision_state"] == "service wait":
+            aborted = _api(ironic, "PUT", f"/v1/nodes/{node.id}/states/provision",
+                           {"target": "abort"}).status_code
+        if (aborted and doc["provision_updated_at"] != before and not doc["reservation"]
+                and doc["provision_state"] not in ("service wait", "servicing")):
+            break
+        time.sleep(0.3)
+    assert aborted == 202
+    assert doc["provision_state"] in ("service failed", "active"), doc
+    assert _versions(mock)["mixed-gpu0-vbios"] == "96.00.89.00.05"
+    fw = {c["component"]: c for c in
+          _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]}
+    assert fw["accel:gpu0:vbios"]["last_version_flashed"] == "96.00.89.00.05"
+    _no_update_state_left(ironic, node)
+    if doc["maintenance"]:
+        _recover(ironic, node)

@@ -1,0 +1,191 @@
+"""start_update / poll_update / finish_update against the in-process emulator.
+
+These stages run inside Ironic's conductor: between two looks the state lives in the
+node's JSON ``driver_internal_info``, so every test round-trips it through JSON, and no
+look may sleep. Time-outs are checked with a clock moved forward, not by waiting.
+"""
+
+import json
+import time
+
+import pytest
+
+from ironic_fpga.redfish import client, errors, update
+from redfish_mocks import profiles
+from tests.redfish_helpers import ImageServer, start_emulator
+
+#: profiles whose quirks the poller must survive, each on its own emulated server
+QUIRKS = ["standard", "task-starts-new", "monitor-purged", "monitor-204", "retry-after-int"]
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    server = ImageServer(tmp_path_factory.mktemp("images"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def service():
+    names = sorted(profiles.PROFILES)
+    srv = start_emulator(hosts=("host-a",), count=len(names), update_seconds=0.3)
+    emu = srv.httpd.service.emu
+    for i, name in enumerate(names):
+        # Keep the updates short: these are unit tests.
+        emu.servers[f"host-a-{i:04d}"].profile = profiles.with_overrides(
+            profiles.get(name), update_seconds=0.3, new_seconds=min(
+                profiles.get(name).new_seconds, 0.5))
+    srv.by_profile = {name: f"host-a-{i:04d}" for i, name in enumerate(names)}
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def root(service):
+    return client.connect(service.url, "admin", "password")
+
+
+def _version(root, inventory_id):
+    return root._conn.get(
+        f"/redfish/v1/UpdateService/FirmwareInventory/{inventory_id}").json()["Version"]
+
+
+def _through_json(state):
+    return json.loads(json.dumps(state))
+
+
+def _drive(root, state, limit=200, **kwargs):
+    """Poll as the conductor does: JSON between looks, each look timed; the last Progress
+    (or the error), and the looks' durations."""
+    durations = []
+    for _ in range(limit):
+        state = _through_json(state)
+        t0 = time.monotonic()
+        progress = update.poll_update(root._conn, state, **kwargs)
+        durations.append(time.monotonic() - t0)
+        if progress.done:
+            return progress, state, durations
+        assert progress.delay > 0
+        time.sleep(min(progress.delay, 0.1))
+    raise AssertionError(f"no outcome after {limit} looks: {state}")
+
+
+@pytest.mark.parametrize("profile", QUIRKS)
+def test_each_look_returns_at_once_and_the_update_is_verified(service, root, images, profile):
+    sid = service.by_profile[profile]
+    version = f"D.2.1.{60 + QUIRKS.index(profile)}"
+    url, _ = images.add(f"stages-{profile}.bin", "max10_bmc_nios", version)
+    state = update.start_update(root, sid, "fpga0", url)
+    assert state["phase"] == "task" and state["before"] == "D.2.1.24"
+    assert state["target"].endswith(f"{sid}-fpga0-max10_bmc_nios")
+    assert "password" not in json.dumps(state)
+    progress, state, durations = _drive(root, state, timeout=30, unreachable_timeout=10)
+    assert progress.result["before"] == "D.2.1.24"
+    assert progress.result["after"] == version
+    assert state["phase"] == "verify"
+    assert _version(root, f"{sid}-fpga0-max10_bmc_nios") == version
+    assert len(durations) >= 2  # it was seen running at least once
+    assert max(durations) < 1.0, durations  # a look never waits for the BMC's task
+
+
+def test_task_exception_is_reported_with_the_bmcs_words(service, root, images):
+    sid = service.by_profile["fail-halfway"]
+    url, _ = images.add("stages-fail.bin", "max10_bmc_nios", "D.2.1.70")
+    state = update.start_update(root, sid, "fpga1", url)
+    with pytest.raises(errors.TaskFailed, match="ended in Exception: flash write failed"):
+        _drive(root, state, timeout=30, unreachable_timeout=10)
+    assert _version(root, f"{sid}-fpga1-max10_bmc_nios") != "D.2.1.70"
+
+
+def test_task_timeout_counts_from_the_start(service, root, images):
+    sid = service.by_profile["standard"]
+    url, _ = images.add("stages-late.bin", "max10_bmc_nios", "D.2.1.71")
+    state = _through_json(update.start_update(root, sid, "fpga1", url))
+    started = state["started_at"]
+    with pytest.raises(errors.TaskTimeout, match="did not finish within 60 s"):
+        update.poll_update(root._conn, state, timeout=60, unreachable_timeout=10,
+                           clock=lambda: started + 61)
+    _wait_idle(service, sid)
+
+
+def test_vanished_bmc_fails_once_silent_for_unreachable_timeout(service, root, images):
+    sid = service.by_profile["standard"]
+    server = service.httpd.service.emu.server(sid)
+    url, _ = images.add("stages-gone.bin", "max10_bmc_nios", "D.2.1.72")
+    server.faults.add({"kind": "unreachable-during-update", "at_percent": 30, "seconds": 60})
+    try:
+        state = update.start_update(root, sid, "fpga0", url)
+        # Look until the BMC is away; that look must not fail (it may come back).
+        for _ in range(100):
+            state = _through_json(state)
+            answered = state["poll"]["answered_at"]
+            progress = update.poll_update(root._conn, state, timeout=60, unreachable_timeout=5)
+            assert not progress.done
+            if state["poll"]["answered_at"] == answered and not server.reachable():
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the BMC never went away")
+        last_answer = state["poll"]["answered_at"]
+        # Still within the grace period: a tick later, no error.
+        update.poll_update(root._conn, state, timeout=60, unreachable_timeout=5,
+                           clock=lambda: last_answer + 4)
+        with pytest.raises(errors.BMCUnreachable, match="did not come back within 5 s"):
+            update.poll_update(root._conn, _through_json(state), timeout=60,
+                               unreachable_timeout=5, clock=lambda: last_answer + 6)
+    finally:
+        server.faults.clear()
+    _wait_idle(service, sid)
+
+
+def test_read_back_waits_out_a_rebooting_bmc_across_looks(service, root, images):
+    sid = service.by_profile["standard"]
+    server = service.httpd.service.emu.server(sid)
+    url, _ = images.add("stages-reboot.bin", "max10_bmc_build", "D.2.0.9")
+    state = update.start_update(root, sid, "fpga0", url, component="max10_bmc_build")
+    progress, state, _ = _drive(root, state, timeout=30, unreachable_timeout=10)
+    assert progress.result["after"] == "D.2.0.9"
+    # The same verify stage again, with the BMC rebooting: no error, no sleep, a delay.
+    server.faults.make_unreachable(1.0)
+    state = _through_json(state)
+    t0 = time.monotonic()
+    waiting = update.finish_update(root._conn, state, unreachable_timeout=10)
+    assert time.monotonic() - t0 < 1.0
+    assert not waiting.done and waiting.delay > 0
+    with pytest.raises(errors.BMCUnreachable, match="cannot be read back"):
+        update.finish_update(root._conn, _through_json(state), unreachable_timeout=10,
+                             clock=lambda: state["readback_seen"]["at"] + 11)
+    time.sleep(1.1)
+    done = update.finish_update(root._conn, _through_json(state), unreachable_timeout=10)
+    assert done.result["after"] == "D.2.0.9"
+
+
+def test_wrong_version_after_the_task_fails_verification(service, root, images):
+    sid = service.by_profile["monitor-204"]
+    url, _ = images.add("stages-expect.bin", "max10_bmc_nios", "D.2.1.73")
+    state = update.start_update(root, sid, "fpga1", url, expected_version="D.2.1.99")
+    with pytest.raises(errors.VerificationFailed,
+                       match="reports version D.2.1.73 after the update, expected D.2.1.99"):
+        _drive(root, state, timeout=30, unreachable_timeout=10)
+
+
+def test_checks_fail_before_anything_starts(service, root, images):
+    sid = service.by_profile["standard"]
+    tasks = service.httpd.service.tasks.tasks
+    before = len(tasks)
+    url, _ = images.add("stages-sum.bin", "max10_bmc_nios", "D.2.1.74")
+    with pytest.raises(errors.ImageChecksumMismatch, match="nothing was sent"):
+        update.start_update(root, sid, "fpga0", url, checksum="sha256:" + "0" * 64)
+    with pytest.raises(errors.UnsupportedImage, match="file:// images are disabled"):
+        update.start_update(root, sid, "fpga0", "file:///etc/hostname")
+    with pytest.raises(errors.DeviceNotFound, match="no accelerator 'gpu7'"):
+        update.start_update(root, sid, "gpu7", url)
+    assert len(tasks) == before
+
+
+def _wait_idle(service, sid, timeout=10):
+    """Let an abandoned emulated update end before the next test uses the server."""
+    server = service.httpd.service.emu.server(sid)
+    deadline = time.monotonic() + timeout
+    while server.updating and time.monotonic() < deadline:
+        time.sleep(0.05)
