@@ -34,3 +34,29 @@ def test_every_doc_page_is_in_the_index():
     for path in DOCS:
         if path.parent.name == "docs" and path.stem != "index":
             assert f"   {path.stem}\n" in index, f"{path.name} missing from docs/index.rst"
+
+
+def _merge_markers(lines):
+    """Lines a merge left behind: ``<<<<<<<``/``>>>>>>>`` and a lone ``=======`` that is
+    not a title's underline (docutils reads such a line as paragraph text, silently)."""
+    found = []
+    for i, line in enumerate(lines):
+        if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line in ("<<<<<<<", ">>>>>>>"):
+            found.append(i + 1)
+        elif line == "=======":
+            title = lines[i - 1].rstrip() if i else ""
+            before = lines[i - 2].strip() if i > 1 else ""
+            if not (title and len(title) <= 7 and not before):
+                found.append(i + 1)
+    return found
+
+
+def test_merge_markers_are_caught():
+    assert _merge_markers(["text", "more text here", "=======", ""]) == [3]
+    assert _merge_markers(["", "Install", "=======", ""]) == []
+    assert _merge_markers(["<<<<<<< HEAD", "a", "=======", "b", ">>>>>>> x"]) == [1, 3, 5]
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_no_merge_markers_left(path):
+    assert not _merge_markers(path.read_text().splitlines()), f"{path.name}: merge markers"
