@@ -104,7 +104,7 @@ class Database:
         lock (a deferred BEGIN: a WAL snapshot), elsewhere autocommit (one statement is
         atomic by itself, and it saves the BEGIN and COMMIT round trips)."""
         if self.dialect != "sqlite":
-            with self.autocommit_engine.connect() as conn:
+            with self._autocommit() as conn:
                 yield conn
             return
         with self.engine.connect() as conn:

@@ -10,6 +10,7 @@ import threading
 
 import accel_hosts
 from redfish_mocks import image as image_mod
+from redfish_mocks import profiles
 from redfish_mocks.httpd import HttpService
 from redfish_mocks.service import EmulatorService
 from redfish_mocks.state import Emulator
@@ -31,6 +32,24 @@ def start_emulator(hosts=("mixed",), count=1, profile="standard", server_profile
     emu = Emulator([accel_hosts.load(h) for h in hosts], count=count, profile=profile,
                    server_profiles=server_profiles, update_seconds=update_seconds)
     return HttpService(EmulatorService(emu)).start()
+
+
+def start_profile_emulators(update_seconds=0.4, max_new_seconds=None):
+    """One emulated server per vendor profile, all built from host-a's description;
+    ``service.by_profile`` maps a profile's name to its server id. ``max_new_seconds``
+    caps the profiles' own delays (for tests that must stay short)."""
+    names = sorted(profiles.PROFILES)
+    srv = start_emulator(hosts=("host-a",), count=len(names), update_seconds=update_seconds)
+    emu = srv.httpd.service.emu
+    for i, name in enumerate(names):
+        emu.set_profile(f"host-a-{i:04d}", name)
+        if max_new_seconds is not None:
+            profile = profiles.get(name)
+            emu.servers[f"host-a-{i:04d}"].profile = profiles.with_overrides(
+                profile, update_seconds=update_seconds,
+                new_seconds=min(profile.new_seconds, max_new_seconds))
+    srv.by_profile = {name: f"host-a-{i:04d}" for i, name in enumerate(names)}
+    return srv
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -11,7 +11,7 @@ import requests
 
 from ironic_fpga.redfish import client, errors, task_poller, update
 from redfish_mocks import profiles
-from tests.redfish_helpers import ImageServer, start_emulator
+from tests.redfish_helpers import ImageServer, start_emulator, start_profile_emulators
 
 pytestmark = pytest.mark.functional
 
@@ -26,13 +26,7 @@ def images(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def service():
-    """One server per profile, all built from host-a's description."""
-    names = sorted(profiles.PROFILES)
-    srv = start_emulator(hosts=("host-a",), count=len(names), update_seconds=0.4)
-    emu = srv.httpd.service.emu
-    for i, name in enumerate(names):
-        emu.set_profile(f"host-a-{i:04d}", name)
-    srv.by_profile = {name: f"host-a-{i:04d}" for i, name in enumerate(names)}
+    srv = start_profile_emulators(update_seconds=0.4)
     yield srv
     srv.stop()
 

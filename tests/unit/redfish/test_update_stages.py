@@ -11,8 +11,7 @@ import time
 import pytest
 
 from ironic_fpga.redfish import client, errors, update
-from redfish_mocks import profiles
-from tests.redfish_helpers import ImageServer, start_emulator
+from tests.redfish_helpers import ImageServer, start_profile_emulators
 
 #: profiles whose quirks the poller must survive, each on its own emulated server
 QUIRKS = ["standard", "task-starts-new", "monitor-purged", "monitor-204", "retry-after-int"]
@@ -27,15 +26,7 @@ def images(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def service():
-    names = sorted(profiles.PROFILES)
-    srv = start_emulator(hosts=("host-a",), count=len(names), update_seconds=0.3)
-    emu = srv.httpd.service.emu
-    for i, name in enumerate(names):
-        # Keep the updates short: these are unit tests.
-        emu.servers[f"host-a-{i:04d}"].profile = profiles.with_overrides(
-            profiles.get(name), update_seconds=0.3, new_seconds=min(
-                profiles.get(name).new_seconds, 0.5))
-    srv.by_profile = {name: f"host-a-{i:04d}" for i, name in enumerate(names)}
+    srv = start_profile_emulators(update_seconds=0.3, max_new_seconds=0.5)  # unit tests: short
     yield srv
     srv.stop()
 
