@@ -18,6 +18,11 @@ from accel_api import errors
 PROGRAMMING_KEYS = ("accel:bitstream_id", "accel:function_id")
 
 
+def wants_programming(accel):
+    """Whether a group's ``accel:`` keys ask for a bitstream or a function."""
+    return any(accel.get(key) for key in PROGRAMMING_KEYS)
+
+
 @dataclasses.dataclass
 class ProgramRequest:
     """What a bind asks a programmer to do."""
@@ -36,7 +41,7 @@ class ProgramRequest:
 
     @property
     def wants_programming(self):
-        return any(self.accel.get(key) for key in PROGRAMMING_KEYS)
+        return wants_programming(self.accel)
 
 
 class ProgrammingRefused(errors.Conflict):
@@ -61,7 +66,7 @@ class NoProgrammer(Programmer):
     """Default: nothing to program; programming requests are refused clearly."""
 
     def acts_on(self, accel):
-        return any(accel.get(key) for key in PROGRAMMING_KEYS)
+        return wants_programming(accel)
 
     def prepare(self, request):
         if request.wants_programming:

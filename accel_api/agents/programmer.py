@@ -23,7 +23,7 @@ class AgentProgrammer(programming.Programmer):
         self.conf = conf
 
     def acts_on(self, accel):
-        return any(accel.get(key) for key in programming.PROGRAMMING_KEYS)
+        return programming.wants_programming(accel)
 
     def prepare(self, request):
         if not request.wants_programming:
