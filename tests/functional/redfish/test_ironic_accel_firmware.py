@@ -6,10 +6,12 @@ The step is asynchronous: the node waits in ``service wait``, unlocked, while th
 conductor's periodic task follows the BMC's update task.
 """
 
+import json
 import time
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from tests.realprocs.ironic import Ironic
 from tests.redfish_helpers import ImageServer, MockProcess
@@ -310,3 +312,32 @@ def test_abort_during_update_finishes_the_component_and_keeps_no_state(
     _no_update_state_left(ironic, node)
     if doc["maintenance"]:
         _recover(ironic, node)
+
+
+def test_update_state_left_by_a_step_that_ended_elsewhere_is_forgotten(ironic, node):
+    """A step can end without the polling periodic (a conductor restart, Ironic's wait
+    time-out): its update state must not stay behind for a later step to resume. The
+    API cannot make such a node, so the test writes the leftover into Ironic's database
+    itself, as the crash would have left it, and waits for the forgetting periodic."""
+    engine = sa.create_engine(ironic.conf["database"]["connection"])
+    try:
+        with engine.begin() as conn:
+            raw = conn.execute(sa.text("SELECT driver_internal_info FROM nodes "
+                                       "WHERE uuid = :uuid"), {"uuid": node.id}).scalar()
+            info = json.loads(raw or "{}")
+            info["accel_firmware_update"] = {"name": "accel:gpu0", "pending": [],
+                                             "done": [], "current": {}}
+            conn.execute(sa.text("UPDATE nodes SET driver_internal_info = :info "
+                                 "WHERE uuid = :uuid"),
+                         {"info": json.dumps(info), "uuid": node.id})
+    finally:
+        engine.dispose()
+    doc = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()
+    assert doc["provision_state"] not in ("service wait", "clean wait"), doc
+    assert "accel_firmware_update" in doc["driver_internal_info"]
+    deadline = time.monotonic() + 60
+    while "accel_firmware_update" in doc["driver_internal_info"]:
+        assert time.monotonic() < deadline, f"never forgotten\n{ironic.log_tail()}"
+        time.sleep(0.5)
+        doc = _api(ironic, "GET", f"/v1/nodes/{node.id}").json()
+    assert "forgetting it" in ironic.log_tail(200000)
