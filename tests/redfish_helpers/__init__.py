@@ -52,6 +52,12 @@ def start_profile_emulators(update_seconds=0.4, max_new_seconds=None):
     return srv
 
 
+def firmware_version(root, inventory_id):
+    """What the BMC (a sushy root) reports as this FirmwareInventory entry's version."""
+    return root._conn.get(
+        f"/redfish/v1/UpdateService/FirmwareInventory/{inventory_id}").json()["Version"]
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass

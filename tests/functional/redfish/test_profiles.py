@@ -11,7 +11,12 @@ import requests
 
 from ironic_fpga.redfish import client, errors, task_poller, update
 from redfish_mocks import profiles
-from tests.redfish_helpers import ImageServer, start_emulator, start_profile_emulators
+from tests.redfish_helpers import (
+    ImageServer,
+    firmware_version,
+    start_emulator,
+    start_profile_emulators,
+)
 
 pytestmark = pytest.mark.functional
 
@@ -49,25 +54,20 @@ def mroot(mixed_service):
     return client.connect(mixed_service.url, "admin", "password")
 
 
-def _version(root, inventory_id):
-    return root._conn.get(
-        f"/redfish/v1/UpdateService/FirmwareInventory/{inventory_id}").json()["Version"]
-
-
 @pytest.mark.parametrize("profile", ["standard", "task-starts-new", "monitor-purged",
                                      "monitor-204", "retry-after-int", "slow"])
 def test_update_survives_profile(service, root, images, profile):
     sid = service.by_profile[profile]
     version = f"D.2.1.{30 + sorted(profiles.PROFILES).index(profile)}"
     url, _ = images.add(f"nios-{profile}.bin", "max10_bmc_nios", version)
-    other_before = _version(root, f"{sid}-fpga1-max10_bmc_nios")
+    other_before = firmware_version(root, f"{sid}-fpga1-max10_bmc_nios")
     states = []
     result = update.update_accelerator_firmware(
         root, sid, "fpga0", url, timeout=30, unreachable_timeout=10,
         progress=lambda state, pct: states.append(state))
     assert (result["before"], result["after"]) == ("D.2.1.24", version)
-    assert _version(root, f"{sid}-fpga0-max10_bmc_nios") == version
-    assert _version(root, f"{sid}-fpga1-max10_bmc_nios") == other_before
+    assert firmware_version(root, f"{sid}-fpga0-max10_bmc_nios") == version
+    assert firmware_version(root, f"{sid}-fpga1-max10_bmc_nios") == other_before
     if profile == "task-starts-new":
         assert states[0] == "New"
     # The task stays readable after completion, whatever the monitor did.
@@ -80,7 +80,7 @@ def test_fail_halfway_profile_raises_task_failed(service, root, images):
     url, _ = images.add("nios-fail.bin", "max10_bmc_nios", "D.2.1.99")
     with pytest.raises(errors.TaskFailed, match=r"ended in Exception: flash write failed at 50 %"):
         update.update_accelerator_firmware(root, sid, "fpga0", url, timeout=30)
-    assert _version(root, f"{sid}-fpga0-max10_bmc_nios") == "D.2.1.24"
+    assert firmware_version(root, f"{sid}-fpga0-max10_bmc_nios") == "D.2.1.24"
 
 
 def test_bmc_reboot_profile_is_waited_out(service, root, images):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from ironic_fpga.redfish import client, errors, update
-from tests.redfish_helpers import ImageServer, start_profile_emulators
+from tests.redfish_helpers import ImageServer, firmware_version, start_profile_emulators
 
 #: profiles whose quirks the poller must survive, each on its own emulated server
 QUIRKS = ["standard", "task-starts-new", "monitor-purged", "monitor-204", "retry-after-int"]
@@ -34,11 +34,6 @@ def service():
 @pytest.fixture(scope="module")
 def root(service):
     return client.connect(service.url, "admin", "password")
-
-
-def _version(root, inventory_id):
-    return root._conn.get(
-        f"/redfish/v1/UpdateService/FirmwareInventory/{inventory_id}").json()["Version"]
 
 
 def _through_json(state):
@@ -74,7 +69,7 @@ def test_each_look_returns_at_once_and_the_update_is_verified(service, root, ima
     assert progress.result["before"] == "D.2.1.24"
     assert progress.result["after"] == version
     assert state["phase"] == "verify"
-    assert _version(root, f"{sid}-fpga0-max10_bmc_nios") == version
+    assert firmware_version(root, f"{sid}-fpga0-max10_bmc_nios") == version
     assert len(durations) >= 2  # it was seen running at least once
     assert max(durations) < 1.0, durations  # a look never waits for the BMC's task
 
@@ -85,7 +80,7 @@ def test_task_exception_is_reported_with_the_bmcs_words(service, root, images):
     state = update.start_update(root, sid, "fpga1", url)
     with pytest.raises(errors.TaskFailed, match="ended in Exception: flash write failed"):
         _drive(root, state, timeout=30, unreachable_timeout=10)
-    assert _version(root, f"{sid}-fpga1-max10_bmc_nios") != "D.2.1.70"
+    assert firmware_version(root, f"{sid}-fpga1-max10_bmc_nios") != "D.2.1.70"
 
 
 def test_task_timeout_counts_from_the_start(service, root, images):
