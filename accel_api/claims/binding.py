@@ -54,14 +54,20 @@ def _group_of(arq):
     return None
 
 
-def _bound(arq, fields, project_id, handle):
-    return Arq(uuid=arq.uuid, state=states.BOUND, project_id=project_id,
+def _unbound(arq, state, project_id):
+    """``arq`` (any row with the ARQ's profile columns) as an ``Arq`` with no binding."""
+    return Arq(uuid=arq.uuid, state=state, project_id=project_id,
                device_profile_name=arq.device_profile_name,
-               device_profile_group_id=arq.device_profile_group_id, group_unit=arq.group_unit,
-               hostname=fields["hostname"], device_rp_uuid=fields["device_rp_uuid"],
-               instance_uuid=fields["instance_uuid"], attach_handle_id=handle.id,
-               attach_handle_type=handle.type, attach_handle_address=handle.address,
-               attach_handle_uuid=handle.uuid)
+               device_profile_group_id=arq.device_profile_group_id, group_unit=arq.group_unit)
+
+
+def _bound(arq, fields, project_id, handle_id, handle_type, handle_address, handle_uuid):
+    bound = _unbound(arq, states.BOUND, project_id)
+    bound.hostname, bound.device_rp_uuid, bound.instance_uuid = (
+        fields["hostname"], fields["device_rp_uuid"], fields["instance_uuid"])
+    bound.attach_handle_id, bound.attach_handle_type = handle_id, handle_type
+    bound.attach_handle_address, bound.attach_handle_uuid = handle_address, handle_uuid
+    return bound
 
 
 def _bind_one(session, db, arq_uuid, fields, programmer):
@@ -107,7 +113,8 @@ def _bind_one(session, db, arq_uuid, fields, programmer):
         "arq_id": arq.id, "hostname": fields["hostname"],
         "rp_uuid": fields["device_rp_uuid"], "instance_uuid": fields["instance_uuid"],
         "new_project_id": project_id, "handle_id": handle.id})
-    return _bound(arq, fields, project_id, handle)
+    return _bound(arq, fields, project_id, handle.id, handle.type, handle.address,
+                  handle.uuid)
 
 
 def _bind_in_one_statement(db, arq_uuid, fields):
@@ -121,13 +128,7 @@ def _bind_in_one_statement(db, arq_uuid, fields):
         return None
     if row is None:
         return None
-    return Arq(uuid=row.uuid, state=states.BOUND, project_id=row.project_id,
-               device_profile_name=row.device_profile_name,
-               device_profile_group_id=row.device_profile_group_id, group_unit=row.group_unit,
-               hostname=fields["hostname"], device_rp_uuid=fields["device_rp_uuid"],
-               instance_uuid=fields["instance_uuid"], attach_handle_id=row.id,
-               attach_handle_type=row.type, attach_handle_address=row.address,
-               attach_handle_uuid=row.handle_uuid)
+    return _bound(row, fields, row.project_id, row.id, row.type, row.address, row.handle_uuid)
 
 
 def bind(db, bindings, programmer):
@@ -178,10 +179,7 @@ def unbind(db, uuids):
             raise errors.NotFound(f"Accelerator Request {uuids[0]} not found")
         if row.lost_handle_id is not None:
             db.run_core(handles.remove_lost_on, [row.lost_handle_id])
-        return [Arq(uuid=row.uuid, state=row.state, project_id=row.project_id,
-                    device_profile_name=row.device_profile_name,
-                    device_profile_group_id=row.device_profile_group_id,
-                    group_unit=row.group_unit)]
+        return [_unbound(row, row.state, row.project_id)]
 
     def _unbind(conn):
         out = []
@@ -192,10 +190,7 @@ def unbind(db, uuids):
             state = states.UNBOUND if arq.state != states.INITIAL else states.INITIAL
             conn.execute(st.UNBIND_ARQ, {"arq_id": arq.id, "new_state": state})
             handles.release(conn, db, [arq.attach_handle_id])
-            out.append(Arq(uuid=arq.uuid, state=state, project_id=arq.project_id,
-                           device_profile_name=arq.device_profile_name,
-                           device_profile_group_id=arq.device_profile_group_id,
-                           group_unit=arq.group_unit))
+            out.append(_unbound(arq, state, arq.project_id))
         return out
 
     return db.run_core(_unbind)
