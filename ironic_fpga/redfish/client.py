@@ -1,21 +1,16 @@
-"""Read a system's accelerators and their firmware from its BMC, in inventory-contract terms.
+"""Connect to a BMC and read a system's accelerators and their firmware from it.
 
-Processors of type FPGA/GPU/Accelerator are the accelerators; their PCIe functions
-give the real vendor/device/class ids; FirmwareInventory entries whose ``RelatedItem``
-points at the processor (or its PCIe device) are its firmware components.
+The reading itself is ``ironic_fpga.redfish.inventory`` (every place a BMC puts an
+accelerator, each device once, firmware from every place a version lives).
 """
 
 from __future__ import annotations
 
-import re
-
 import sushy
 from sushy import exceptions as sushy_exc
 
-from ironic_fpga.redfish import errors
-
-ACCEL_TYPES = ("FPGA", "GPU", "Accelerator")
-_COMPONENT_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+from ironic_fpga.redfish import errors, inventory
+from ironic_fpga.redfish.inventory.bmc import BMC
 
 
 def connect(address, username=None, password=None, verify=True, retries=1, retry_delay=1):
@@ -29,6 +24,9 @@ def connect(address, username=None, password=None, verify=True, retries=1, retry
                            server_side_retries=retries, server_side_retries_delay=retry_delay)
     except sushy_exc.ConnectionError as exc:
         raise errors.BMCUnreachable(f"cannot reach the BMC at {address}: {exc}") from None
+    except sushy_exc.ServerSideError as exc:  # 5xx: booting, busy
+        raise errors.BMCUnreachable(
+            f"the BMC at {address} is not ready ({exc.status_code}): {exc}") from None
     except sushy_exc.HTTPError as exc:
         raise errors.RedfishAccelError(f"the BMC at {address} refused us: {exc}") from None
 
@@ -54,103 +52,36 @@ class LazyConnector:
         return self.root._conn.get(uri, *args, **kwargs)
 
 
-def _get(conn, uri):
-    try:
-        return conn.get(uri).json()
-    except sushy_exc.ConnectionError as exc:
-        raise errors.BMCUnreachable(f"the BMC stopped answering reading {uri}: {exc}") from None
-    except sushy_exc.ResourceNotFoundError:
-        raise errors.DeviceNotFound(f"the BMC has no resource {uri}") from None
-    except sushy_exc.HTTPError as exc:
-        raise errors.RedfishAccelError(f"reading {uri} failed: {exc}") from None
+def read_inventory(root, system_id=None):
+    """Every accelerator of the system (``inventory.Inventory``): read from every place
+    the BMC puts one, each device once, with all its firmware versions.
+
+    ``system_id``: the system's Id or URI; None for the only system of the BMC.
+    """
+    return inventory.read(root._conn, system_id)
 
 
-def component_name(entry):
-    """The contract component name of a SoftwareInventory entry."""
-    soft = str(entry.get("SoftwareId") or "")
-    if _COMPONENT_RE.match(soft):
-        return soft
-    slug = re.sub(r"[^a-z0-9_]+", "_", str(entry.get("Id", "firmware")).lower()).strip("_")
-    return (slug if slug[:1].isalpha() else f"fw_{slug}")[:64]
-
-
-def _members(conn, uri):
-    return [m["@odata.id"] for m in _get(conn, uri).get("Members", [])]
+def read_accelerators(root, system_id=None):
+    """The system's accelerators (see ``inventory.mapper``), each with its contract
+    firmware components (``component``, ``version``, ``updatable``, ``update_method``,
+    ``update_target`` = the FirmwareInventory URI, ``lowest_supported_version``) plus
+    ``source`` and, when not updatable, ``not_updatable_reason``."""
+    return read_inventory(root, system_id).accelerators
 
 
 def update_service(conn, root):
-    """The UpdateService resource (JSON); UnsupportedImage when the BMC has none."""
+    """The UpdateService resource (JSON); NoUpdateService when the BMC has none."""
     update_uri = root.json.get("UpdateService", {}).get("@odata.id")
     if not update_uri:
-        raise errors.UnsupportedImage("the BMC has no UpdateService")
-    return _get(conn, update_uri)
-
-
-def firmware_inventory(conn, root):
-    """(UpdateService, every FirmwareInventory entry) as JSON dicts."""
-    update = update_service(conn, root)
-    inv_uri = update.get("FirmwareInventory", {}).get("@odata.id")
-    if not inv_uri:
-        return update, []
-    return update, [_get(conn, uri) for uri in _members(conn, inv_uri)]
-
-
-def read_accelerators(root, system_id):
-    """The system's accelerators with their PCI ids and contract firmware components.
-
-    Returns ``[{"id", "processor_type", "manufacturer", "model", "serial", "uri",
-    "pci_functions": [...], "fpga": {...} | None, "firmware": [contract dicts]}]``.
-    """
-    conn = root._conn
-    system_uri = system_id if str(system_id).startswith("/") else \
-        f"{root._root_prefix.rstrip('/')}/Systems/{system_id}"
-    system = _get(conn, system_uri)
-    _update, inventory = firmware_inventory(conn, root)
-    proc_uri = system.get("Processors", {}).get("@odata.id")
-    out = []
-    for uri in _members(conn, proc_uri) if proc_uri else []:
-        proc = _get(conn, uri)
-        if proc.get("ProcessorType") not in ACCEL_TYPES:
-            continue
-        links = proc.get("Links") or {}
-        device_uri = (links.get("PCIeDevice") or {}).get("@odata.id")
-        functions = []
-        for f in links.get("PCIeFunctions") or []:
-            fn = _get(conn, f["@odata.id"])
-            functions.append({k: fn.get(k) for k in (
-                "FunctionId", "FunctionType", "DeviceClass", "VendorId", "DeviceId",
-                "ClassCode", "SubsystemVendorId", "SubsystemId", "RevisionId")})
-        related = {uri, device_uri}
-        firmware = []
-        for entry in inventory:
-            items = {r.get("@odata.id") for r in entry.get("RelatedItem") or []}
-            if items & related:
-                firmware.append({
-                    "component": component_name(entry),
-                    "name": entry.get("Name"),
-                    "version": entry.get("Version"),
-                    "updatable": bool(entry.get("Updateable", False)),
-                    "update_method": "redfish" if entry.get("Updateable") else "none",
-                    "update_target": entry.get("@odata.id"),
-                    "lowest_supported_version": entry.get("LowestSupportedVersion"),
-                })
-        out.append({
-            "id": proc.get("Id"),
-            "uri": uri,
-            "processor_type": proc["ProcessorType"],
-            "manufacturer": proc.get("Manufacturer"),
-            "model": proc.get("Model"),
-            "serial": proc.get("SerialNumber"),
-            "pci_functions": functions,
-            "fpga": proc.get("FPGA"),  # sushy's Processor has no field for it
-            "firmware": firmware,
-        })
-    return out
+        raise errors.NoUpdateService(
+            "the BMC has no UpdateService: its firmware versions can be read, but it offers "
+            "no way to update them over Redfish")
+    return BMC(conn).get(update_uri)
 
 
 def find_component(accelerators, device, component=None):
     """(accelerator, firmware component) for ``device`` (+ ``component``, else its first
-    updatable one); DeviceNotFound listing what exists otherwise."""
+    updatable one); DeviceNotFound listing what exists, NotUpdatable saying why."""
     for acc in accelerators:
         if acc["id"] != device:
             continue
@@ -163,8 +94,11 @@ def find_component(accelerators, device, component=None):
             raise errors.DeviceNotFound(
                 f"accelerator {device} has no firmware component {component!r} "
                 f"(it has: {known})")
+        reasons = "; ".join(f"{fw['component']}: not updatable: {fw['not_updatable_reason']}"
+                            for fw in acc["firmware"] if fw.get("not_updatable_reason"))
         raise errors.NotUpdatable(
-            f"accelerator {device} has no updateable firmware (components: {known})")
+            f"accelerator {device} has no updateable firmware ("
+            + (reasons or "the BMC shows no firmware version for it") + ")")
     raise errors.DeviceNotFound(
         f"no accelerator {device!r} on this system (it has: "
         f"{', '.join(a['id'] for a in accelerators) or 'none'})")

@@ -39,3 +39,24 @@ class TaskTimeout(RedfishAccelError):
 
 class VerificationFailed(RedfishAccelError):
     """The task said it completed, but the firmware version read back is not the new one."""
+
+
+class BadCollection(RedfishAccelError):
+    """A collection cannot be read whole: its pages loop, or it is larger than we accept."""
+
+
+class ReadLimitExceeded(RedfishAccelError):
+    """Reading the BMC's inventory took more requests than allowed (a runaway service)."""
+
+
+class SystemNotFound(DeviceNotFound):
+    """No system with that id, or several systems and none was named."""
+
+
+class NoUpdateService(NotUpdatable):
+    """The BMC has no UpdateService (or no FirmwareInventory): versions can be read, not set."""
+
+
+class BMCNotReady(BMCUnreachable):
+    """The BMC did not answer before anything was sent to it (rebooting, busy): starting
+    again later is safe."""

@@ -127,13 +127,17 @@ def start_update(root, system_id, device, image_url, component=None, checksum=No
         raise errors.UnsupportedImage("file:// images are disabled ([accel_redfish] "
                                       "allow_file_images)")
     conn = root._conn
-    accelerators = client.read_accelerators(root, system_id)
-    _acc, fw = client.find_component(accelerators, device, component)
-    if not fw["updatable"]:
-        raise errors.NotUpdatable(f"{device} {fw['component']} is not updateable on this BMC")
+    try:
+        accelerators = client.read_accelerators(root, system_id)
+        _acc, fw = client.find_component(accelerators, device, component)
+        if not fw["updatable"]:
+            raise errors.NotUpdatable(f"{device} {fw['component']} is not updatable: "
+                                      f"{fw.get('not_updatable_reason') or 'the BMC says so'}")
+        update = client.update_service(conn, root)
+    except errors.BMCUnreachable as exc:  # nothing sent yet: the caller may try again
+        raise errors.BMCNotReady(str(exc)) from None
     target = fw["update_target"]
     before = fw["version"]
-    update = client.update_service(conn, root)
 
     if scheme == "file":
         path = urllib.parse.unquote(urllib.parse.urlsplit(image_url).path)
@@ -194,6 +198,26 @@ def start_update(root, system_id, device, image_url, component=None, checksum=No
             "before": before, "expected_version": expected_version, "transfer": transfer,
             "image_url": str(image_url), "started_at": poll.started_at,
             "phase": "task", "poll": poll.to_dict()}
+
+
+def waiting_to_start(error, clock=time.time):
+    """The state of an update whose BMC did not answer when it was to start."""
+    return {"phase": "start", "waiting_since": clock(), "error": str(error)}
+
+
+def wait_to_start(state, error, unreachable_timeout=300, clock=time.time):
+    """Another failed attempt to start (``error``: the BMC still does not answer).
+
+    A ``Progress`` with the delay before the next attempt while the BMC has been silent
+    for at most ``unreachable_timeout`` seconds (it is rebooting), BMCUnreachable after.
+    """
+    waited = clock() - state["waiting_since"]
+    state["error"] = str(error)
+    if waited > unreachable_timeout:
+        raise errors.BMCUnreachable(
+            f"the BMC did not answer for {int(waited)} s when the update was to start "
+            f"(allowed: {unreachable_timeout} s): {error}")
+    return Progress(None, min(5.0, max(1.0, waited / 10)), "WaitingForBMC", 0)
 
 
 def poll_update(conn, state, timeout=1800, unreachable_timeout=300, progress=None,
@@ -257,10 +281,17 @@ def update_accelerator_firmware(root, system_id, device, image_url, component=No
     Returns ``{"device", "component", "target", "before", "after", "task", "transfer"}``.
     Raises a subclass of ``errors.RedfishAccelError`` with an actionable message.
     """
-    state = start_update(root, system_id, device, image_url, component=component,
-                         checksum=checksum, force=force, expected_version=expected_version,
-                         allow_file=allow_file, username=username, password=password,
-                         verify=verify)
+    waiting = None
+    while True:
+        try:
+            state = start_update(root, system_id, device, image_url, component=component,
+                                 checksum=checksum, force=force,
+                                 expected_version=expected_version, allow_file=allow_file,
+                                 username=username, password=password, verify=verify)
+            break
+        except errors.BMCNotReady as exc:  # rebooting when we came: wait, bounded
+            waiting = waiting or waiting_to_start(exc)
+            sleep(wait_to_start(waiting, exc, unreachable_timeout).delay)
     while True:
         step = poll_update(root._conn, state, timeout=timeout,
                            unreachable_timeout=unreachable_timeout, progress=progress)

@@ -1,0 +1,10 @@
+"""``Chassis/<id>/Processors`` (CXL devices, GPU modules) and ``Links.Processors``."""
+
+from ironic_fpga.redfish.inventory import classify
+
+
+def read(scope):
+    for chassis in scope.chassis:
+        for proc in chassis.processors:
+            if classify.processor_type(proc) or proc.processor_type in (None, "OEM"):
+                yield proc, f"Chassis/{chassis.identity}/Processors"
