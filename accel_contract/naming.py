@@ -193,6 +193,12 @@ def device_traits(device_type, vendor_id, device_id, model=None, catalogued=True
     return _unique(traits)
 
 
+def vendor_type_traits(device_type, vendor):
+    """The type-and-vendor trait (``CUSTOM_GPU_NVIDIA``) of a device whose PCI ids are
+    unknown (a BMC that names only the manufacturer); ``vendor`` is a vendor word."""
+    return [custom(_TYPE_WORDS.get(device_type, "ACCEL"), vendor)] if vendor else []
+
+
 def region_traits(vendor_id, interface_id):
     """Traits of an FPGA region that accepts bitstreams built for ``interface_id``."""
     iface = _hex(str(interface_id).replace("-", ""))

@@ -33,11 +33,10 @@ from ironic.conductor import utils as manager_utils
 from ironic.drivers import base
 from ironic.drivers.modules import deploy_utils
 from ironic.drivers.modules.redfish import firmware as redfish_firmware
-from ironic.drivers.modules.redfish import utils as redfish_utils
 from oslo_log import log
 
 from ironic_fpga.conf import CONF
-from ironic_fpga.redfish import client, errors, update
+from ironic_fpga.redfish import client, errors, ironic_node, update
 
 LOG = log.getLogger(__name__)
 
@@ -106,11 +105,7 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
     """Ironic's RedfishFirmware, plus ``accel:<device>[:<component>]`` components."""
 
     def _connect(self, node):
-        info = redfish_utils.parse_driver_info(node)
-        root = client.connect(info["address"], info.get("username"), info.get("password"),
-                              verify=info.get("verify_ca", True),
-                              retries=CONF.accel_redfish.transport_retries)
-        return root, info
+        return ironic_node.connect(node)
 
     def cache_firmware_components(self, task):
         """Ironic's components (BIOS, BMC, NICs) plus one row per accelerator component."""
@@ -125,7 +120,8 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
         self._record(task, [
             {"component": f"{PREFIX}{acc['id']}:{fw['component']}",
              "current_version": fw["version"], "vendor": acc.get("manufacturer"),
-             "model": acc.get("model"), "serial_number": acc.get("serial")}
+             "model": acc.get("product") or acc.get("model"),
+             "serial_number": acc.get("serial")}
             for acc in accelerators for fw in acc["firmware"] if fw.get("version")])
 
     @staticmethod
@@ -191,14 +187,23 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
 
     def _start_next(self, task, job):
         """Start ``job``'s next pending component; AccelFirmwareUpdateFailed if refused."""
-        node = task.node
         setting = job["pending"].pop(0)
-        name = setting["component"]
-        device, component = parse_component(name)
+        job.update(name=setting["component"], setting=setting, current=None, next_poll_at=0)
         LOG.info("Node %(node)s: updating accelerator %(dev)s firmware from %(url)s",
-                 {"node": node.uuid, "dev": name, "url": setting["url"]})
+                 {"node": task.node.uuid, "dev": setting["component"], "url": setting["url"]})
+        self._try_start(task, job)
+
+    def _try_start(self, task, job):
+        """Start the job's current component. A BMC that does not answer yet (rebooting
+        when the step starts) is tried again at later looks, for up to ``[accel_redfish]
+        unreachable_timeout``; any other refusal raises AccelFirmwareUpdateFailed."""
+        node, name, setting = task.node, job["name"], job["setting"]
+        device, component = parse_component(name)
         try:
-            root, info = self._connect(node)
+            try:
+                root, info = self._connect(node)
+            except errors.BMCUnreachable as exc:  # nothing was sent yet
+                raise errors.BMCNotReady(str(exc)) from None
             state = update.start_update(
                 root, info["system_id"], device, setting["url"], component=component,
                 checksum=setting.get("checksum"), force=setting.get("force", False),
@@ -206,9 +211,23 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
                 allow_file=CONF.accel_redfish.allow_file_images,
                 username=info.get("username"), password=info.get("password"),
                 verify=info.get("verify_ca", True))
+        except errors.BMCNotReady as exc:
+            current = job.get("current") or {}
+            waiting = current if current.get("phase") == "start" else \
+                update.waiting_to_start(exc)
+            try:
+                progress = update.wait_to_start(
+                    waiting, exc, CONF.accel_redfish.unreachable_timeout)
+            except errors.BMCUnreachable as gone:
+                raise self._failure(node, name, gone) from None
+            LOG.warning("Node %(node)s: the BMC did not answer when the update of %(c)s was "
+                        "to start; trying again in %(d).0f s: %(e)s",
+                        {"node": node.uuid, "c": name, "d": progress.delay, "e": exc})
+            job.update(current=waiting, next_poll_at=time.time() + progress.delay)
+            return
         except errors.RedfishAccelError as exc:
             raise self._failure(node, name, exc) from None
-        job.update(name=name, current=state, next_poll_at=0)
+        job.update(current=state, next_poll_at=0)
 
     @staticmethod
     def _failure(node, name, exc):
@@ -248,6 +267,16 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
             return False
         job = copy.deepcopy(node.driver_internal_info[STATE_KEY])
         name = job["name"]
+        if (job.get("current") or {}).get("phase") == "start":  # the BMC was away
+            try:
+                self._try_start(task, job)
+            except AccelFirmwareUpdateFailed as exc:
+                self._fail_step(task, exc)
+                return True
+            node.touch_provisioning()
+            node.set_driver_internal_info(STATE_KEY, job)
+            node.save()
+            return True
         conn = client.LazyConnector(lambda: self._connect(node)[0])
         try:
             progress = update.poll_update(

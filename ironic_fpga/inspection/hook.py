@@ -17,7 +17,6 @@ changes the node. ``__call__()`` then converges the node:
 * the inventory is pushed to accel_api when ``[accel_api] url`` is set.
 """
 
-from ironic import objects
 from ironic.common import exception
 from ironic.drivers.modules.inspector.hooks import base
 from oslo_config import cfg
@@ -26,7 +25,8 @@ from oslo_log import log as logging
 from accel_contract import inventory as contract
 from accel_contract.errors import AccelError, InventoryError
 from ironic_fpga.conf import inspection as conf_inspection
-from ironic_fpga.inspection import push, rules
+from ironic_fpga.inspection import converge, merge, push, rules
+from ironic_fpga.inspection.converge import IRONIC_MAX_TRAITS, STATE_KEY  # noqa: F401
 from ironic_fpga.inspection.plan import (  # noqa: F401  (re-exported)
     Plan,
     accelerators_property,
@@ -39,11 +39,6 @@ from ironic_fpga.inspection.plan import (  # noqa: F401  (re-exported)
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 conf_inspection.register_opts(CONF)
-
-#: Where the hook remembers what it set, so re-inspection can take it back.
-STATE_KEY = "accel_inspection"
-#: Ironic's own limit of traits on one node.
-IRONIC_MAX_TRAITS = 50
 
 
 def _opts():
@@ -92,57 +87,18 @@ class AcceleratorsExtHook(base.InspectionHook):
             return
         plan = _plan(doc)
         self._push(task, doc, plan)
-        node = task.node
-        state = dict(node.driver_internal_info.get(STATE_KEY) or {})
-        ours = self._converge_traits(task, state.get("traits", []), plan.traits)
-        caps = parse_capabilities(node.properties.get("capabilities"))
-        for key in state.get("capabilities", []):
-            caps.pop(key, None)
-        caps.update(plan.capabilities)
-        props = dict(node.properties)
-        if caps:
-            props["capabilities"] = format_capabilities(caps)
-        else:
-            props.pop("capabilities", None)
-        props["accelerators"] = plan.accelerators
-        node.properties = props
-        node.set_driver_internal_info(STATE_KEY, {
-            "traits": ours,
-            "capabilities": sorted(plan.capabilities),
+        merged = converge.apply(task, merge.INBAND, {
+            "traits": plan.traits,
+            "capabilities": plan.rule_capabilities,
+            "accelerators": plan.accelerators,
             "rules": plan.matched_rules,
             "collected_at": doc.get("collected_at"),
-        })
-        node.save()
-        LOG.info("Node %(node)s: %(n)d accelerator(s), traits %(traits)s, capabilities "
-                 "%(caps)s", {"node": node.uuid, "n": len(plan.accelerators),
-                              "traits": ours, "caps": plan.capabilities})
-
-    def _converge_traits(self, task, previous, wanted):
-        node = task.node
-        ctx = task.context
-        existing = {t.trait for t in (node.traits or [])}
-        previous = set(previous)
-        for trait in sorted((previous - set(wanted)) & existing):
-            try:
-                objects.Trait.destroy(ctx, node_id=node.id, trait=trait)
-            except exception.NodeTraitNotFound:
-                pass
-            existing.discard(trait)
-        operator = existing - previous
-        budget = min(_opts().max_traits, IRONIC_MAX_TRAITS - len(operator))
-        ours = [t for t in wanted if t not in operator]
-        if len(ours) > budget:
-            LOG.warning("Node %(node)s: %(n)d accelerator traits but room for %(b)d; "
-                        "dropping %(dropped)s", {"node": node.uuid, "n": len(ours),
-                                                 "b": budget, "dropped": ours[budget:]})
-            for trait in ours[budget:]:
-                if trait in existing and trait in previous:
-                    objects.Trait.destroy(ctx, node_id=node.id, trait=trait)
-            ours = ours[:max(budget, 0)]
-        for trait in ours:
-            if trait not in existing:
-                objects.Trait(ctx, node_id=node.id, trait=trait).create()
-        return ours
+        }, max_traits=_opts().max_traits, set_capabilities=_opts().set_capabilities)
+        LOG.info("Node %(node)s: %(n)d accelerator(s) in-band, %(m)d in all; traits "
+                 "%(traits)s, capabilities %(caps)s",
+                 {"node": task.node.uuid, "n": len(plan.accelerators),
+                  "m": len(merged["accelerators"]), "traits": merged["applied_traits"],
+                  "caps": merged["capabilities"]})
 
     def _push(self, task, doc, plan):
         if not CONF[conf_inspection.API_GROUP].url:

@@ -4,6 +4,7 @@ Pure functions (no Ironic import), so the demo and the tests can show the result
 of an inspection without an Ironic process; ``hook`` applies it to the node.
 """
 
+from accel_contract import naming
 from ironic_fpga.inspection import rules
 
 
@@ -47,7 +48,18 @@ def accelerators_property(doc):
             "firmware": {fw["component"]: fw["version"] for fw in device.get("firmware", [])},
             "traits": traits,
         })
+        uuid = _gpu_uuid(device.get("attributes", {}).get("gpu_uuid"))
+        if uuid:
+            out[-1]["uuid"] = uuid
     return out
+
+
+def _gpu_uuid(value):
+    """``GPU-0a1b...`` (nvidia-smi) -> the canonical lower-case UUID, or None."""
+    text = str(value or "").strip().lower().removeprefix("gpu-").replace("-", "")
+    if len(text) != 32 or any(c not in "0123456789abcdef" for c in text):
+        return None
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def inventory_traits(doc, rule_traits=()):
@@ -85,7 +97,63 @@ class Plan:
     def __init__(self, doc, rule_list, set_capabilities=True):
         rule_traits, rule_caps, self.matched_rules = rules.apply(rule_list, doc)
         self.traits = inventory_traits(doc, rule_traits)
+        self.rule_capabilities = dict(rule_caps)
         self.capabilities = type_capabilities(doc) if set_capabilities else {}
         self.capabilities.update(rule_caps)
         self.accelerators = accelerators_property(doc)
         self.hostname = doc["host"]["hostname"]
+
+
+def bmc_device_traits(acc):
+    """What a BMC-read device is, in the trait names in-band inspection gives it."""
+    if acc.get("vendor_id") and acc.get("device_id"):
+        return naming.device_traits(acc["type"], acc["vendor_id"], acc["device_id"],
+                                    acc.get("model"), catalogued=bool(acc.get("catalogued")))
+    return naming.vendor_type_traits(acc["type"], acc.get("vendor"))
+
+
+def bmc_accelerators_property(accelerators):
+    """``properties['accelerators']`` entries for accelerators read from the BMC
+    (``ironic_fpga.redfish.client.read_accelerators``)."""
+    out = []
+    for acc in accelerators:
+        out.append({
+            "vendor_id": _plain_hex(acc.get("vendor_id")) or None,
+            "device_id": _plain_hex(acc.get("device_id")) or None,
+            "type": acc["type"],
+            "device_info": acc.get("product") or acc.get("model"),
+            "pci_address": acc.get("pci_address"),
+            "model": acc.get("model"),
+            "vendor": acc.get("vendor"),
+            "driver": None,
+            "numa_node": None,
+            "firmware": {fw["component"]: fw["version"] for fw in acc.get("firmware") or []
+                         if fw.get("version")},
+            "traits": bmc_device_traits(acc),
+            "serial": acc.get("serial"),
+            "uuid": acc.get("uuid"),
+            "bmc_id": acc["id"],
+        })
+    return out
+
+
+def _rule_device(acc):
+    """A BMC accelerator in the shape operator rules match on."""
+    return {"vendor_id": acc.get("vendor_id"), "device_id": acc.get("device_id"),
+            "type": acc["type"], "driver": None, "model": acc.get("model"),
+            "vendor": acc.get("vendor"), "attributes": {},
+            "firmware": [{"component": fw["component"], "version": fw["version"]}
+                         for fw in acc.get("firmware") or []]}
+
+
+class BmcPlan:
+    """What the BMC's view of a node's accelerators adds (computed before any change)."""
+
+    def __init__(self, accelerators, rule_list):
+        doc = {"devices": [_rule_device(a) for a in accelerators]}
+        rule_traits, self.rule_capabilities, self.matched_rules = rules.apply(rule_list, doc)
+        self.accelerators = bmc_accelerators_property(accelerators)
+        traits = []
+        for item in self.accelerators:
+            traits += [t for t in item["traits"] if t not in traits]
+        self.traits = traits + [t for t in rule_traits if t not in traits]
