@@ -48,6 +48,9 @@ def build_parser():
                    help='inject a fault at start, e.g. mixed=\'{"kind": "latency", "ms": 50}\'')
     p.add_argument("--mockup", metavar="DIR",
                    help="static mode: serve this DMTF mockup directory read-only")
+    p.add_argument("--page-size", type=int, metavar="N",
+                   help="page every collection N members at a time (Members@odata.nextLink); "
+                   "default: as the profile pages (most do not), or as a capture recorded")
     p.add_argument("--username", default="admin")
     p.add_argument("--password", default="password")
     p.add_argument("--verbose", action="store_true", help="log every request")
@@ -56,7 +59,8 @@ def build_parser():
 
 def make_service(args):
     if args.mockup:
-        return StaticService(args.mockup, args.username, args.password)
+        return StaticService(args.mockup, args.username, args.password,
+                             page_size=args.page_size)
     hosts = [accel_hosts.load(h) for h in (args.host or ([] if args.large_host else ["mixed"]))]
     if args.large_host:
         hosts.append(accel_hosts.large_host(args.large_host))

@@ -41,7 +41,7 @@ class EmulatorService:
         if len(path) > 1 and path.endswith("/"):
             path = path[:-1]
         if path == f"{V1}/SessionService/Sessions" and method == "POST":
-            return self._login(body)
+            return self.sessions.login(body)
         if path not in sessions_mod.PUBLIC and not self.sessions.authenticated(headers):
             return redfish_error(401, "authentication required (X-Auth-Token or Basic)",
                                  "Base.1.19.NoValidSession",
@@ -236,19 +236,6 @@ class EmulatorService:
             raise update_mod.BadRequest("the request body must be a JSON object",
                                         "Base.1.19.MalformedJSON")
         return doc
-
-    def _login(self, body):
-        try:
-            doc = self._json(body)
-        except update_mod.BadRequest as exc:
-            return redfish_error(400, str(exc), exc.message_id)
-        if not self.sessions.check_password(doc.get("UserName", ""), doc.get("Password", "")):
-            return redfish_error(401, "invalid user name or password",
-                                 "Base.1.19.InsufficientPrivilege")
-        sid, token = self.sessions.create(str(doc["UserName"]))
-        uri = f"{V1}/SessionService/Sessions/{sid}"
-        return json_response(201, self.sessions.session(sid),
-                             [("X-Auth-Token", token), ("Location", uri)])
 
     def _post(self, path, parts, server, headers, body):
         try:
