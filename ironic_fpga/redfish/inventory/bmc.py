@@ -86,9 +86,9 @@ class BMC:
             return self._cache[key]
         if key in self._missing:
             raise errors.DeviceNotFound(f"the BMC has no resource {key}")
-        return self._fetch(key, uri)
+        return self._fetch(key)
 
-    def _fetch(self, key, uri):
+    def _fetch(self, key):
         self.requests += 1
         if self.requests > self.max_requests:
             raise errors.ReadLimitExceeded(
@@ -96,7 +96,7 @@ class BMC:
                 "requests; the BMC lists far more resources than a server has (a loop in its "
                 "links?). Check the BMC's Redfish service, or update its firmware")
         try:
-            resp = self.conn.get(uri)
+            resp = self.conn.get(key)  # the path only: never another host
         except sushy_exc.ResourceNotFoundError:
             self._missing.add(key)
             raise errors.DeviceNotFound(f"the BMC has no resource {key}") from None

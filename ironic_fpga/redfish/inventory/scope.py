@@ -122,8 +122,14 @@ def resolve(bmc, system_id):
     system, systems = choose_system(bmc, root, system_id)
     single_host = len(_hosts(systems)) <= 1
     chassis = []
-    if root.chassis_uri:
-        for uri in bmc.members(root.chassis_uri):
+    try:
+        chassis_uris = bmc.members(root.chassis_uri) if root.chassis_uri else []
+    except errors.DeviceNotFound:
+        bmc.warn(f"the BMC links the chassis collection {root.chassis_uri} but answers 404 "
+                 "for it; only the system's own resources are read")
+        chassis_uris = []
+    if chassis_uris:
+        for uri in chassis_uris:
             res = bmc.resource(rs.Chassis, uri, "chassis")
             if res is not None:
                 chassis.append(res)

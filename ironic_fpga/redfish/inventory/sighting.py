@@ -54,6 +54,7 @@ def links_of(res):
         out += [(PCIE, res.pcie_device)] if res.pcie_device else []
     elif isinstance(res, rs.NetworkAdapter):
         out += [(PCIE, u) for u in res.linked_pcie_devices]
+        out += [(PROCESSOR, p.uri) for p in res.processors]  # a SmartNIC's FPGA
     elif isinstance(res, rs.DellVideo) and res.fqdd:
         # iDRAC names the GPU's Processor after the same FQDD
         system = res.uri.split("/Oem/", 1)[0]
