@@ -108,8 +108,14 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
         return ironic_node.connect(node)
 
     def cache_firmware_components(self, task):
-        """Ironic's components (BIOS, BMC, NICs) plus one row per accelerator component."""
-        super().cache_firmware_components(task)
+        """Ironic's components (BIOS, BMC, NICs) plus one row per accelerator component
+        (recorded even when Ironic's own part fails on this BMC)."""
+        try:
+            super().cache_firmware_components(task)
+        finally:
+            self._cache_accelerators(task)
+
+    def _cache_accelerators(self, task):
         try:
             root, info = self._connect(task.node)
             accelerators = client.read_accelerators(root, info["system_id"])
@@ -217,7 +223,8 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
                 update.waiting_to_start(exc)
             try:
                 progress = update.wait_to_start(
-                    waiting, exc, CONF.accel_redfish.unreachable_timeout)
+                    waiting, exc, CONF.accel_redfish.bmc_ready_timeout
+                    or CONF.accel_redfish.unreachable_timeout)
             except errors.BMCUnreachable as gone:
                 raise self._failure(node, name, gone) from None
             LOG.warning("Node %(node)s: the BMC did not answer when the update of %(c)s was "

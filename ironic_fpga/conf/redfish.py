@@ -11,6 +11,11 @@ opts = [
     cfg.IntOpt("unreachable_timeout", default=300, min=1,
                help="Seconds the BMC may stay unreachable during or right after an update "
                     "(e.g. while it reboots) before the step fails."),
+    cfg.IntOpt("bmc_ready_timeout", default=0, min=0,
+               help="Seconds an update step waits for a BMC that does not answer when an "
+                    "accelerator firmware update is to start (it is rebooting, or busy "
+                    "after a previous update); the start is tried again at each look of "
+                    "the conductor meanwhile. 0: the same as unreachable_timeout."),
     cfg.BoolOpt("allow_file_images", default=False,
                 help="Allow file:// image URLs; they are pushed to the BMC with the "
                      "UpdateService's MultipartHttpPushUri. Off by default: the conductor's "

@@ -15,6 +15,10 @@ changes the node. ``__call__()`` then converges the node:
   ``pci_address``) extended with ``model``, ``driver``, ``numa_node``,
   ``firmware`` (component -> version) and ``traits``;
 * the inventory is pushed to accel_api when ``[accel_api] url`` is set.
+
+What the node ends with is the merge of this record and the one out-of-band
+inspection (``accelerators_bmc``) stored, if it ran (``ironic_fpga.inspection.merge``:
+in-band is authoritative for what it read), so neither undoes the other.
 """
 
 from ironic.common import exception

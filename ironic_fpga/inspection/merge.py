@@ -32,6 +32,12 @@ def _same(a, b, key):
     return a.get(key) not in _EMPTY and a.get(key) == b.get(key)
 
 
+def _agreement(a, b):
+    """How many firmware components two views of a device report alike."""
+    fa, fb = a.get("firmware") or {}, b.get("firmware") or {}
+    return sum(1 for k, v in fa.items() if fb.get(k) == v)
+
+
 def _match(out, free, device):
     """Index in ``out`` (among ``free``) of the in-band device ``device`` is, or None."""
     for key in ("pci_address", "uuid"):
@@ -39,10 +45,10 @@ def _match(out, free, device):
             if _same(out[i], device, key):
                 return i
     if device.get("vendor_id") and device.get("device_id"):
-        for i in free:
-            if _same(out[i], device, "vendor_id") and _same(out[i], device, "device_id"):
-                return i
-        return None
+        same = [i for i in free if _same(out[i], device, "vendor_id")
+                and _same(out[i], device, "device_id")]
+        # Several cards of one model: the one whose firmware versions agree, else the first.
+        return max(same, key=lambda i: (_agreement(out[i], device), -i)) if same else None
     for i in free:
         if _same(out[i], device, "type") and str(out[i].get("vendor") or "").upper() == str(
                 device.get("vendor") or "").upper() and device.get("vendor"):

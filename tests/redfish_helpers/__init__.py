@@ -59,8 +59,117 @@ def firmware_version(root, inventory_id):
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    #: "/<name>" -> threading.Event: images whose download waits for the test
+    held = {}
+
     def log_message(self, *args):
         pass
+
+    def do_GET(self):
+        gate = self.held.get(self.path)
+        if gate is None:
+            return super().do_GET()
+        with open(os.path.join(self.directory, self.path.lstrip("/")), "rb") as f:
+            data = f.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        # All but the tail at once, then a byte every second while held: the BMC's
+        # download (and so its update task) cannot finish before the test releases it,
+        # and never sits idle long enough to time out.
+        head, tail = data[:len(data) // 2], data[len(data) // 2:]
+        self.wfile.write(head)
+        self.wfile.flush()
+        while not gate.wait(1.0) and len(tail) > 1:
+            self.wfile.write(tail[:1])
+            self.wfile.flush()
+            tail = tail[1:]
+        self.wfile.write(tail)
+
+
+class Gate:
+    """A held image's release: ``release()`` lets its download finish."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def release(self):
+        self.event.set()
+
+
+class BMCProxy:
+    """An HTTP reverse proxy in front of an emulated BMC (``target``: its base URL) that
+    can make part of the BMC not ready: while ``not_ready`` holds a path prefix, every
+    request under it answers 503 with ``Retry-After`` (a BMC whose update service is
+    still starting, as AMI and iDRAC BMCs answer after a reboot); everything else is
+    passed through. ``url`` is what a node's ``redfish_address`` points at."""
+
+    _HEADERS = ("Content-Type", "Location", "Retry-After", "X-Auth-Token",
+                "WWW-Authenticate", "Allow", "ETag")
+
+    def __init__(self, target):
+        import requests
+
+        proxy = self
+        self.target = target.rstrip("/")
+        self.not_ready = None
+        self.errors = []
+        local = threading.local()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _relay(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                prefix = proxy.not_ready
+                if prefix and self.path.startswith(prefix):
+                    return self._answer(503, {"Retry-After": "1",
+                                              "Content-Type": "application/json"},
+                                        b'{"error": {"code": "Base.1.19.'
+                                        b'ServiceTemporarilyUnavailable"}}')
+                session = getattr(local, "session", None)
+                if session is None:
+                    session = local.session = requests.Session()
+                headers = {k: self.headers[k] for k in (
+                    "Authorization", "X-Auth-Token", "Content-Type", "If-Match")
+                    if self.headers.get(k)}
+                # GETs are retried once on a broken upstream connection, nothing else is
+                for attempt in (1, 2):
+                    try:
+                        resp = session.request(self.command, proxy.target + self.path,
+                                               data=body or None, headers=headers,
+                                               allow_redirects=False, timeout=60)
+                        return self._answer(resp.status_code, resp.headers, resp.content)
+                    except requests.RequestException as exc:
+                        proxy.errors.append(f"{self.command} {self.path}: {exc}")
+                        if attempt == 2 or self.command not in ("GET", "HEAD"):
+                            return self._answer(502, {"Content-Type": "text/plain"},
+                                                str(exc).encode()[:500])
+
+            def _answer(self, status, headers, data):
+                self.send_response(status)
+                for key in proxy._HEADERS:
+                    if headers.get(key):
+                        self.send_header(key, headers[key])
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = do_HEAD = _relay
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class ImageServer:
@@ -68,10 +177,21 @@ class ImageServer:
 
     def __init__(self, folder):
         self.folder = str(folder)
-        handler = functools.partial(_Quiet, directory=self.folder)
+        self.held = {}
+        handler = type("Handler", (_Quiet,), {"held": self.held})
+        handler = functools.partial(handler, directory=self.folder)
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def add_held(self, name, component, version):
+        """An image whose download by the BMC does not finish until ``release()`` of the
+        returned gate: the update task is certainly still running meanwhile, however
+        slow the machine. Returns (url, gate)."""
+        url, _path = self.add(name, component, version)
+        gate = Gate()
+        self.held[f"/{name}"] = gate.event
+        return url, gate
 
     def add(self, name, component, version, payload=b"\x5a" * 8192):
         data = image_mod.build(component, version, payload)
@@ -86,6 +206,8 @@ class ImageServer:
         return f"{self.url}/{name}"
 
     def stop(self):
+        for event in self.held.values():
+            event.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
