@@ -116,6 +116,7 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
             self._cache_accelerators(task)
 
     def _cache_accelerators(self, task):
+        root = None
         try:
             root, info = self._connect(task.node)
             accelerators = client.read_accelerators(root, info["system_id"])
@@ -123,6 +124,9 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
             LOG.warning("Node %(node)s: cannot read accelerator firmware from the BMC: "
                         "%(err)s", {"node": task.node.uuid, "err": exc})
             return
+        finally:
+            if root is not None:
+                client.close(root)
         self._record(task, [
             {"component": f"{PREFIX}{acc['id']}:{fw['component']}",
              "current_version": fw["version"], "vendor": acc.get("manufacturer"),
@@ -205,6 +209,7 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
         unreachable_timeout``; any other refusal raises AccelFirmwareUpdateFailed."""
         node, name, setting = task.node, job["name"], job["setting"]
         device, component = parse_component(name)
+        root = None
         try:
             try:
                 root, info = self._connect(node)
@@ -234,6 +239,9 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
             return
         except errors.RedfishAccelError as exc:
             raise self._failure(node, name, exc) from None
+        finally:
+            if root is not None:
+                client.close(root)
         job.update(current=state, next_poll_at=0)
 
     @staticmethod
@@ -296,6 +304,8 @@ class RedfishAccelFirmware(redfish_firmware.RedfishFirmware):
             LOG.exception("Node %s: unexpected error polling the update of %s", node.uuid, name)
             self._fail_step(task, self._failure(node, name, f"unexpected {exc!r}"))
             return True
+        finally:
+            conn.close()
         node.touch_provisioning()  # we are its callback: keep Ironic's wait timeout away
         if not progress.done:
             LOG.debug("Node %s: %s update task %s, %s %%", node.uuid, name,

@@ -42,6 +42,7 @@ class AcceleratorsBmcHook(base.InspectionHook):
 
     def _read(self, task):
         node = task.node
+        root = None
         try:
             root, info = ironic_node.connect(node)
             return client.read_accelerators(root, info["system_id"])
@@ -53,6 +54,9 @@ class AcceleratorsBmcHook(base.InspectionHook):
             raise exception.HardwareInspectionFailure(
                 error=f"node {node.uuid}: the BMC cannot be reached for accelerators with "
                 f"this driver_info: {exc}") from None
+        finally:
+            if root is not None:
+                client.close(root)
 
     def preprocess(self, task, inventory, plugin_data):
         try:

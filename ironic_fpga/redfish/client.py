@@ -6,11 +6,15 @@ accelerator, each device once, firmware from every place a version lives).
 
 from __future__ import annotations
 
+import logging
+
 import sushy
 from sushy import exceptions as sushy_exc
 
 from ironic_fpga.redfish import errors, inventory
 from ironic_fpga.redfish.inventory.bmc import BMC
+
+LOG = logging.getLogger(__name__)
 
 
 def connect(address, username=None, password=None, verify=True, retries=1, retry_delay=1):
@@ -31,6 +35,21 @@ def connect(address, username=None, password=None, verify=True, retries=1, retry
         raise errors.RedfishAccelError(f"the BMC at {address} refused us: {exc}") from None
 
 
+def close(root):
+    """End the root's Redfish session now (BMCs allow few sessions), not whenever the
+    garbage collector gets to it: sushy closes it in ``__del__``, an HTTP request made
+    from whichever thread happens to collect the object."""
+    auth = getattr(root, "_auth", None)
+    if auth is None:
+        return
+    root._auth = None
+    try:
+        auth.close()
+    except Exception as exc:  # noqa: BLE001 - a session that cannot be closed expires
+        LOG.debug("Ignoring error while closing the Redfish session of %s: %s",
+                  getattr(root, "_base_url", "?"), exc)
+
+
 class LazyConnector:
     """A sushy connector made on first use, for one poll of a running update.
 
@@ -42,6 +61,10 @@ class LazyConnector:
         """``connect``: callable returning a sushy root (``connect(...)`` above)."""
         self._connect = connect
         self.root = None
+
+    def close(self):
+        if self.root is not None:
+            close(self.root)
 
     def get(self, uri, *args, **kwargs):
         if self.root is None:

@@ -52,6 +52,15 @@ def start_profile_emulators(update_seconds=0.4, max_new_seconds=None):
     return srv
 
 
+def keep_alive(root):
+    """Let a sushy root keep its connections open. sushy closes every connection after
+    one request (some BMCs choke on persistent ones); against the loopback emulator,
+    thousands of reads would then leave as many sockets in TIME_WAIT on a machine many
+    test runs share. Returns ``root``."""
+    root._conn._session.headers.pop("Connection", None)
+    return root
+
+
 def firmware_version(root, inventory_id):
     """What the BMC (a sushy root) reports as this FirmwareInventory entry's version."""
     return root._conn.get(
@@ -156,6 +165,8 @@ class BMCProxy:
                     if headers.get(key):
                         self.send_header(key, headers[key])
                 self.send_header("Content-Length", str(len(data)))
+                if self.close_connection:  # the client asked (sushy does): say so
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)

@@ -33,7 +33,7 @@ class Acc:
 @dataclasses.dataclass(frozen=True)
 class Layout:
     folder: str  # under shared/redfish
-    system: str | None  # redfish_system_id (None: the only system)
+    system: str | None  # redfish_system_id, a URI as Ironic wants (None: the only system)
     accelerators: dict  # device id -> Acc
     #: the layout's traits Ironic must show after out-of-band inspection
     traits: frozenset = frozenset()
@@ -146,15 +146,18 @@ LAYOUTS = {
     # CXLType2 (a GPU, CXL Type 2), each a Processor + PCIe device (0xABCD:0xABCD); the
     # Type 3 memory devices and the pooled devices are not Host1's; no firmware anywhere,
     # no UpdateService.
-    "public-cxl-multiswitch": Layout("mockups/public-cxl-multiswitch", "Host1", {
+    "public-cxl-multiswitch": Layout("mockups/public-cxl-multiswitch",
+                                     "/redfish/v1/Systems/Host1", {
         "FPGA": Acc("FPGA", "0xabcd", "0xabcd", firmware={}),
         "GPU": Acc("GPU", "0xabcd", "0xabcd", firmware={}),
     }, frozenset({"CUSTOM_FPGA_VABCD", "CUSTOM_ACCEL_PRODUCT_ABCD_ABCD", "CUSTOM_GPU_VABCD",
                   "CUSTOM_GPU_PRODUCT_ID_ABCD"})),
-    "public-cxl-multiswitch-host2": Layout("mockups/public-cxl-multiswitch", "Host2", {}),
+    "public-cxl-multiswitch-host2": Layout("mockups/public-cxl-multiswitch",
+                                           "/redfish/v1/Systems/Host2", {}),
     # DMTF public-composability: the only GPU (Block9GPU) sits in the free resource block
     # OffloadBlock9, composed into no system.
-    "public-composability": Layout("mockups/public-composability", "ComposedSystem", {}),
+    "public-composability": Layout("mockups/public-composability",
+                                   "/redfish/v1/Systems/ComposedSystem", {}),
 }
 
 

@@ -6,9 +6,9 @@ or CXL rack with many hosts. The node's accelerators are read from its own syste
 the *companion* systems that are part of the same machine (GPU baseboards, DPUs) and
 the chassis that belong to it:
 
-* chassis the system links (``Links.Chassis``), chassis that link the system
-  (``Links.ComputerSystems``), and every chassis contained in one of those;
-* when the BMC serves a single host, every other chassis too, unless it (or a chassis
+* chassis the system links (``Links.Chassis``) and every chassis they contain;
+* when the BMC serves a single host, also the chassis that link the system
+  (``Links.ComputerSystems``) and every other chassis, unless it (or a chassis
   containing it) is linked to another system.
 
 With no ``redfish_system_id`` the only system is used; GPU baseboards and DPUs do not
@@ -121,18 +121,11 @@ def resolve(bmc, system_id):
     root = rs.ServiceRoot(bmc, "/redfish/v1")
     system, systems = choose_system(bmc, root, system_id)
     single_host = len(_hosts(systems)) <= 1
-    chassis = []
-    try:
-        chassis_uris = bmc.members(root.chassis_uri) if root.chassis_uri else []
-    except errors.DeviceNotFound:
-        bmc.warn(f"the BMC links the chassis collection {root.chassis_uri} but answers 404 "
-                 "for it; only the system's own resources are read")
-        chassis_uris = []
-    if chassis_uris:
-        for uri in chassis_uris:
-            res = bmc.resource(rs.Chassis, uri, "chassis")
-            if res is not None:
-                chassis.append(res)
+    if single_host:
+        chassis = _all_chassis(bmc, root)
+    else:  # a rack or a many-host emulator: only what the node's systems lead to
+        chassis = _reachable(bmc, [system] + [s for s in systems if s is not system and (
+            is_baseboard(s) or is_dpu_system(s))])
     mine = _chassis_of([system], chassis, systems, single_host)
     companions = []
     for other in systems:
@@ -142,6 +135,32 @@ def resolve(bmc, system_id):
             companions.append(other)
     scoped = _chassis_of([system] + companions, chassis, systems, single_host)
     return Scope(bmc, root, system, companions, scoped)
+
+
+def _all_chassis(bmc, root):
+    try:
+        uris = bmc.members(root.chassis_uri) if root.chassis_uri else []
+    except errors.DeviceNotFound:
+        bmc.warn(f"the BMC links the chassis collection {root.chassis_uri} but answers 404 "
+                 "for it; only the system's own resources are read")
+        uris = []
+    return [c for c in (bmc.resource(rs.Chassis, u, "chassis") for u in uris) if c]
+
+
+def _reachable(bmc, systems):
+    """The chassis the systems link, and every chassis those contain."""
+    out, seen = [], set()
+    queue = [u for s in systems for u in s.chassis]
+    while queue:
+        uri = queue.pop(0)
+        if uri in seen:
+            continue
+        seen.add(uri)
+        res = bmc.resource(rs.Chassis, uri, "chassis")
+        if res is not None:
+            out.append(res)
+            queue.extend(res.contains)
+    return out
 
 
 def _chassis_of(own, chassis, systems, single_host):

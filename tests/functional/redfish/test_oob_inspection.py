@@ -27,6 +27,16 @@ pytestmark = pytest.mark.functional
 API_VERSION = "1.95"
 #: what Ironic needs in properties to finish an inspection (the captures may not say)
 PROPERTIES = {"memory_mb": 65536, "local_gb": 100, "cpu_arch": "x86_64"}
+#: Ironic 39's ``redfish`` inspect interface fails in its own code, before any hook, on
+#: these layouts: an empty Processors collection and storage it cannot size (the
+#: BlueField BMC's), a Storage whose controllers lack MemberId (public-tower), systems
+#: without EthernetInterfaces (the emulator's). ``redfish-accel`` (ours, a subclass of
+#: it) tolerates them and runs the same hooks.
+INSPECT = {"nvidia_dpu": "redfish-accel", "public-tower": "redfish-accel"}
+#: ... and on these even ``redfish-accel`` cannot help: Ironic's inspect_hardware reads
+#: ``system.boot.mode`` itself and the hosts of public-cxl-multiswitch have no Boot.
+IRONIC_CANNOT_INSPECT = {"public-cxl-multiswitch": "no attribute 'mode'",
+                         "public-cxl-multiswitch-host2": "no attribute 'mode'"}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +49,7 @@ def ironic(tmp_path_factory):
             "enabled_hardware_types": "fake-hardware,redfish,redfish-accel",
             "enabled_firmware_interfaces": "fake,redfish,redfish-accel,no-firmware",
             "enabled_boot_interfaces": "fake,redfish-virtual-media,http",
+            "enabled_inspect_interfaces": "fake,agent,redfish,redfish-accel,no-inspect",
             "debug": "false",
         },
         "deploy": {"http_root": str(http_root), "http_url": "http://127.0.0.1:9"},
@@ -88,10 +99,13 @@ def make_node(ironic, name, url, system_id=None, **interfaces):
     return uuid
 
 
-def inspect(ironic, uuid):
+def inspect(ironic, uuid, fails_with=None):
     resp = api(ironic, "PUT", f"/v1/nodes/{uuid}/states/provision", json={"target": "inspect"})
     assert resp.status_code == 202, resp.text
     doc = wait_state(ironic, uuid, ["manageable", "inspect failed"])
+    if fails_with:
+        assert doc["provision_state"] == "inspect failed" and fails_with in doc["last_error"]
+        return doc
     assert doc["provision_state"] == "manageable", (doc["last_error"], ironic.log_tail())
     return doc
 
@@ -118,10 +132,19 @@ def static_bmcs():
 
 
 @pytest.mark.parametrize("name", sorted(layouts.LAYOUTS))
-def test_layout_inspected_out_of_band(ironic, static_bmcs, name):
+def test_layout_read_through_ironic(ironic, static_bmcs, name):
     layout = layouts.LAYOUTS[name]
-    uuid = make_node(ironic, f"oob-{name}", static_bmcs[name].url, layout.system)
-    doc = inspect(ironic, uuid)
+    uuid = make_node(ironic, f"oob-{name}", static_bmcs[name].url, layout.system,
+                     inspect_interface=INSPECT.get(name, "redfish"))
+    expected_firmware = {
+        f"accel:{dev}:{comp}": version for dev, acc in layout.accelerators.items()
+        for comp, (version, _updatable) in acc.firmware.items()}
+    # Ironic cached the firmware components when the node was verified (manage):
+    # through the redfish-accel firmware interface, every version is there.
+    assert accel_firmware(ironic, uuid) == expected_firmware
+    doc = inspect(ironic, uuid, fails_with=IRONIC_CANNOT_INSPECT.get(name))
+    if name in IRONIC_CANNOT_INSPECT:
+        return
     props = doc["properties"]
     assert {a["bmc_id"]: a["type"] for a in props.get("accelerators", [])} == {
         dev: acc.type for dev, acc in layout.accelerators.items()}
@@ -134,10 +157,8 @@ def test_layout_inspected_out_of_band(ironic, static_bmcs, name):
     caps = dict(c.split(":", 1) for c in (props.get("capabilities") or "").split(",") if c)
     assert {k: v for k, v in caps.items() if k.startswith("accel_")} == {
         k: str(v) for k, v in counts.items()}
-    # Ironic cached the firmware components after inspection: every version is there.
-    assert accel_firmware(ironic, uuid) == {
-        f"accel:{dev}:{comp}": version for dev, acc in layout.accelerators.items()
-        for comp, (version, _updatable) in acc.firmware.items()}
+    # ... and again after the inspection
+    assert accel_firmware(ironic, uuid) == expected_firmware
 
 
 @pytest.fixture(scope="module")
@@ -167,8 +188,11 @@ def inband(ironic, uuid, tmp_path):
 
 
 def outofband(ironic, uuid):
+    # redfish-accel: the emulator's systems list no EthernetInterfaces, which Ironic 39's
+    # own redfish inspection does not survive (see INSPECT)
     assert api(ironic, "PATCH", f"/v1/nodes/{uuid}", json=[
-        {"op": "replace", "path": "/inspect_interface", "value": "redfish"}]).status_code == 200
+        {"op": "replace", "path": "/inspect_interface", "value": "redfish-accel"}]
+    ).status_code == 200
     return inspect(ironic, uuid)
 
 
@@ -179,7 +203,8 @@ def state(ironic, uuid):
 
 
 def test_inband_and_out_of_band_converge(ironic, mixed_bmc, tmp_path):
-    uuid = make_node(ironic, "oob-and-inband", mixed_bmc.url, "mixed", boot_interface="http")
+    uuid = make_node(ironic, "oob-and-inband", mixed_bmc.url, "/redfish/v1/Systems/mixed",
+                     boot_interface="http")
     api(ironic, "POST", f"/v1/nodes/{uuid}/traits/CUSTOM_OPERATOR_OWN", json=None)
     first = inband(ironic, uuid, tmp_path)
     inband_accs = first["properties"]["accelerators"]

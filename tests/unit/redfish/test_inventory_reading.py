@@ -13,7 +13,7 @@ from ironic_fpga.redfish import client, errors
 from ironic_fpga.redfish.inventory.bmc import BMC
 from redfish_mocks.httpd import HttpService
 from redfish_mocks.static import StaticService
-from tests.redfish_helpers import shared_dir
+from tests.redfish_helpers import keep_alive, shared_dir
 
 V1 = "/redfish/v1"
 
@@ -73,7 +73,9 @@ class ReadingTest(unittest.TestCase):
     def serve(self, docs):
         srv = HttpService(StaticService(mockup(docs))).start()
         self.addCleanup(srv.stop)
-        return client.connect(srv.url, "admin", "password")
+        root = keep_alive(client.connect(srv.url, "admin", "password"))
+        self.addCleanup(client.close, root)
+        return root
 
     def ids(self, root, system_id=None):
         return {a["id"]: a for a in client.read_accelerators(root, system_id)}

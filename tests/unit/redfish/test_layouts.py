@@ -9,7 +9,7 @@ from ironic_fpga.inspection.plan import BmcPlan
 from ironic_fpga.redfish import client, errors
 from redfish_mocks.httpd import HttpService
 from redfish_mocks.static import StaticService
-from tests.redfish_helpers import layouts, shared_dir
+from tests.redfish_helpers import keep_alive, layouts, shared_dir
 
 _NO_SHARED = "../shared/redfish is not beside the repository (nor $ACCEL_SHARED_DIR)"
 
@@ -23,9 +23,14 @@ def found(accelerators):
 
 
 def serve(case, layout, page_size=None):
+    """A sushy root on the layout served in this process, its session closed at cleanup
+    (left to the garbage collector, sushy closes it from whichever thread collects it)."""
+    cleanup = case.addClassCleanup if isinstance(case, type) else case.addCleanup
     srv = HttpService(StaticService(layouts.path(layout), page_size=page_size)).start()
-    case.addClassCleanup(srv.stop) if isinstance(case, type) else case.addCleanup(srv.stop)
-    return client.connect(srv.url, "admin", "password")
+    cleanup(srv.stop)
+    root = keep_alive(client.connect(srv.url, "admin", "password"))
+    cleanup(client.close, root)
+    return root
 
 
 @unittest.skipUnless(shared_dir(), _NO_SHARED)
@@ -98,7 +103,7 @@ class LayoutTest(unittest.TestCase):
 
     def test_no_update_service_still_reads_and_refuses_updates_with_the_reason(self):
         root = self.serve(layouts.LAYOUTS["public-cxl-multiswitch"])
-        inv = self.read["public-cxl-multiswitch"]
+        inv = client.read_inventory(root, "Host1")  # an Id does as well as a URI
         self.assertEqual(set(found(inv.accelerators)), {"FPGA", "GPU"})
         self.assertIn("no UpdateService", inv.no_update_reason)
         with self.assertRaisesRegex(errors.NoUpdateService, "has no UpdateService"):

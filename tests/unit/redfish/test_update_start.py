@@ -5,7 +5,7 @@ import tempfile
 import unittest
 
 from ironic_fpga.redfish import client, errors, update
-from tests.redfish_helpers import ImageServer, firmware_version, start_emulator
+from tests.redfish_helpers import ImageServer, firmware_version, keep_alive, start_emulator
 
 
 class StartTest(unittest.TestCase):
@@ -20,7 +20,8 @@ class StartTest(unittest.TestCase):
 
     def setUp(self):
         self.addCleanup(self.server.faults.clear)
-        self.root = client.connect(self.srv.url, "admin", "password")
+        self.root = keep_alive(client.connect(self.srv.url, "admin", "password"))
+        self.addCleanup(client.close, self.root)
 
     def test_a_bmc_rebooting_when_the_update_starts_is_waited_for(self):
         url, _ = self.images.add("wait.bin", "vbios", "96.00.99.00.11")
