@@ -7,7 +7,7 @@ also for BMCs whose layout Ironic 39's own code trips on before any hook runs.
   system has no CPU (``cpu_arch`` must then already be in the node's properties, as
   Ironic requires it).
 * sushy refuses a Storage resource whose controllers lack ``MemberId`` (DMTF's
-  ``public-tower``), a BlueField BMC's storage makes Ironic's size detection fail with
+  ``public-tower``), a BlueField BMC's storage makes Ironic's disk listing fail with
   ``TypeError``, and Ironic lets either fail the whole inspection. Here the disks,
   storage controllers and local disk size such a BMC shows are left out, with a warning.
 * A system without ``EthernetInterfaces`` (the emulator's, a DPU's) fails Ironic's
@@ -57,7 +57,7 @@ class RedfishAccelInspect(redfish_inspect.RedfishInspect):
     def _get_simple_disks(self, system):
         try:
             return super()._get_simple_disks(system)
-        except sushy.exceptions.SushyError as exc:
+        except (sushy.exceptions.SushyError, TypeError, ValueError) as exc:
             LOG.warning("System %s: disks left out of the inspection, the BMC's storage "
                         "cannot be read: %s", system.identity, exc)
             return []
@@ -65,7 +65,7 @@ class RedfishAccelInspect(redfish_inspect.RedfishInspect):
     def _get_storage_controllers(self, task, system):
         try:
             return super()._get_storage_controllers(task, system)
-        except sushy.exceptions.SushyError as exc:
+        except (sushy.exceptions.SushyError, TypeError, ValueError) as exc:
             LOG.warning("Node %s: storage controllers left out of the inspection, the "
                         "BMC's storage cannot be read: %s", task.node.uuid, exc)
             return []

@@ -84,6 +84,27 @@ def links(path):
     return base.Field(path, adapter=odata_ids, default=[])
 
 
+def function_device_uri(uri):
+    """The PCIe device a PCIe function's URI is below (``.../PCIeFunctions/<n>``), or None."""
+    head, sep, _tail = uri.rpartition("/PCIeFunctions/")
+    return head if sep else None
+
+
+class sub_resources:  # noqa: N801 - used like sushy's lower-case field declarations
+    """Declares a lazily read, cached list of the ``cls`` resources that the property
+    ``key`` links (a collection link or an array of links): sushy's ``cache_it``
+    property, as one line."""
+
+    def __init__(self, cls, key, what, doc=None):
+        self.cls, self.key, self.what, self.doc = cls, key, what, doc
+
+    def __set_name__(self, owner, name):
+        def read(res):
+            return res._children(self.cls, res.json.get(self.key), self.what)
+        read.__name__ = name  # cache_it keys its cache on the name
+        setattr(owner, name, property(utils.cache_it(read), doc=self.doc))
+
+
 def _location_label(doc):
     for place in (doc.get("Location"), (doc.get("Slot") or {}).get("Location")):
         label = text(((place or {}).get("PartLocation") or {}).get("ServiceLabel"))
@@ -178,10 +199,7 @@ class PCIeFunction(Resource):
     @property
     def device_uri(self):
         """The PCIe device this function belongs to (its link, else its URI's parent)."""
-        if self.pcie_device:
-            return self.pcie_device
-        head, sep, _tail = self.uri.rpartition("/PCIeFunctions/")
-        return head if sep else None
+        return self.pcie_device or function_device_uri(self.uri)
 
 
 class PCIeDevice(Resource):
@@ -244,10 +262,8 @@ class NetworkAdapter(Resource):
                     out.append(uri)
         return out
 
-    @property
-    @utils.cache_it
-    def processors(self):
-        return self._children(Processor, self.json.get("Processors"), "processor")
+    processors = sub_resources(Processor, "Processors", "processor",
+                               "A SmartNIC's processors (its FPGA).")
 
 
 class SoftwareInventory(Resource):
@@ -288,11 +304,7 @@ class Chassis(Resource):
                     seen.add(uri)
         return found
 
-    @property
-    @utils.cache_it
-    def network_adapters(self):
-        return self._children(NetworkAdapter, self.json.get("NetworkAdapters"),
-                              "network adapter")
+    network_adapters = sub_resources(NetworkAdapter, "NetworkAdapters", "network adapter")
 
 
 class ComputerSystem(Resource):
@@ -301,27 +313,12 @@ class ComputerSystem(Resource):
     bios = link("Bios")
     chassis = links(["Links", "Chassis"])
 
-    @property
-    @utils.cache_it
-    def processors(self):
-        return self._children(Processor, self.json.get("Processors"), "processor")
-
-    @property
-    @utils.cache_it
-    def pcie_devices(self):
-        """``PCIeDevices``: an array of links (the standard) or a collection (bmcweb)."""
-        return self._children(PCIeDevice, self.json.get("PCIeDevices"), "PCIe device")
-
-    @property
-    @utils.cache_it
-    def pcie_functions(self):
-        return self._children(PCIeFunction, self.json.get("PCIeFunctions"), "PCIe function")
-
-    @property
-    @utils.cache_it
-    def graphics_controllers(self):
-        return self._children(GraphicsController, self.json.get("GraphicsControllers"),
-                              "graphics controller")
+    processors = sub_resources(Processor, "Processors", "processor")
+    pcie_devices = sub_resources(PCIeDevice, "PCIeDevices", "PCIe device",
+                                 "An array of links (the standard) or a collection (bmcweb).")
+    pcie_functions = sub_resources(PCIeFunction, "PCIeFunctions", "PCIe function")
+    graphics_controllers = sub_resources(GraphicsController, "GraphicsControllers",
+                                         "graphics controller")
 
 
 class ServiceRoot(Resource):

@@ -45,10 +45,10 @@ def links_of(res):
     if isinstance(res, rs.Processor):
         out += [(PCIE, res.pcie_device)] if res.pcie_device else []
         out += [(GRAPHICS, res.graphics_controller)] if res.graphics_controller else []
-        out += [(PCIE, _function_device(u)) for u in res.linked_functions]
+        out += [(PCIE, rs.function_device_uri(u)) for u in res.linked_functions]
     elif isinstance(res, rs.PCIeDevice):
         out += [(PROCESSOR, u) for u in res.linked_processors]
-        out += [(PCIE, _function_device(u)) for u in res.linked_functions]
+        out += [(PCIE, rs.function_device_uri(u)) for u in res.linked_functions]
     elif isinstance(res, rs.GraphicsController):
         out += [(PROCESSOR, u) for u in res.linked_processors]
         out += [(PCIE, res.pcie_device)] if res.pcie_device else []
@@ -61,7 +61,3 @@ def links_of(res):
         out.append((PROCESSOR, f"{system}/Processors/{res.fqdd}"))
     return [(k, u) for k, u in out if u and u != res.uri]
 
-
-def _function_device(uri):
-    head, sep, _tail = uri.rpartition("/PCIeFunctions/")
-    return head if sep else None

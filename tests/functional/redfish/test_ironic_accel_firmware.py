@@ -69,18 +69,23 @@ def _api(ironic, method, path, doc=None):
                             headers={"X-OpenStack-Ironic-API-Version": API_VERSION})
 
 
-@pytest.fixture(scope="module")
-def node(ironic, mock):
+def _adopted_node(ironic, name, address):
+    """A redfish-accel node of the ``mixed`` system at ``address``, active (adopted)."""
     conn = ironic.conn
     node = conn.baremetal.create_node(
-        driver="redfish-accel", name="accel-oob",
+        driver="redfish-accel", name=name,
         firmware_interface="redfish-accel", deploy_interface="direct",
-        driver_info={"redfish_address": mock.url, "redfish_system_id": SYSTEM,
+        driver_info={"redfish_address": address, "redfish_system_id": SYSTEM,
                      "redfish_username": "admin", "redfish_password": "password"})
-    conn.baremetal.set_node_provision_state(node, "manage", wait=True, timeout=60)
-    node = conn.baremetal.set_node_provision_state(node, "adopt", wait=True, timeout=60)
+    conn.baremetal.set_node_provision_state(node, "manage", wait=True, timeout=120)
+    node = conn.baremetal.set_node_provision_state(node, "adopt", wait=True, timeout=120)
     assert node.provision_state == "active", node.last_error
     return node
+
+
+@pytest.fixture(scope="module")
+def node(ironic, mock):
+    return _adopted_node(ironic, "accel-oob", mock.url)
 
 
 def _start_service(ironic, node, settings):
@@ -376,15 +381,7 @@ def test_a_bmc_not_ready_when_the_step_starts_is_waited_for(ironic, mock, images
     test has seen the step waiting: no timing involved."""
     proxy = BMCProxy(mock.url)
     try:
-        conn = ironic.conn
-        node = conn.baremetal.create_node(
-            driver="redfish-accel", name="accel-oob-not-ready",
-            firmware_interface="redfish-accel", deploy_interface="direct",
-            driver_info={"redfish_address": proxy.url, "redfish_system_id": SYSTEM,
-                         "redfish_username": "admin", "redfish_password": "password"})
-        conn.baremetal.set_node_provision_state(node, "manage", wait=True, timeout=120)
-        node = conn.baremetal.set_node_provision_state(node, "adopt", wait=True, timeout=120)
-        assert node.provision_state == "active", node.last_error
+        node = _adopted_node(ironic, "accel-oob-not-ready", proxy.url)
         url, _ = images.add("a10-vbios-boot.bin", "vbios", "95.04.29.00.08")
         proxy.not_ready = "/redfish/v1/UpdateService"
         before = _start_service(ironic, node, [{"component": "accel:gpu1", "url": url}])

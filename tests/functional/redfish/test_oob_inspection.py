@@ -28,11 +28,13 @@ API_VERSION = "1.95"
 #: what Ironic needs in properties to finish an inspection (the captures may not say)
 PROPERTIES = {"memory_mb": 65536, "local_gb": 100, "cpu_arch": "x86_64"}
 #: Ironic 39's ``redfish`` inspect interface fails in its own code, before any hook, on
-#: these layouts: an empty Processors collection and storage it cannot size (the
+#: these layouts: an empty Processors collection and storage it cannot list (the
 #: BlueField BMC's), a Storage whose controllers lack MemberId (public-tower), systems
-#: without EthernetInterfaces (the emulator's). ``redfish-accel`` (ours, a subclass of
-#: it) tolerates them and runs the same hooks.
-INSPECT = {"nvidia_dpu": "redfish-accel", "public-tower": "redfish-accel"}
+#: without EthernetInterfaces (the emulator's, the CXL hosts). ``redfish-accel`` (ours,
+#: a subclass of it) tolerates them and runs the same hooks.
+INSPECT = {"nvidia_dpu": "redfish-accel", "public-tower": "redfish-accel",
+           "public-cxl-multiswitch": "redfish-accel",
+           "public-cxl-multiswitch-host2": "redfish-accel"}
 #: ... and on these even ``redfish-accel`` cannot help: Ironic's inspect_hardware reads
 #: ``system.boot.mode`` itself and the hosts of public-cxl-multiswitch have no Boot.
 IRONIC_CANNOT_INSPECT = {"public-cxl-multiswitch": "no attribute 'mode'",
@@ -205,7 +207,7 @@ def state(ironic, uuid):
 def test_inband_and_out_of_band_converge(ironic, mixed_bmc, tmp_path):
     uuid = make_node(ironic, "oob-and-inband", mixed_bmc.url, "/redfish/v1/Systems/mixed",
                      boot_interface="http")
-    api(ironic, "POST", f"/v1/nodes/{uuid}/traits/CUSTOM_OPERATOR_OWN", json=None)
+    assert api(ironic, "PUT", f"/v1/nodes/{uuid}/traits/CUSTOM_OPERATOR_OWN").status_code == 204
     first = inband(ironic, uuid, tmp_path)
     inband_accs = first["properties"]["accelerators"]
     inband_traits = traits(ironic, uuid)
