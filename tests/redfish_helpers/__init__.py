@@ -42,7 +42,7 @@ def start_profile_emulators(update_seconds=0.4, max_new_seconds=None):
     """One emulated server per vendor profile, all built from host-a's description;
     ``service.by_profile`` maps a profile's name to its server id. ``max_new_seconds``
     caps the profiles' own delays (for tests that must stay short)."""
-    names = sorted(profiles.PROFILES)
+    names = profiles.behaviour_names()
     srv = start_emulator(hosts=("host-a",), count=len(names), update_seconds=update_seconds)
     emu = srv.httpd.service.emu
     for i, name in enumerate(names):
