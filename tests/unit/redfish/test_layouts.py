@@ -406,3 +406,37 @@ class DynamicPagingTest(unittest.TestCase):
         self.assertEqual(len(get(unpaged, INV)["Members"]), len(whole))
         with self.assertRaises(ValueError):
             EmulatorService(Emulator([accel_hosts.load("mixed")]), page_size=0)
+
+
+class CliTest(unittest.TestCase):
+    def make(self, *argv):
+        from redfish_mocks import cli
+
+        return cli.make_service(cli.build_parser().parse_args(list(argv)))
+
+    def test_layout_profiles_and_page_size_from_the_command_line(self):
+        svc = self.make("--host", "host-b", "--profile", "hgx")
+        self.assertEqual(svc.layout.name, "hgx")
+        svc = self.make("--host", "host-d", "--profile", "idrac+slow", "--page-size", "2")
+        self.assertEqual((svc.layout.name, svc.page_size), ("idrac", 2))
+        self.assertEqual(len(get(svc, f"{V1}/Chassis/System.Embedded.1/PCIeDevices")
+                             ["Members"]), 2)
+        svc = self.make("--host", "mixed", "--server-profile", "mixed=dmtf")
+        self.assertEqual(svc.layout.name, "dmtf")
+
+    def test_bad_combinations_are_refused_with_a_message(self):
+        import contextlib
+        import io
+
+        from redfish_mocks import cli
+
+        for argv, message in (
+                (["--host", "host-a", "--host", "host-b", "--profile", "hgx"], "alone"),
+                (["--host", "mixed", "--profile", "bluefield"], "BlueField"),
+                (["--host", "mixed", "--page-size", "0"], "at least 1"),
+                (["--host", "host-b", "--profile", "hgx+idrac"], "several layouts")):
+            with self.subTest(argv=argv):
+                err = io.StringIO()
+                with contextlib.redirect_stderr(err):
+                    self.assertEqual(cli.main(argv + ["--port", "0"]), 2)
+                self.assertIn(message, err.getvalue())
