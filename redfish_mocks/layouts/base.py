@@ -70,7 +70,7 @@ class Layout:
         return [self.host_system(server)]
 
     def host_system(self, server):
-        raise NotImplementedError
+        return f"{V1}/Systems/{server.sid}"
 
     # -- shared building blocks --------------------------------------------------------------
     def root(self, site, product=None, extra=None):
@@ -83,6 +83,20 @@ class Layout:
     def system(self, site, server, uri, **kwargs):
         site.add(res.system(server, uri, **kwargs))
         site.add(res.reset_action_info(uri))
+
+    def pcie(self, site, server, card, uri, chassis, firmware=True, function_ids=None,
+             extra=None):
+        """A card's PCIeDevice at ``uri`` in ``chassis``, its PCIeFunctions collection and
+        documents (ids ``0..n-1`` unless ``function_ids`` says otherwise); their URIs."""
+        site.add(res.pcie_device(server, card, uri, firmware_version=firmware,
+                                 links={"Chassis": [res.ref(chassis)]}, extra=extra))
+        ids = function_ids or [str(i) for i, _ in enumerate(card.functions)]
+        fns = [f"{uri}/PCIeFunctions/{fid}" for fid in ids]
+        site.collection("PCIeFunctionCollection", f"{uri}/PCIeFunctions", fns,
+                        "PCIe Function Collection")
+        for i, fn in enumerate(fns):
+            site.add(res.pcie_function(card, i, fn, uri))
+        return fns
 
     def firmware(self, site, server, entries, related=None, names=None, extra=None):
         """The UpdateService, its SimpleUpdate ActionInfo, FirmwareInventory and one

@@ -32,9 +32,6 @@ class CxlLayout(Layout):
     update_service = False
     simple_targets = None
 
-    def host_system(self, server):
-        return f"{V1}/Systems/{server.sid}"
-
     def build(self, server):
         site = Site()
         host, sid = server.host, server.sid
@@ -78,14 +75,10 @@ class CxlLayout(Layout):
         return site
 
     def _plain(self, site, server, card, system, chassis, uri):
-        fns = [f"{uri}/PCIeFunctions/{i}" for i, _ in enumerate(card.functions)]
+        fns = self.pcie(site, server, card, uri, chassis)
         site.add(res.processor(server, card, f"{system}/Processors/{card.id}", links={
             "PCIeDevice": ref(uri), "PCIeFunctions": [ref(f) for f in fns],
             "Chassis": ref(chassis)}, fpga=False))
-        site.add(res.pcie_device(server, card, uri, links={"Chassis": [ref(chassis)]}))
-        site.collection("PCIeFunctionCollection", f"{uri}/PCIeFunctions", fns, "PCIe Functions")
-        for i, fn in enumerate(fns):
-            site.add(res.pcie_function(card, i, fn, uri))
 
     def _cxl(self, site, server, card, host_chassis, cpus, manager):
         base = f"{V1}/Chassis/{card.id}"

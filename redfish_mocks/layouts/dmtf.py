@@ -38,9 +38,6 @@ class DmtfLayout(Layout):
     multipart_path = None
     simple_targets = "required"
 
-    def host_system(self, server):
-        return f"{V1}/Systems/{server.sid}"
-
     def build(self, server):
         site = Site()
         host, sid = server.host, server.sid
@@ -83,14 +80,7 @@ class DmtfLayout(Layout):
         site.collection("PCIeDeviceCollection", f"{chassis}/PCIeDevices", list(pcie.values()),
                         "PCIe Devices")
         for card in host.cards:
-            uri = pcie[card.id]
-            site.add(res.pcie_device(server, card, uri, firmware_version=False,
-                                     links={"Chassis": [ref(chassis)]}))
-            fns = [f"{uri}/PCIeFunctions/{i}" for i, _ in enumerate(card.functions)]
-            site.collection("PCIeFunctionCollection", f"{uri}/PCIeFunctions", fns,
-                            "PCIe Functions")
-            for i, fn in enumerate(fns):
-                site.add(res.pcie_function(card, i, fn, uri))
+            self.pcie(site, server, card, pcie[card.id], chassis, firmware=False)
         adapters = [f"{chassis}/NetworkAdapters/{c.id}" for c in nics]
         site.collection("NetworkAdapterCollection", f"{chassis}/NetworkAdapters", adapters,
                         "Network Adapters")

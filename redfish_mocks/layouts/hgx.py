@@ -139,14 +139,7 @@ class HgxLayout(Layout):
         site.collection("PCIeDeviceCollection", base, [f"{base}/{n}" for n in named],
                         "PCIe Device Collection")
         for short, card in named.items():
-            uri = f"{base}/{short}"
-            site.add(res.pcie_device(server, card, uri, firmware_version=firmware,
-                                     links={"Chassis": [ref(chassis_uri)]}))
-            fns = [f"{uri}/PCIeFunctions/{i}" for i, _ in enumerate(card.functions)]
-            site.collection("PCIeFunctionCollection", f"{uri}/PCIeFunctions", fns,
-                            "PCIe Function Collection")
-            for i, fn_uri in enumerate(fns):
-                site.add(res.pcie_function(card, i, fn_uri, uri))
+            self.pcie(site, server, card, f"{base}/{short}", chassis_uri, firmware)
 
     def default_candidates(self, site, via):
         """No Targets: SimpleUpdate is the host BMC's update, multipart the motherboard

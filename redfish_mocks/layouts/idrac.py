@@ -95,16 +95,9 @@ class IdracLayout(Layout):
         site.collection("PCIeDeviceCollection", f"{CHASSIS}/PCIeDevices", list(pcie.values()),
                         "PCIe Device Collection")
         for card in host.cards:
-            uri = pcie[card.id]
-            site.add(res.pcie_device(server, card, uri, firmware_version=(
+            self.pcie(site, server, card, pcie[card.id], CHASSIS, firmware=(
                 "" if is_nvidia_gpu(card) else res.card_version(server, card) or ""),
-                links={"Chassis": [ref(CHASSIS)]}))
-            fns = [f"{uri}/PCIeFunctions/{device_id(card)}-{i}" for i, _ in
-                   enumerate(card.functions)]
-            site.collection("PCIeFunctionCollection", f"{uri}/PCIeFunctions", fns,
-                            "PCIe Function Collection")
-            for i, fn in enumerate(fns):
-                site.add(res.pcie_function(card, i, fn, uri))
+                function_ids=[f"{device_id(card)}-{i}" for i, _ in enumerate(card.functions)])
         adapters = [f"{CHASSIS}/NetworkAdapters/{fqdd}" for fqdd in dpus]
         site.collection("NetworkAdapterCollection", f"{CHASSIS}/NetworkAdapters", adapters,
                         "Network Adapter Collection")

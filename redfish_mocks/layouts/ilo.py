@@ -66,13 +66,8 @@ class IloLayout(Layout):
         site.collection("PCIeDeviceCollection", f"{CHASSIS}/PCIeDevices", list(pcie.values()),
                         "PCIe Devices")
         for card in host.cards:
-            uri = pcie[card.id]
-            site.add(res.pcie_device(server, card, uri, links={"Chassis": [ref(CHASSIS)]}))
-            fns = [f"{uri}/PCIeFunctions/{i + 1}" for i, _ in enumerate(card.functions)]
-            site.collection("PCIeFunctionCollection", f"{uri}/PCIeFunctions", fns,
-                            "PCIe Functions")
-            for i, fn in enumerate(fns):
-                site.add(res.pcie_function(card, i, fn, uri))
+            self.pcie(site, server, card, pcie[card.id], CHASSIS,
+                      function_ids=[str(i + 1) for i, _ in enumerate(card.functions)])
 
         site.collection("ManagerCollection", f"{V1}/Managers", [ILO], "Managers")
         bmc = server.firmware(f"{server.sid}-BMC")

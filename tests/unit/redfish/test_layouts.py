@@ -440,3 +440,37 @@ class CliTest(unittest.TestCase):
                 with contextlib.redirect_stderr(err):
                     self.assertEqual(cli.main(argv + ["--port", "0"]), 2)
                 self.assertIn(message, err.getvalue())
+
+
+class AgreementTest(unittest.TestCase):
+    """Every layout shows the host model's facts only: PCI ids of its functions, versions
+    of its firmware (the sysfs fixtures of the same host show the same)."""
+
+    CASES = {"hgx": "host-b", "bluefield": "host-d", "idrac": "host-d", "ilo": "host-c",
+             "cxl": "host-d", "dmtf": "mixed"}
+
+    def test_every_layout_agrees_with_the_host_model(self):
+        for profile, name in self.CASES.items():
+            with self.subTest(profile=profile):
+                host = accel_hosts.load(name)
+                site, _ = service(host, profile).site()
+                ids = {(f.vendor_id, f.device_id, f.class_code)
+                       for c in host.cards for f in c.functions}
+                versions = {host.bios_version, host.bmc.firmware_version} | {
+                    fw.version for c in host.cards for fw in c.firmware}
+                serials = {c.serial for c in host.cards} | {host.serial}
+                seen_functions = 0
+                for doc in site.docs.values():
+                    if doc["@odata.type"].startswith("#PCIeFunction."):
+                        seen_functions += 1
+                        self.assertIn((doc["VendorId"], doc["DeviceId"], doc["ClassCode"]), ids)
+                    for key in ("FirmwareVersion", "Version", "BiosVersion"):
+                        if doc.get(key):
+                            self.assertIn(doc[key], versions, (doc["@odata.id"], key))
+                    for ctl in doc.get("Controllers", []):
+                        if "FirmwarePackageVersion" in ctl:
+                            self.assertIn(ctl["FirmwarePackageVersion"], versions)
+                    if doc.get("SerialNumber") and "Processor" in doc["@odata.type"]:
+                        self.assertIn(doc["SerialNumber"].rstrip(), serials)
+                if profile != "bluefield":  # its Card1/PCIeDevices is empty, as captured
+                    self.assertGreater(seen_functions, 0)
