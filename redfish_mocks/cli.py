@@ -100,9 +100,15 @@ def main(argv=None):
             accel_hosts.HostDescriptionError) as exc:
         print(f"accel-redfish-mock: {exc}", file=sys.stderr)
         return 2
-    what = f"mockup {args.mockup}" if args.mockup else \
-        f"{len(service.emu.servers)} server(s): {', '.join(list(service.emu.servers)[:5])}" + \
-        (" ..." if len(service.emu.servers) > 5 else "")
+    if args.mockup:
+        what = f"mockup {args.mockup}"
+    elif service.layout is not None:
+        what = (f"{service.vendor.sid} as a {service.layout.name} BMC "
+                f"(profile {service.vendor.profile.name})")
+    else:
+        what = (f"{len(service.emu.servers)} server(s): "
+                f"{', '.join(list(service.emu.servers)[:5])}"
+                + (" ..." if len(service.emu.servers) > 5 else ""))
     print(f"accel-redfish-mock: serving {what} on {httpd.url}/redfish/v1", flush=True)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     try:
