@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import time
 import urllib.parse
 
@@ -68,6 +69,83 @@ def _check_url(url, algo, digest, verify, timeout=60):
     if h.hexdigest() != digest:
         raise errors.ImageChecksumMismatch(
             f"{url}: {algo} is {h.hexdigest()}, expected {digest}; nothing was sent to the BMC")
+
+
+#: Largest image fetched for a multipart push when the BMC states no MaxImageSizeBytes.
+MAX_IMAGE_BYTES = 4 << 30
+
+
+def _is_path(uri):
+    return isinstance(uri, str) and uri.startswith("/") and not uri.startswith("//")
+
+
+def _simple_update_targets(conn, action):
+    """Whether SimpleUpdate takes ``Targets``: what its ActionInfo lists (an HGX host BMC's
+    SimpleUpdate updates only itself and lists none); True when it has no ActionInfo."""
+    info_uri = action.get("@Redfish.ActionInfo")
+    if not _is_path(info_uri):
+        return True
+    try:
+        info = conn.get(info_uri).json()
+    except (sushy_exc.SushyError, ValueError):
+        return True
+    names = {p.get("Name") for p in info.get("Parameters") or [] if isinstance(p, dict)}
+    return "Targets" in names
+
+
+def _download(url, algo, digest, verify, limit, timeout=600):
+    """The image at ``url`` in a temporary file (its path), its checksum checked."""
+    h = hashlib.new(algo) if algo else None
+    size = 0
+    fd, path = tempfile.mkstemp(prefix="accel-fw-", suffix=".bin")
+    try:
+        with os.fdopen(fd, "wb") as out, requests.get(url, stream=True, timeout=timeout,
+                                                       verify=verify) as resp:
+            resp.raise_for_status()
+            for chunk in resp.iter_content(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise errors.UnsupportedImage(
+                        f"{url} is larger than the {limit} bytes the BMC takes; nothing "
+                        "was sent to the BMC")
+                out.write(chunk)
+                if h:
+                    h.update(chunk)
+        if h and h.hexdigest() != digest:
+            raise errors.ImageChecksumMismatch(
+                f"{url}: {algo} is {h.hexdigest()}, expected {digest}; nothing was sent to "
+                "the BMC")
+        return path
+    except requests.RequestException as exc:
+        os.unlink(path)
+        raise errors.UnsupportedImage(f"cannot download {url}: {exc}") from None
+    except BaseException:
+        os.unlink(path)
+        raise
+
+
+def _push(root, push_uri, path, target, force, username, password, verify, filename=None):
+    """POST the image at ``path`` to the BMC's MultipartHttpPushUri, aimed at ``target``
+    (``filename``: the name the BMC sees, a basename)."""
+    params = {"Targets": [target], "ForceUpdate": bool(force)}
+    base = root._conn._url.rstrip("/")
+    # the node's credentials, else the session the root already holds
+    token = root._conn._session.headers.get("X-Auth-Token")
+    headers = {"X-Auth-Token": token} if token and not username else {}
+    try:
+        with open(path, "rb") as f:
+            resp = requests.post(
+                base + push_uri, auth=(username, password) if username else None,
+                headers=headers, verify=verify, timeout=600,
+                files={"UpdateParameters": (None, json.dumps(params), "application/json"),
+                       "UpdateFile": (filename or os.path.basename(path), f,
+                                      "application/octet-stream")})
+    except requests.RequestException as exc:
+        raise errors.BMCUnreachable(f"pushing the image to the BMC failed: {exc}") from None
+    if resp.status_code >= 400:
+        raise errors.UpdateRejected(
+            f"the BMC refused the multipart update ({resp.status_code}): {resp.text[:500]}")
+    return resp
 
 
 def _reread_version(conn, target_uri):
@@ -139,38 +217,26 @@ def start_update(root, system_id, device, image_url, component=None, checksum=No
     target = fw["update_target"]
     before = fw["version"]
 
+    action = (update.get("Actions") or {}).get("#UpdateService.SimpleUpdate") or {}
+    push_uri = update.get("MultipartHttpPushUri")
+    if push_uri is not None and not _is_path(push_uri):
+        raise errors.UnsupportedImage(
+            f"the BMC's MultipartHttpPushUri {push_uri!r} is not a path on the BMC; "
+            "refusing to send the image and the credentials anywhere else")
     if scheme == "file":
         path = urllib.parse.unquote(urllib.parse.urlsplit(image_url).path)
         if not os.path.isfile(path):
             raise errors.UnsupportedImage(f"local image {path} does not exist")
         if algo:
             _check_file(path, algo, digest)
-        push_uri = update.get("MultipartHttpPushUri")
         if not push_uri:
             raise errors.UnsupportedImage(
                 "the BMC offers no MultipartHttpPushUri; serve the image over HTTP(S) instead")
         transfer = "multipart"
-        params = {"Targets": [target], "ForceUpdate": bool(force)}
-        base = root._conn._url.rstrip("/")
-        try:
-            with open(path, "rb") as f:
-                resp = requests.post(
-                    base + push_uri, auth=(username, password) if username else None,
-                    verify=verify, timeout=600,
-                    files={"UpdateParameters": (None, json.dumps(params), "application/json"),
-                           "UpdateFile": (os.path.basename(path), f,
-                                          "application/octet-stream")})
-        except requests.RequestException as exc:
-            raise errors.BMCUnreachable(f"pushing the image to the BMC failed: {exc}") from None
-        if resp.status_code >= 400:
-            raise errors.UpdateRejected(
-                f"the BMC refused the multipart update ({resp.status_code}): {resp.text[:500]}")
-    else:
+        resp = _push(root, push_uri, path, target, force, username, password, verify)
+    elif action.get("target") and _simple_update_targets(conn, action):
         if algo:
             _check_url(image_url, algo, digest, verify)
-        action = (update.get("Actions") or {}).get("#UpdateService.SimpleUpdate") or {}
-        if not action.get("target"):
-            raise errors.UnsupportedImage("the BMC's UpdateService has no SimpleUpdate action")
         transfer = "simple-update"
         body = {"ImageURI": image_url, "TransferProtocol": scheme.upper(),
                 "Targets": [target], "ForceUpdate": bool(force)}
@@ -183,6 +249,23 @@ def start_update(root, system_id, device, image_url, component=None, checksum=No
             raise errors.BMCUnreachable(f"the BMC stopped answering: {exc}") from None
         except sushy_exc.HTTPError as exc:
             raise errors.UpdateRejected(f"the BMC refused the update: {exc}") from None
+    elif push_uri:
+        # SimpleUpdate cannot name one device here (an HGX host BMC's is its own): fetch
+        # the image and push it with the one target.
+        transfer = "multipart"
+        path = _download(image_url, algo, digest, verify,
+                         update.get("MaxImageSizeBytes") or MAX_IMAGE_BYTES)
+        name = os.path.basename(urllib.parse.urlsplit(str(image_url)).path) or "image.bin"
+        try:
+            resp = _push(root, push_uri, path, target, force, username, password, verify,
+                         filename=name)
+        finally:
+            os.unlink(path)
+    else:
+        raise errors.UnsupportedImage(
+            "the BMC's UpdateService can update only what an image fits (its SimpleUpdate "
+            "takes no Targets) and offers no multipart push: it cannot update "
+            f"{device} {fw['component']} alone; nothing was sent")
     monitor = resp.headers.get("Location")
     try:
         task = resp.json() if resp.content else None

@@ -112,11 +112,14 @@ class Owner:
             if fqdd in self.ids or any(fqdd.startswith(i + "-") for i in self.ids):
                 return (10 if dell.group(1).lower() == "installed" else 11), "Dell FQDD"
             return None
-        if ident.lower() in self.ids:
-            return 10, "Id"
         context = (((entry.json.get("Oem") or {}).get("Hpe") or {}).get("DeviceContext"))
-        if isinstance(context, str) and context.strip().lower() in self.labels:
-            return 10, "HPE DeviceContext"
+        if isinstance(context, str):  # iLO ties an entry to a slot, nothing else
+            return (10, "HPE DeviceContext") if context.strip().lower() in self.labels \
+                else None
+        # An entry named as the device (GPU1): only a name with letters says so; iLO
+        # numbers both its entries and its PCIe devices 1..N.
+        if ident.lower() in self.ids and re.search(r"[a-z]", ident.lower()):
+            return 10, "Id"
         return None
 
 

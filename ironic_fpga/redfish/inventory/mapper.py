@@ -24,7 +24,7 @@ from ironic_fpga.redfish.inventory import classify
 from ironic_fpga.redfish.inventory import sighting as sg
 
 #: Which resource names the device (its ``id``), best first.
-_PRIMARY = (sg.PROCESSOR, sg.GRAPHICS, sg.ADAPTER, sg.PCIE, sg.SYSTEM, sg.OEM)
+_PRIMARY = (sg.PROCESSOR, sg.GRAPHICS, sg.SYSTEM, sg.ADAPTER, sg.PCIE, sg.OEM)
 _FUNCTION_KEYS = ("FunctionId", "FunctionType", "DeviceClass", "VendorId", "DeviceId",
                   "ClassCode", "SubsystemVendorId", "SubsystemId", "RevisionId")
 

@@ -69,14 +69,17 @@ def _api(ironic, method, path, doc=None):
                             headers={"X-OpenStack-Ironic-API-Version": API_VERSION})
 
 
-def _adopted_node(ironic, name, address):
-    """A redfish-accel node of the ``mixed`` system at ``address``, active (adopted)."""
+def _adopted_node(ironic, name, address, system=SYSTEM):
+    """A redfish-accel node of ``system`` (None: the BMC's only one) at ``address``,
+    active (adopted)."""
     conn = ironic.conn
+    info = {"redfish_address": address, "redfish_username": "admin",
+            "redfish_password": "password"}
+    if system:
+        info["redfish_system_id"] = system
     node = conn.baremetal.create_node(
         driver="redfish-accel", name=name,
-        firmware_interface="redfish-accel", deploy_interface="direct",
-        driver_info={"redfish_address": address, "redfish_system_id": SYSTEM,
-                     "redfish_username": "admin", "redfish_password": "password"})
+        firmware_interface="redfish-accel", deploy_interface="direct", driver_info=info)
     conn.baremetal.set_node_provision_state(node, "manage", wait=True, timeout=120)
     node = conn.baremetal.set_node_provision_state(node, "adopt", wait=True, timeout=120)
     assert node.provision_state == "active", node.last_error
@@ -400,6 +403,64 @@ def test_a_bmc_not_ready_when_the_step_starts_is_waited_for(ironic, mock, images
         _no_update_state_left(ironic, node)
     finally:
         proxy.stop()
+
+
+@pytest.fixture(scope="module")
+def hgx_bmc(tmp_path_factory):
+    """A DGX H100's host BMC (layout ``hgx``): 8 GPUs on the HGX baseboard."""
+    proc = MockProcess(tmp_path_factory.mktemp("hgx"), "--host", "host-b", "--profile", "hgx",
+                       "--update-seconds", "1")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def dpu_bmc(tmp_path_factory):
+    """A BlueField-3 DPU's own BMC (layout ``bluefield``)."""
+    proc = MockProcess(tmp_path_factory.mktemp("dpu"), "--host", "host-d", "--profile",
+                       "bluefield", "--update-seconds", "1")
+    yield proc
+    proc.stop()
+
+
+def test_one_hgx_gpu_is_updated_through_the_asynchronous_step(ironic, images, hgx_bmc):
+    """``accel:GPU_SXM_3`` on a DGX's BMC: the client finds the GPU on the HGX baseboard
+    system and its ``HGX_FW_GPU_SXM_3`` entry by name; the host BMC's SimpleUpdate takes no
+    Targets, so the image is pushed (multipart) at that one entry; only GPU 3 changes."""
+    node = _adopted_node(ironic, "accel-hgx", hgx_bmc.url, "/redfish/v1/Systems/DGX")
+    before = _versions(hgx_bmc)
+    url, _ = images.add("h100-sxm-vbios.bin", "vbios", "96.00.99.00.03")
+    doc = _service(ironic, node, [{"component": "accel:GPU_SXM_3", "url": url}])
+    assert doc["provision_state"] == "active", doc["last_error"]
+    after = _versions(hgx_bmc)
+    assert {k: (before[k], after[k]) for k in before if before[k] != after[k]} == {
+        "HGX_FW_GPU_SXM_3": ("96.00.89.00.01", "96.00.99.00.03")}
+    gpu = hgx_bmc.get("/redfish/v1/Systems/HGX_Baseboard_0/Processors/GPU_SXM_3")
+    assert gpu["FirmwareVersion"] == "96.00.99.00.03"
+    fw = {c["component"]: c for c in
+          _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]}
+    row = fw["accel:GPU_SXM_3:vbios"]
+    assert (row["current_version"], row["last_version_flashed"]) == ("96.00.99.00.03",) * 2
+    assert fw["accel:GPU_SXM_1:vbios"]["current_version"] == "96.00.89.00.01"
+    _no_update_state_left(ironic, node)
+
+
+def test_a_dpu_is_updated_through_the_asynchronous_step(ironic, images, dpu_bmc):
+    """``accel:Bluefield`` on a BlueField BMC, no redfish_system_id (the BMC's only
+    system): its first updatable firmware is the BFB bundle (``DPU_OS``), sent with a
+    SimpleUpdate targeted at that entry."""
+    node = _adopted_node(ironic, "accel-dpu", dpu_bmc.url, system=None)
+    new = "bf-bundle-2.9.1-1_24.10_ubuntu-22.04_prod"
+    url, _ = images.add("bf-bundle.bfb", "dpu_bundle", new)  # the emulator's BFB component
+    doc = _service(ironic, node, [{"component": "accel:Bluefield", "url": url}])
+    assert doc["provision_state"] == "active", doc["last_error"]
+    assert _versions(dpu_bmc)["DPU_OS"] == new
+    fw = {c["component"]: c for c in
+          _api(ironic, "GET", f"/v1/nodes/{node.id}/firmware").json()["firmware"]}
+    row = fw["accel:Bluefield:dpu_os"]
+    assert (row["current_version"], row["last_version_flashed"]) == (new, new)
+    assert "accel:Bluefield:dpu_nic" in fw  # every version the DPU's BMC shows
+    _no_update_state_left(ironic, node)
 
 
 def test_update_state_left_by_a_step_that_ended_elsewhere_is_forgotten(ironic, node):
