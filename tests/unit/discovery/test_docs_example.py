@@ -7,6 +7,7 @@ import os
 import re
 
 from accel_contract import inventory as contract
+from tests.unit import base
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 
@@ -29,12 +30,14 @@ def _generator():
     return module
 
 
-def test_doc_example_validates():
-    doc = _doc_example()
-    assert contract.validate(doc) is doc
-    assert [d["type"] for d in doc["devices"]] == ["FPGA", "CRYPTO"]
+class TestDocsExample(base.TestCase):
+    def test_doc_example_validates(self):
+        doc = _doc_example()
+        self.assertIs(contract.validate(doc), doc)
+        self.assertEqual([d["type"] for d in doc["devices"]], ["FPGA", "CRYPTO"])
 
-
-def test_doc_example_is_current():
-    assert _doc_example() == _generator().example_document(), (
-        "docs/inventory.rst is stale: run tools/gen-inventory-example")
+    def test_doc_example_is_current(self):
+        self.assertEqual(
+            _doc_example(),
+            _generator().example_document(),
+            "docs/inventory.rst is stale: run tools/gen-inventory-example")
