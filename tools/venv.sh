@@ -23,9 +23,9 @@ reqs=(-r "$top/requirements.txt")
 [ -n "$want_tests" ] && reqs+=(-r "$top/test-requirements.txt")
 if command -v uv >/dev/null 2>&1; then
     [ -x "$venv/bin/python" ] || uv venv --quiet --python "$py" "$venv"
-    VIRTUAL_ENV="$venv" uv pip install --quiet "${reqs[@]}" -e "$top[server]"
+    VIRTUAL_ENV="$venv" uv pip install --quiet "${reqs[@]}" -e "$top[server,agent,demo]"
 else
     [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-    "$venv/bin/pip" install --quiet "${reqs[@]}" -e "$top[server]"
+    "$venv/bin/pip" install --quiet "${reqs[@]}" -e "$top[server,agent,demo]"
 fi
 touch "$stamp"
