@@ -31,6 +31,12 @@ def _set(obj, values):
     return changed
 
 
+def _programmable(dep):
+    """A region is programmable unless its inventory says otherwise (with the reason in
+    its ``programming_unavailable`` attribute); anything else only when it says so."""
+    return bool(dep.get("programmable", dep["kind"] == "region"))
+
+
 def _device_fields(dev):
     first = dev["functions"][0]
     return {
@@ -125,7 +131,7 @@ def _import(session, hostname, doc):
                 "name": dep["name"], "kind": dep["kind"],
                 "num_accelerators": dep["num_accelerators"],
                 "resource_class": dep["resource_class"], "traits": list(dep["traits"]),
-                "driver_name": dev["driver"], "programmable": bool(dep.get("programmable")),
+                "driver_name": dev["driver"], "programmable": _programmable(dep),
                 "lost": False,
             }
             row = deployables.get(key)

@@ -16,6 +16,8 @@ import uuid
 from accel_contract.errors import AccelError
 from accel_hosts.model import (
     BRIDGE_CLASS,
+    DFL_DRIVERS,
+    LEGACY_OPAE_DRIVER,
     Card,
     DflState,
     FirmwareComponent,
@@ -172,18 +174,29 @@ def m10_version(text):
     return f"0x{value:x}"
 
 
+def _dfl_driver(spec):
+    driver = spec.get("driver", "dfl-pci")
+    if driver not in DFL_DRIVERS:
+        raise HostDescriptionError(f"an Intel DFL card's driver is one of "
+                                   f"{', '.join(DFL_DRIVERS)}, not {driver!r}")
+    return driver
+
+
 def _dfl_state(spec, numbering, fw, sec_update_name):
     versions = {c.component: c.version for c in fw}
     index = numbering.take("dfl")
     state = spec.get("dfl") or {}
+    driver = _dfl_driver(spec)
     return DflState(
+        driver=driver,
         fme_index=index,
         port_index=index,
         base_region=numbering.take("fpga_region"),
         pr_region=numbering.take("fpga_region"),
         fpga_manager=index,
         fpga_bridge=index,
-        secure_update=numbering.take("secure_update"),
+        # the legacy driver has no firmware-upload device
+        secure_update=None if driver == LEGACY_OPAE_DRIVER else numbering.take("secure_update"),
         spi_bus=numbering.take("spi_bus"),
         bitstream_id=str(state.get("bitstream_id", versions.get("fpga_image"))).lower(),
         bitstream_metadata=str(state.get("bitstream_metadata", "0x1202220")).lower(),
@@ -233,7 +246,8 @@ def n3000(spec, numbering):
     bridges.append(_bridge(up, "0x10b5", "0x8747", root, numa, numbering))
     bridges.extend(_bridge(d, "0x10b5", "0x8747", up, numa, numbering) for d in downs.values())
     fpga = PciFunction(
-        a(5, 0, 0), "0x8086", "0x0b30", "0x120000", "0x00", "0x8086", "0x0000", "dfl-pci",
+        a(5, 0, 0), "0x8086", "0x0b30", "0x120000", "0x00", "0x8086", "0x0000",
+        _dfl_driver(spec),
         numa, numbering.take("iommu_group"), "8.0 GT/s PCIe", 8, "8.0 GT/s PCIe", 8,
         parent=downs[0x09], role="accelerator",
     )

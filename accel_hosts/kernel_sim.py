@@ -90,7 +90,9 @@ class KernelSim:
         self.poll = poll
         self._stop = threading.Event()
         self._thread = None
-        self.cards = [c for c in host.cards if c.dfl is not None]
+        # The upstream DFL driver's interfaces only: the legacy OPAE driver is not modelled
+        # (ipa_fpga has no path through it).
+        self.cards = [c for c in host.cards if c.dfl is not None and not c.dfl.legacy]
         self.events = []
 
     # -- lifecycle ---------------------------------------------------------------------------

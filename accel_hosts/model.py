@@ -71,6 +71,11 @@ class PciFunction:
         return int(self.address.split(":")[1], 16)
 
 
+#: the legacy out-of-tree OPAE driver (``intel-fpga-pci``); see DflState.driver
+LEGACY_OPAE_DRIVER = "intel-fpga-pci"
+DFL_DRIVERS = ("dfl-pci", LEGACY_OPAE_DRIVER)
+
+
 @dataclass
 class DflState:
     """Intel DFL card state (FME, PR region, port, MAX10 BMC, firmware-upload device)."""
@@ -92,6 +97,15 @@ class DflState:
     boot_page: str = "user"
     socket_id: int = 0
     sec_update_name: str = "n3000bmc-sec-update"
+    #: the PCI driver bound to the card: ``dfl-pci`` (upstream Linux DFL), or
+    #: ``intel-fpga-pci``, the legacy out-of-tree OPAE driver (Cyborg's test tree has it):
+    #: ``fpga/intel-fpga-dev.N/intel-fpga-{fme,port}.N`` below the PF, no ``fpga_region``,
+    #: no firmware-upload device, and no PR path ipa_fpga can use
+    driver: str = "dfl-pci"
+
+    @property
+    def legacy(self):
+        return self.driver == LEGACY_OPAE_DRIVER
 
 
 @dataclass

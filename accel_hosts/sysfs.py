@@ -147,6 +147,24 @@ def secure_update_class_link(card, root=None):
     return _join(root, f"sys/class/firmware/secure-update{_dfl(card).secure_update}")
 
 
+def legacy_fpga_dev_dir(host, card, root=None):
+    """Legacy OPAE driver (``intel-fpga-pci``): ``<fpga PF>/fpga/intel-fpga-dev.N``."""
+    return os.path.join(device_dir(host, card.primary.address, root), "fpga",
+                        f"intel-fpga-dev.{_dfl(card).fme_index}")
+
+
+def legacy_fme_dir(host, card, root=None):
+    """Legacy OPAE FME: ``bitstream_id``, ``pr/interface_id``, ``ports_num``..."""
+    return os.path.join(legacy_fpga_dev_dir(host, card, root),
+                        f"intel-fpga-fme.{_dfl(card).fme_index}")
+
+
+def legacy_port_dir(host, card, root=None):
+    """Legacy OPAE port: ``afu_id``."""
+    return os.path.join(legacy_fpga_dev_dir(host, card, root),
+                        f"intel-fpga-port.{_dfl(card).port_index}")
+
+
 def dev_node(card, which, root=None):
     """``/dev`` node of a card: ``fme``/``port`` (DFL), ``mgmt``/``user`` (XRT), ``gpu``."""
     if which in ("fme", "port"):
@@ -326,7 +344,9 @@ def build(host: Host, root: str, pci_ids: bool = True) -> None:
         _write_function(host, root, fn, dirs, below,
                         len(slots.get(fn.address[:-2], [])) > 1)
     for card in host.cards:
-        if card.dfl:
+        if card.dfl and card.dfl.legacy:
+            _write_legacy_opae(host, root, card)
+        elif card.dfl:
             _write_dfl(host, root, card)
         if card.xrt:
             _write_xrt(host, root, card)
@@ -481,6 +501,28 @@ def _write_dfl(host, root, card):
     _symlink(os.path.join(root, f"sys/class/fpga_bridge/br{d.fpga_bridge}"), br)
     _write(dev_node(card, "fme", root), "", 0o600)
     _write(dev_node(card, "port", root), "", 0o600)
+
+
+def _write_legacy_opae(host, root, card):
+    """The tree of the legacy out-of-tree OPAE driver (``intel-fpga-pci``), the layout
+    Cyborg's Intel FPGA driver reads: FME and port below ``fpga/intel-fpga-dev.N``, the PR
+    interface id in ``pr/interface_id``, ``/sys/class/fpga`` and ``/dev/intel-fpga-*``
+    nodes; no ``fpga_region`` (the upstream DFL framework is not bound), no BMC, no
+    firmware-upload device."""
+    d = card.dfl
+    fme = legacy_fme_dir(host, card, root)
+    _attrs(fme, {
+        "bitstream_id": d.bitstream_id,
+        "bitstream_metadata": d.bitstream_metadata,
+        "ports_num": 1,
+        "socket_id": d.socket_id,
+    })
+    _attrs(os.path.join(fme, "pr"), {"interface_id": d.compat_id})
+    _attrs(legacy_port_dir(host, card, root), {"id": 0, "afu_id": d.afu_id})
+    _symlink(os.path.join(root, f"sys/class/fpga/intel-fpga-dev.{d.fme_index}"),
+             legacy_fpga_dev_dir(host, card, root))
+    _write(os.path.join(root, "dev", f"intel-fpga-fme.{d.fme_index}"), "", 0o600)
+    _write(os.path.join(root, "dev", f"intel-fpga-port.{d.port_index}"), "", 0o600)
 
 
 def _write_xrt(host, root, card):

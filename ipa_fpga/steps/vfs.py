@@ -17,7 +17,9 @@ def configure(root, num_vfs, **selector):
         raise InvalidArgs("configure_accelerator_vfs", "num_vfs must be an integer") from None
     if num_vfs < 0:
         raise InvalidArgs("configure_accelerator_vfs", "num_vfs must be >= 0")
-    results = []
+    # Every device is checked before the first write: a PF with SR-IOV, a driver bound to
+    # it (the kernel enables VFs through the PF's driver) and its sriov_numvfs file.
+    plans = []
     for device in selectors.select(discover(root=root), selector):
         # The accelerator's own PF first; companion functions (e.g. a card's NIC) after.
         pfs = sorted((f for f in device["functions"] if f.get("sriov") and f["role"] != "vf"),
@@ -28,7 +30,15 @@ def configure(root, num_vfs, **selector):
         total = pf["sriov"]["totalvfs"]
         if num_vfs > total:
             raise InvalidArgs(device["id"], f"num_vfs {num_vfs} exceeds sriov_totalvfs {total}")
+        if not pf.get("kernel_driver"):
+            raise NotSupported(pf["address"], "no driver is bound to the PF: the kernel "
+                                              "enables SR-IOV VFs through the PF's driver")
         path = os.path.join(root, "sys/bus/pci/devices", pf["address"], "sriov_numvfs")
+        if not os.path.isfile(path):
+            raise NotSupported(pf["address"], f"no {path}")
+        plans.append((device, pf, path))
+    results = []
+    for device, pf, path in plans:
         try:
             # The kernel refuses changing a non-zero count directly: go through 0.
             if pf["sriov"]["numvfs"] and num_vfs != pf["sriov"]["numvfs"]:
