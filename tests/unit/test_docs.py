@@ -24,7 +24,13 @@ def _merge_markers(lines):
         elif line == "=======":
             title = lines[i - 1].rstrip() if i else ""
             before = lines[i - 2].strip() if i > 1 else ""
-            if not (title and len(title) <= 7 and not before):
+            after = lines[i + 1].rstrip() if i + 1 < len(lines) else ""
+            below = lines[i + 2] if i + 2 < len(lines) else ""
+            underline = title and len(title) <= 7 and not before
+            # a title with an overline: ``=======`` / ``Testing`` / ``=======``
+            overline = after and len(after) <= 7 and below == line
+            closing = title and len(title) <= 7 and before == line
+            if not (underline or overline or closing):
                 found.append(i + 1)
     return found
 
@@ -57,6 +63,7 @@ class TestDocs(base.TestCase):
     def test_merge_markers_are_caught(self):
         self.assertEqual(_merge_markers(["text", "more text here", "=======", ""]), [3])
         self.assertEqual(_merge_markers(["", "Install", "=======", ""]), [])
+        self.assertEqual(_merge_markers(["=======", "Testing", "=======", "", "text"]), [])
         self.assertEqual(
             _merge_markers(["<<<<<<< HEAD", "a", "=======", "b", ">>>>>>> x"]), [1, 3, 5])
 
