@@ -23,9 +23,13 @@ reqs=(-r "$top/requirements.txt")
 [ -n "$want_tests" ] && reqs+=(-r "$top/test-requirements.txt" -r "$top/docs/requirements.txt")
 if command -v uv >/dev/null 2>&1; then
     [ -x "$venv/bin/python" ] || uv venv --quiet --python "$py" "$venv"
-    VIRTUAL_ENV="$venv" uv pip install --quiet "${reqs[@]}" -e "$top[server,agent,demo]"
+    VIRTUAL_ENV="$venv" uv pip install --quiet "${reqs[@]}" -e "$top[server,agent,demo,client]"
 else
     [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-    "$venv/bin/pip" install --quiet "${reqs[@]}" -e "$top[server,agent,demo]"
+    "$venv/bin/pip" install --quiet "${reqs[@]}" -e "$top[server,agent,demo,client]"
 fi
+# The build leaves ironic_accel.egg-info in the checkout; the venv holds the real metadata.
+# A stale copy there would shadow it for any process started in the checkout (its entry
+# points: console scripts, the OSC plugin), so it goes.
+rm -rf "$top"/*.egg-info
 touch "$stamp"

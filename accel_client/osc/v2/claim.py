@@ -1,0 +1,82 @@
+"""``openstack accelerator claim create|list|show|delete``: a device for users without
+Nova in one call (host + resource class + traits, optionally a bitstream)."""
+
+from osc_lib import exceptions
+from osc_lib.command import command
+
+from accel_client.http import ClientError
+from accel_client.osc.v2 import common
+
+LIST_COLUMNS = ("uuid", "state", "hostname", "resource_class", "pci_address",
+                "deployable_uuid", "bitstream_id")
+
+
+class CreateClaim(command.ShowOne):
+    """Claim an accelerator on a host; prints the PCI address it got."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--host", metavar="<hostname>", required=True,
+                            help="the host to claim on")
+        parser.add_argument("--resource-class", metavar="<class>", required=True,
+                            help="e.g. FPGA, PGPU, CUSTOM_QAT")
+        parser.add_argument("--trait", metavar="<trait>", action="append", default=[],
+                            help="a required trait (repeat for more)")
+        parser.add_argument("--bitstream", metavar="<uuid>",
+                            help="program this bitstream before the claim is bound")
+        return parser
+
+    def take_action(self, args):
+        body = {"hostname": args.host, "resource_class": args.resource_class}
+        if args.trait:
+            body["traits"] = args.trait
+        if args.bitstream:
+            body["bitstream_id"] = args.bitstream
+        return common.show(common.call(common.client(self).post, "/v2/claims", body))
+
+
+class ListClaim(command.Lister):
+    """List your claims."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--host", metavar="<hostname>", help="only on this host")
+        return parser
+
+    def take_action(self, args):
+        params = {"hostname": args.host} if args.host else {}
+        doc = common.call(common.client(self).get, "/v2/claims", params=params)
+        return common.rows(doc["claims"], LIST_COLUMNS)
+
+
+class ShowClaim(command.ShowOne):
+    """Show a claim."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("claim", metavar="<uuid>", help="claim uuid")
+        return parser
+
+    def take_action(self, args):
+        return common.show(common.call(common.client(self).get,
+                                       f"/v2/claims/{common.quote(args.claim)}"))
+
+
+class DeleteClaim(command.Command):
+    """Release claims."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument("claims", metavar="<uuid>", nargs="+", help="claim uuid(s)")
+        return parser
+
+    def take_action(self, args):
+        api = common.client(self)
+        failed = []
+        for uuid in args.claims:
+            try:
+                api.delete(f"/v2/claims/{common.quote(uuid)}")
+            except ClientError as exc:
+                failed.append(str(exc))
+        if failed:
+            raise exceptions.CommandError("; ".join(failed))
