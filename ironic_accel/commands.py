@@ -16,8 +16,9 @@ import sys
 DISTRIBUTION = "ironic-accel"
 #: The top-level packages of this distribution (a missing one is a broken install, not a
 #: missing extra).
-OWN_PACKAGES = frozenset({"accel_api", "accel_client", "accel_contract", "accel_demo", "accel_hosts",
-                          "ipa_fpga", "ironic_accel", "ironic_fpga", "redfish_mocks"})
+OWN_PACKAGES = frozenset({"accel_api", "accel_client", "accel_contract", "accel_demo",
+                          "accel_hosts", "ipa_fpga", "ironic_accel", "ironic_fpga",
+                          "redfish_mocks"})
 INSTALL_HINT = ("install it from a checkout, a git URL or a built wheel, e.g. "
                 "pip install './ironic-accel[{extras}]'")
 
