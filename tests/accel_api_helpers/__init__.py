@@ -42,6 +42,16 @@ def inventory(hostname="host-1", devices=2, handles_per_device=2, resource_class
     return {"schema_version": "1.0", "host": {"hostname": hostname}, "devices": devs}
 
 
+def sqlite_database(folder):
+    """A migrated accel_api database in ``folder`` (SQLite); the caller disposes of it."""
+    from accel_api.db import migrate
+    from accel_api.db.engine import Database
+
+    url = f"sqlite:///{folder}/t.sqlite"
+    migrate.upgrade(url)
+    return Database(url)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,8 +7,6 @@ hardware manager and collector through their entry points) work there, and no se
 package came with it.
 """
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import shutil
@@ -16,6 +14,8 @@ import subprocess
 import tempfile
 
 import pytest
+
+from tests.tools_helpers import load_tool
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 #: what needs which extra (the rest must work in the light install)
@@ -27,20 +27,11 @@ SERVER_ONLY = {"webob", "sqlalchemy", "alembic", "cheroot", "keystonemiddleware"
 pytestmark = pytest.mark.functional
 
 
-def _tool():
-    path = os.path.join(TOP, "tools", "ramdisk-footprint")
-    loader = importlib.machinery.SourceFileLoader("ramdisk_footprint", path)
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def light():
     folder = tempfile.mkdtemp(prefix="accel-light-")
     try:
-        tool = _tool()
+        tool = load_tool("ramdisk-footprint")
         yield tool, tool.measure(TOP, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -135,51 +135,20 @@ class CreateBitstream(command.ShowOne):
             LOG.warning("could not delete bitstream %s after the failed upload: %s", uuid, exc)
 
 
-class ListBitstream(command.Lister):
+class ListBitstream(common.ListResource):
     """List bitstreams (the project's own and public ones)."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        for name in ("name", "vendor", "type"):
-            parser.add_argument(f"--{name}", metavar=f"<{name}>", help=f"only this {name}")
-        return parser
-
-    def take_action(self, args):
-        params = {k: v for k, v in (("name", args.name), ("vendor", args.vendor),
-                                    ("type", args.type)) if v is not None}
-        doc = common.call(common.client(self).get, "/v2/bitstreams", params=params)
-        return common.rows(doc["bitstreams"], LIST_COLUMNS)
+    PATH, KEY, COLUMNS = "/v2/bitstreams", "bitstreams", LIST_COLUMNS
+    FILTERS = {name: (name, f"only this {name}") for name in ("name", "vendor", "type")}
 
 
-class ShowBitstream(command.ShowOne):
+class ShowBitstream(common.ShowResource):
     """Show a bitstream."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("bitstream", metavar="<uuid>", help="bitstream uuid")
-        return parser
-
-    def take_action(self, args):
-        doc = common.call(common.client(self).get,
-                          f"/v2/bitstreams/{common.quote(args.bitstream)}")
-        return common.show(doc)
+    PATH, ARG, ARG_HELP = "/v2/bitstreams/{}", "bitstream", "bitstream uuid"
 
 
-class DeleteBitstream(command.Command):
+class DeleteBitstream(common.DeleteResource):
     """Delete bitstreams and their stored bytes."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("bitstreams", metavar="<uuid>", nargs="+", help="bitstream uuid(s)")
-        return parser
-
-    def take_action(self, args):
-        api = common.client(self)
-        failed = []
-        for uuid in args.bitstreams:
-            try:
-                api.delete(f"/v2/bitstreams/{common.quote(uuid)}")
-            except ClientError as exc:
-                failed.append(str(exc))
-        if failed:
-            raise exceptions.CommandError("; ".join(failed))
+    PATH, ARG_HELP = "/v2/bitstreams/{}", "bitstream uuid(s)"

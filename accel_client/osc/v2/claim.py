@@ -1,10 +1,8 @@
 """``openstack accelerator claim create|list|show|delete``: a device for users without
 Nova in one call (host + resource class + traits, optionally a bitstream)."""
 
-from osc_lib import exceptions
 from osc_lib.command import command
 
-from accel_client.http import ClientError
 from accel_client.osc.v2 import common
 
 LIST_COLUMNS = ("uuid", "state", "hostname", "resource_class", "pci_address",
@@ -35,48 +33,20 @@ class CreateClaim(command.ShowOne):
         return common.show(common.call(common.client(self).post, "/v2/claims", body))
 
 
-class ListClaim(command.Lister):
+class ListClaim(common.ListResource):
     """List your claims."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("--host", metavar="<hostname>", help="only on this host")
-        return parser
-
-    def take_action(self, args):
-        params = {"hostname": args.host} if args.host else {}
-        doc = common.call(common.client(self).get, "/v2/claims", params=params)
-        return common.rows(doc["claims"], LIST_COLUMNS)
+    PATH, KEY, COLUMNS = "/v2/claims", "claims", LIST_COLUMNS
+    FILTERS = {"host": ("hostname", "only on this host")}
 
 
-class ShowClaim(command.ShowOne):
+class ShowClaim(common.ShowResource):
     """Show a claim."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("claim", metavar="<uuid>", help="claim uuid")
-        return parser
-
-    def take_action(self, args):
-        return common.show(common.call(common.client(self).get,
-                                       f"/v2/claims/{common.quote(args.claim)}"))
+    PATH, ARG, ARG_HELP = "/v2/claims/{}", "claim", "claim uuid"
 
 
-class DeleteClaim(command.Command):
+class DeleteClaim(common.DeleteResource):
     """Release claims."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("claims", metavar="<uuid>", nargs="+", help="claim uuid(s)")
-        return parser
-
-    def take_action(self, args):
-        api = common.client(self)
-        failed = []
-        for uuid in args.claims:
-            try:
-                api.delete(f"/v2/claims/{common.quote(uuid)}")
-            except ClientError as exc:
-                failed.append(str(exc))
-        if failed:
-            raise exceptions.CommandError("; ".join(failed))
+    PATH, ARG_HELP = "/v2/claims/{}", "claim uuid(s)"

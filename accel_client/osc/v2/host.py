@@ -15,25 +15,16 @@ LIST_COLUMNS = ("hostname", "system_uuid", "num_devices", "collector", "collecte
 SUMMARY = ("added", "updated", "removed", "lost")
 
 
-class ListHost(command.Lister):
+class ListHost(common.ListResource):
     """List hosts with an imported inventory."""
 
-    def take_action(self, args):
-        doc = common.call(common.client(self).get, "/v2/hosts")
-        return common.rows(doc["hosts"], LIST_COLUMNS)
+    PATH, KEY, COLUMNS = "/v2/hosts", "hosts", LIST_COLUMNS
 
 
-class ShowHost(command.ShowOne):
+class ShowHost(common.ShowResource):
     """Show a host."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("host", metavar="<hostname>", help="host name")
-        return parser
-
-    def take_action(self, args):
-        return common.show(common.call(common.client(self).get,
-                                       f"/v2/hosts/{common.quote(args.host)}"))
+    PATH, ARG, METAVAR, ARG_HELP = "/v2/hosts/{}", "host", "<hostname>", "host name"
 
 
 class ImportInventory(command.ShowOne):

@@ -64,22 +64,13 @@ class CreateProgrammingJob(command.ShowOne):
         return common.show(job)
 
 
-class ListProgrammingJob(command.Lister):
+class ListProgrammingJob(common.ListResource):
     """List programming jobs."""
 
-    def take_action(self, args):
-        doc = common.call(common.client(self).get, "/v2/programming_jobs")
-        return common.rows(doc["programming_jobs"], LIST_COLUMNS)
+    PATH, KEY, COLUMNS = "/v2/programming_jobs", "programming_jobs", LIST_COLUMNS
 
 
-class ShowProgrammingJob(command.ShowOne):
+class ShowProgrammingJob(common.ShowResource):
     """Show a programming job: state, reason, timestamps."""
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        parser.add_argument("job", metavar="<uuid>", help="programming job uuid")
-        return parser
-
-    def take_action(self, args):
-        return common.show(common.call(common.client(self).get,
-                                       f"/v2/programming_jobs/{common.quote(args.job)}"))
+    PATH, ARG, ARG_HELP = "/v2/programming_jobs/{}", "job", "programming job uuid"

@@ -6,12 +6,10 @@ import sqlalchemy as sa
 
 import accel_hosts
 from accel_api import errors, inventory_import, jobs
-from accel_api.db import migrate
 from accel_api.db import models as m
-from accel_api.db.engine import Database
 from accel_hosts import sysfs
 from ipa_fpga.discovery import discover
-from tests.accel_api_helpers import inventory
+from tests.accel_api_helpers import inventory, sqlite_database
 from tests.unit import base
 
 LEGACY = {"name": "legacy", "hostname": "legacy.example", "system_uuid": "7", "cards": [
@@ -21,9 +19,7 @@ LEGACY = {"name": "legacy", "hostname": "legacy.example", "system_uuid": "7", "c
 class TestNotProgrammable(base.TestCase):
     def setUp(self):
         super().setUp()
-        url = f"sqlite:///{self.tmp_dir()}/t.sqlite"
-        migrate.upgrade(url)
-        self.db = Database(url)
+        self.db = sqlite_database(self.tmp_dir())
         self.addCleanup(self.db.dispose)
 
     def _region(self, hostname):

@@ -5,10 +5,8 @@ import uuid
 import sqlalchemy as sa
 
 from accel_api import claims, errors, inventory_import, programming, states
-from accel_api.db import migrate
 from accel_api.db import models as m
-from accel_api.db.engine import Database
-from tests.accel_api_helpers import inventory
+from tests.accel_api_helpers import inventory, sqlite_database
 from tests.unit import base
 
 
@@ -29,9 +27,7 @@ class Recorder(programming.Programmer):
 class TestProgrammingHook(base.TestCase):
     def setUp(self):
         super().setUp()
-        url = f"sqlite:///{self.tmp_dir()}/t.sqlite"
-        migrate.upgrade(url)
-        self.db = Database(url)
+        self.db = sqlite_database(self.tmp_dir())
         self.addCleanup(self.db.dispose)
         inventory_import.import_inventory(self.db, "h1", inventory("h1", 1, 2))
 
