@@ -206,7 +206,10 @@ class DflDriver(AcceleratorDriver):
             compat = ctx.read(os.path.join(legacy, "pr", "interface_id"), required=False)
             if compat:
                 attrs["pr_interface_id"] = dashed_guid(compat)
-            port = _first(sorted(os.listdir(os.path.dirname(legacy))), "intel-fpga-port.")
+            try:
+                port = _first(sorted(os.listdir(os.path.dirname(legacy))), "intel-fpga-port.")
+            except OSError:
+                port = None
             if port:
                 afu = ctx.read(os.path.join(os.path.dirname(legacy), port, "afu_id"),
                                required=False)
