@@ -103,7 +103,8 @@ class TestCli(base.TestCase):
     def test_fixture_cli(self):
         tmp_path = self.tmp_dir()
         proc = run("accel-fixture", "list")
-        self.assertEqual(proc.stdout.split(), ["example", "host-a", "host-b", "host-c", "mixed"])
+        self.assertEqual(
+            proc.stdout.split(), ["example", "host-a", "host-b", "host-c", "host-d", "mixed"])
         proc = run("accel-fixture", "build", "--host", "large:120", "--root", str(tmp_path / "l"))
         self.assertEqual(proc.returncode, 0)
         self.assertIn("PCI functions", proc.stdout)

@@ -23,7 +23,8 @@ BAD_DESCRIPTIONS_ARE_CLEAR_ERRORS_CASES = [
 
 class TestModel(base.TestCase):
     def test_bundled_names(self):
-        self.assertEqual(accel_hosts.names(), ["example", "host-a", "host-b", "host-c", "mixed"])
+        self.assertEqual(
+            accel_hosts.names(), ["example", "host-a", "host-b", "host-c", "host-d", "mixed"])
 
     def test_host_a_matches_hwfacts_topology(self):
         host = accel_hosts.load("host-a")

@@ -195,6 +195,7 @@ class TestEmulator(base.TestCase):
         with open(os.path.join(MOCKUP, "Systems", "437XR1138R2", "Processors", "FPGA1",
                                "index.json")) as f:
             expected = json.load(f)
+        expected.pop("@Redfish.Copyright")  # a mockup-only annotation a live service never sends
         self.assertEqual(
             call(svc, "GET", f"{V1}/Systems/437XR1138R2/Processors/FPGA1")[1], expected)
         self.assertEqual(call(svc, "GET", f"{V1}/Systems", headers={})[0], 401)
