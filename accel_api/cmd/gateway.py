@@ -25,8 +25,10 @@ import concurrent.futures
 import io
 import json
 import logging
+import queue
 import sys
 import tempfile
+import threading
 
 from accel_api.api.responses import error_body
 
@@ -34,7 +36,7 @@ LOG = logging.getLogger(__name__)
 
 #: Bodies up to this size stay in memory; larger ones go to a temporary file.
 SPOOL_BYTES = 1024 * 1024
-_NO_BODY = io.BytesIO(b"")
+_NO_BODY = io.BytesIO(b"")  # shared by every request without a body: never closed
 
 
 class _Refused(Exception):
@@ -63,8 +65,33 @@ class Gateway:
         self.body_limit = body_limit
         self.body_timeout = body_timeout
         self.body_min_rate = body_min_rate
-        self.pool = concurrent.futures.ThreadPoolExecutor(threads, "accel-api")
+        self.pool = concurrent.futures.ThreadPoolExecutor(threads, "accel-api-stream")
         self.multiprocess = multiprocess
+        self.jobs = queue.SimpleQueue()
+        self.threads = [threading.Thread(target=self._serve_jobs, name=f"accel-api-{n}",
+                                         daemon=True) for n in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def _serve_jobs(self):
+        """A request thread: runs the app on complete requests and answers from here
+        (granian's protocol object takes a response from any thread), so that the
+        event loop only has to learn that the request is over."""
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            environ, body, proto, done = job
+            try:
+                status, headers, chunks = self._call_app(environ)
+            finally:
+                if body is not _NO_BODY:
+                    body.close()
+            if isinstance(chunks, bytes):
+                proto.response_bytes(status, headers, chunks)
+                self.loop.call_soon_threadsafe(_resolve, done, None)
+            else:  # a streamed response: the loop sends it, pulling chunks from a thread
+                self.loop.call_soon_threadsafe(_resolve, done, (status, headers, chunks))
 
     # -- RSGI --------------------------------------------------------------------
 
@@ -72,6 +99,10 @@ class Gateway:
         self.loop = loop
 
     def __rsgi_del__(self, loop):
+        for _ in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join()
         self.pool.shutdown(wait=True)
 
     async def __rsgi__(self, scope, proto):
@@ -83,15 +114,12 @@ class Gateway:
             payload, headers = _json_error(exc.status, str(exc))
             proto.response_bytes(exc.status, headers, payload)
             return
-        environ = self._environ(scope, body)
-        try:
-            status, headers, chunks = await self.loop.run_in_executor(
-                self.pool, self._call_app, environ)
-        finally:
-            body.close()
-        if isinstance(chunks, bytes):
-            proto.response_bytes(status, headers, chunks)
+        done = self.loop.create_future()
+        self.jobs.put((self._environ(scope, body), body, proto, done))
+        streamed = await done
+        if streamed is None:  # the thread has answered
             return
+        status, headers, chunks = streamed
         transport = proto.response_stream(status, headers)
         try:
             while True:
@@ -232,7 +260,13 @@ class Gateway:
             answer[:] = [int(status.split(" ", 1)[0]), headers]
             return _no_write
 
-        result = self.app(environ, start_response)
+        try:
+            result = self.app(environ, start_response)
+        except Exception:
+            LOG.exception("unexpected error on %s %s", environ["REQUEST_METHOD"],
+                          environ["PATH_INFO"])
+            body, headers = _json_error(500, "Internal error; see the server log.")
+            return 500, headers, body
         if isinstance(result, (list, tuple)):
             body = b"".join(result)
             close = getattr(result, "close", None)
@@ -247,6 +281,11 @@ class Gateway:
                 close()
             return answer[0], answer[1], b""
         return answer[0], answer[1], _Chained(first, iterator, result)
+
+
+def _resolve(future, value):
+    if not future.done():  # else: the request's task was cancelled meanwhile
+        future.set_result(value)
 
 
 def _no_write(data):

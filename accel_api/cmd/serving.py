@@ -58,7 +58,7 @@ def make_server(conf):
         "accel_api.wsgi:application",  # a name only: serve() passes the loader
         address=conf.api.host_ip, port=conf.api.port, interface=Interfaces.RSGI,
         workers=conf.api.workers, http=HTTPModes.http1, websockets=False,
-        backlog=conf.api.backlog, backpressure=conf.api.max_requests,
+        backlog=conf.api.backlog, backpressure=conf.api.max_connections,
         http1_settings=HTTP1Settings(
             header_read_timeout=conf.api.client_socket_timeout * 1000, keep_alive=True),
         log_dictconfig=_LOG_CONFIG, log_level="warning",

@@ -29,10 +29,11 @@ api_opts = [
                     "threads cost CPU (16 instead of 8: about 20% more per request under "
                     "load). A bind that programs a bitstream holds its thread until the "
                     "agent is done: raise this where many such binds run at once."),
-    cfg.IntOpt("max_requests", default=1024, min=1,
-               help="Requests a worker of the built-in server takes on at once (reading "
-                    "their bodies or queued for a thread); more wait in the server, "
-                    "unread, until one ends."),
+    cfg.IntOpt("max_connections", default=10000, min=1,
+               help="Client connections a worker of the built-in server holds at once, "
+                    "idle ones included (each costs some KiB, no thread); more wait in "
+                    "the listen backlog until one closes. Each is a file descriptor: the "
+                    "server raises its soft open files limit to the hard one."),
     cfg.IntOpt("backlog", default=4096, min=128,
                help="Listen backlog of the built-in server's socket: connections the "
                     "kernel queues before the server accepts them."),

@@ -236,7 +236,8 @@ def trickled_body(port, path, length=1000, timeout=120):
         sock.close()
 
 
-def endless_chunked_body(port, path, give_up_bytes=512 * 1024 * 1024, timeout=60):
+def endless_chunked_body(port, path, give_up_bytes=512 * 1024 * 1024, timeout=60,
+                         method="POST"):
     """A chunked body that never ends (64 KiB chunks), until the server answers:
     (status, JSON body, bytes sent, closed), or (None, None, bytes sent, False) when
     ``give_up_bytes`` went out unanswered."""
@@ -245,7 +246,7 @@ def endless_chunked_body(port, path, give_up_bytes=512 * 1024 * 1024, timeout=60
     chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n"
     deadline = time.monotonic() + timeout
     try:
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                      .encode())
         sel = selectors.DefaultSelector()
