@@ -60,8 +60,9 @@ class Gateway:
     """
 
     def __init__(self, app, body_limit, threads, body_timeout, body_min_rate,
-                 multiprocess=False):
+                 multiprocess=False, connections=None):
         self.app = app
+        self.connections = connections  # a balancing.ConnectionTracker, or None
         self.body_limit = body_limit
         self.body_timeout = body_timeout
         self.body_min_rate = body_min_rate
@@ -81,12 +82,14 @@ class Gateway:
             job = self.jobs.get()
             if job is None:
                 return
-            environ, body, proto, done = job
+            environ, body, proto, done, close = job
             try:
                 status, headers, chunks = self._call_app(environ)
             finally:
                 if body is not _NO_BODY:
                     body.close()
+            if close:  # this worker holds more than its share of connections
+                headers = [*headers, ("Connection", "close")]
             if isinstance(chunks, bytes):
                 proto.response_bytes(status, headers, chunks)
                 self.loop.call_soon_threadsafe(_resolve, done, None)
@@ -114,8 +117,10 @@ class Gateway:
             payload, headers = _json_error(exc.status, str(exc))
             proto.response_bytes(exc.status, headers, payload)
             return
+        close = (self.connections is not None
+                 and self.connections.should_close(scope.client, self.loop.time()))
         done = self.loop.create_future()
-        self.jobs.put((self._environ(scope, body), body, proto, done))
+        self.jobs.put((self._environ(scope, body), body, proto, done, close))
         streamed = await done
         if streamed is None:  # the thread has answered
             return

@@ -3,7 +3,8 @@
 granian (Rust: hyper on tokio) binds the socket in the parent process, forks ``[api]
 workers`` workers that accept on it, and keeps every connection in Rust: idle keep-alive
 connections and clients sending their headers slowly hold no Python thread and are
-closed after ``[api] client_socket_timeout``. Each worker's ``gateway.Gateway`` reads
+closed after ``[api] client_socket_timeout``; connections are kept even over the
+workers (``accel_api/cmd/balancing.py``). Each worker's ``gateway.Gateway`` reads
 bodies on its event loop and runs the WSGI app on ``[api] threads`` threads (see
 ``accel_api/cmd/gateway.py``). SIGTERM or SIGINT to the parent: the workers stop
 accepting, finish their requests and exit (killed after
@@ -13,7 +14,7 @@ accepting, finish their requests and exit (killed after
 import logging
 import resource
 
-from accel_api.cmd import gateway
+from accel_api.cmd import balancing, gateway
 
 LOG = logging.getLogger(__name__)
 
@@ -40,13 +41,16 @@ def raise_open_files_limit():
     return hard
 
 
-def make_gateway(conf, make_api_and_app):
+def make_gateway(conf, make_api_and_app, shares=None):
     """The gateway around a new app (one per worker process: pools are not forked)."""
     api, app = make_api_and_app(conf)
+    connections = None
+    if shares is not None:
+        connections = balancing.ConnectionTracker(shares, conf.api.client_socket_timeout)
     return gateway.Gateway(app, api.body_limit, threads=conf.api.threads,
                            body_timeout=conf.api.client_body_timeout,
                            body_min_rate=conf.api.client_body_min_rate,
-                           multiprocess=conf.api.workers > 1)
+                           multiprocess=conf.api.workers > 1, connections=connections)
 
 
 def make_server(conf):
@@ -70,5 +74,9 @@ def serve(conf, make_api_and_app):
     """Serve until SIGTERM/SIGINT; ``make_api_and_app(conf)`` runs in each worker."""
     raise_open_files_limit()
     server = make_server(conf)
-    server.serve(target_loader=lambda: make_gateway(conf, make_api_and_app),
+    shares = None
+    if conf.api.workers > 1 and conf.api.balance_connections:
+        # made before the workers fork, so that they share it
+        shares = balancing.ConnectionShares(conf.api.workers)
+    server.serve(target_loader=lambda: make_gateway(conf, make_api_and_app, shares),
                  wrap_loader=False)

@@ -29,6 +29,13 @@ api_opts = [
                     "threads cost CPU (16 instead of 8: about 20% more per request under "
                     "load). A bind that programs a bitstream holds its thread until the "
                     "agent is done: raise this where many such binds run at once."),
+    cfg.BoolOpt("balance_connections", default=True,
+                help="With several workers, keep the clients' connections spread evenly "
+                     "over them: a worker holding more than its share closes one after "
+                     "its response (Connection: close) and the client reconnects. "
+                     "Otherwise long-lived keep-alive clients stay where the kernel's "
+                     "SO_REUSEPORT hash put them, which can leave one worker doing most "
+                     "of the work."),
     cfg.IntOpt("max_connections", default=10000, min=1,
                help="Client connections a worker of the built-in server holds at once, "
                     "idle ones included (each costs some KiB, no thread); more wait in "

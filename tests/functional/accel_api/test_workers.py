@@ -3,6 +3,7 @@ SIGTERM stops the service cleanly."""
 
 import concurrent.futures
 import contextlib
+import http.client
 import os
 import signal
 import subprocess
@@ -78,3 +79,45 @@ def _children(pid):
             except OSError:
                 continue
     return kids
+
+
+def _established(pid, port):
+    """Established TCP connections to ``port`` whose socket process ``pid`` holds."""
+    inodes = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    held = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            held += 1
+    return held
+
+
+def test_keep_alive_clients_end_up_spread_evenly_over_the_workers():
+    """16 clients that keep their connections: whatever split SO_REUSEPORT's hash made,
+    a worker over its share closes connections until each holds about half
+    (accel_api/cmd/balancing.py)."""
+    with _two_workers("[api]\nclient_socket_timeout = 10\n") as (proc, port):
+        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                   for _ in range(16)]
+        try:
+            closed = 0
+            for _ in range(40):  # http.client reconnects by itself after a close
+                for client in clients:
+                    client.request("GET", "/v2")
+                    resp = client.getresponse()
+                    assert resp.status == 200
+                    resp.read()
+                    closed += resp.getheader("Connection", "") == "close"
+            held = sorted(_established(pid, port) for pid in _children(proc.pid))
+            assert sum(held) == 16 and held[1] - held[0] <= 2, (held, closed)
+        finally:
+            for client in clients:
+                client.close()

@@ -8,7 +8,7 @@ from unittest import mock
 
 from accel_api import service
 from accel_api.api.app import AccelApi
-from accel_api.cmd import serving
+from accel_api.cmd import balancing, serving
 from accel_api.db.engine import Database
 
 
@@ -112,3 +112,55 @@ class DatabaseReadinessTest(ConfTestCase):
         conf = self.conf()
         service.prepare_database(conf)
         self.assertTrue(os.path.exists(os.path.join(conf.state_dir, "accel-api.sqlite")))
+
+
+class ConnectionSharesTest(unittest.TestCase):
+    """How workers decide to hand a connection back: more than an even share, rounded
+    up."""
+
+    @staticmethod
+    def _shares(*counts):
+        shares = balancing.ConnectionShares(len(counts))
+        for slot, count in enumerate(counts):
+            shares.set(slot, count)
+        return shares
+
+    def test_a_worker_over_its_share_lets_connections_go_until_even(self):
+        shares = self._shares(10, 6)
+        self.assertTrue(shares.over_share(0))
+        self.assertFalse(shares.over_share(1))
+        shares.set(0, 8)  # 8 of 14: the even share is 7
+        self.assertTrue(shares.over_share(0))
+        shares.set(1, 7)  # the client reconnected to the other worker: 8 of 15, share 8
+        self.assertFalse(shares.over_share(0) or shares.over_share(1))
+
+    def test_uneven_totals_round_up_and_lone_connections_stay(self):
+        self.assertFalse(self._shares(1, 0).over_share(0))
+        self.assertFalse(self._shares(2, 1).over_share(0))
+        self.assertTrue(self._shares(3, 0, 0).over_share(0))
+        self.assertFalse(self._shares(0, 0).over_share(1))
+
+    def test_slots_are_claimed_by_process_and_a_dead_ones_is_taken_over(self):
+        shares = balancing.ConnectionShares(2)
+        self.assertEqual(shares.claim(pid=os.getpid()), 0)
+        self.assertEqual(shares.claim(pid=os.getpid()), 0)  # the same process
+        self.assertEqual(shares.claim(pid=os.getppid()), 1)
+        with self.assertRaises(RuntimeError):
+            shares.claim(pid=1)  # both slots held by live processes
+        shares.pids[1] = 2 ** 22 + 12345  # beyond pid_max: no such process
+        self.assertEqual(shares.claim(pid=1), 1)
+
+    def test_the_tracker_forgets_idle_connections_and_closes_over_its_share(self):
+        shares = balancing.ConnectionShares(2)
+        tracker = balancing.ConnectionTracker(shares, idle_timeout=10)
+        other = 1 - tracker.slot
+        shares.set(other, 1)
+        self.assertFalse(tracker.should_close("10.0.0.1:1000", now=100.0))
+        # a second connection here: 2 of 3, share 2: stays
+        self.assertFalse(tracker.should_close("10.0.0.1:1001", now=100.5))
+        # a third: 3 of 4, share 2: this one is asked to close, and is forgotten
+        self.assertTrue(tracker.should_close("10.0.0.1:1002", now=101.0))
+        self.assertEqual(shares.counts[tracker.slot], 2)
+        # 20 s later the first two are idle past the timeout: forgotten
+        self.assertFalse(tracker.should_close("10.0.0.1:1003", now=121.0))
+        self.assertEqual(shares.counts[tracker.slot], 1)
