@@ -83,18 +83,22 @@ class Gateway:
             if job is None:
                 return
             environ, body, proto, done, close = job
+            answer = None
             try:
                 status, headers, chunks = self._call_app(environ)
+                if close:  # this worker holds more than its share of connections
+                    headers = [*headers, ("Connection", "close")]
+                if isinstance(chunks, bytes):
+                    proto.response_bytes(status, headers, chunks)
+                else:  # streamed: the loop sends it, pulling chunks from a thread
+                    answer = (status, headers, chunks)
+            except Exception:  # granian answers 500 when the request ends unanswered
+                LOG.exception("answering %s %s failed", environ["REQUEST_METHOD"],
+                              environ["PATH_INFO"])
             finally:
                 if body is not _NO_BODY:
                     body.close()
-            if close:  # this worker holds more than its share of connections
-                headers = [*headers, ("Connection", "close")]
-            if isinstance(chunks, bytes):
-                proto.response_bytes(status, headers, chunks)
-                self.loop.call_soon_threadsafe(_resolve, done, None)
-            else:  # a streamed response: the loop sends it, pulling chunks from a thread
-                self.loop.call_soon_threadsafe(_resolve, done, (status, headers, chunks))
+                self.loop.call_soon_threadsafe(_resolve, done, answer)
 
     # -- RSGI --------------------------------------------------------------------
 

@@ -105,15 +105,13 @@ class IdleConnections:
     client between requests), half that never send a byte."""
 
     def __init__(self, port, count):
-        self.socks = []
-        for _ in range(count):
-            self.socks.append(_connect(port))
+        talkers = [_connect(port) for _ in range(count // 2)]
         deadline = time.monotonic() + 120
-        talkers = self.socks[: count // 2]
         for sock in talkers:
             sock.sendall(f"GET /v2 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
         for sock in talkers:
             read_response(sock, deadline)
+        self.socks = talkers + [_connect(port) for _ in range(count - len(talkers))]
 
     def open_count(self):
         """How many the server still holds open (peeked without reading)."""
