@@ -99,12 +99,17 @@ def running_server(state_dir=None, config=None, workers=1, database=None, args=(
                     time.sleep(0.05)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, 15)
+
+
+def stop_process(proc, timeout):
+    """SIGTERM, then SIGKILL past ``timeout`` seconds; returns the exit status."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
 
 
 #: The databases accel-api supports, as pytest parameters (``scratch_database`` kinds).

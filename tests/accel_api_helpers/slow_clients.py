@@ -265,20 +265,6 @@ def endless_chunked_body(port, path, give_up_bytes=512 * 1024 * 1024, timeout=60
         sock.close()
 
 
-def children(pid):
-    """All descendants of ``pid`` (Linux /proc)."""
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        kids.append(int(entry))
-            except OSError:
-                continue
-    return kids + [g for k in kids for g in children(k)]
-
-
 def rss_mib(pids):
     """Resident memory of these processes together, MiB."""
     total = 0

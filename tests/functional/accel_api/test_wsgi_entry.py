@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.accel_api_helpers import free_port
+from tests.accel_api_helpers import free_port, stop_process
 
 pytestmark = pytest.mark.functional
 
@@ -51,10 +51,5 @@ def test_the_wsgi_module_serves_under_uwsgi(tmp_path):
         # the embedded defaults made the schema in the configured state directory
         assert (tmp_path / "accel-api.sqlite").exists()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 30)
         log.close()
