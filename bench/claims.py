@@ -480,7 +480,8 @@ def show_servers(results):
             f"{statistics.median(r['cpu_ms']):.2f} ms")),
         ("fresh GET /v2 under siege", lambda r: _latency(*r["siege"]["get"])),
         ("fresh full cycle under siege", lambda r: _latency(*r["siege"]["cycle"])),
-        ("idle connections still open", lambda r: f"{r['siege']['idle_open']} of 1000"),
+        ("idle connections open at the end", lambda r: (
+            f"{r['siege']['idle_open']} of 1000 (10 s idle timeout)")),
         ("closed: header / body tricklers", lambda r: (
             f"{r['siege']['loris_closed']} of 50 / {r['siege']['trickle_closed']} of 20")),
         ("1,000 concurrent GETs answered", lambda r: f"{r['siege']['concurrent']}"),

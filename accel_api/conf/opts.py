@@ -27,8 +27,9 @@ api_opts = [
                     "only once its body is complete, so a thread waits for the database "
                     "or an agent, never for a client; past what keeps a core busy more "
                     "threads cost CPU (16 instead of 8 cost about 20% more per request "
-                    "under load with the previous server). A bind that programs a bitstream holds its thread until the "
-                    "agent is done: raise this where many such binds run at once."),
+                    "under load with the previous server). A bind that programs a "
+                    "bitstream holds its thread until the agent is done: raise this "
+                    "where many such binds run at once."),
     cfg.BoolOpt("balance_connections", default=True,
                 help="With several workers, keep the clients' connections spread evenly "
                      "over them: a worker holding more than its share closes one after "
