@@ -1,5 +1,7 @@
 """``/v2/accelerator_requests``: ARQs, Nova's bind/unbind protocol, project-scoped."""
 
+import json
+
 from accel_api import claims, errors, states
 from accel_api.api import util
 from accel_api.api.responses import json_response
@@ -152,11 +154,9 @@ def patch_one(req, uuid):
 
 def _peek_object(req):
     try:
-        doc = req.json_body
+        doc = json.loads(util.raw_body(req, req.app.max_body))
     except (ValueError, UnicodeDecodeError):
         raise errors.BadRequest("request body is not valid JSON") from None
-    finally:
-        req.body_file_seekable.seek(0)
     return isinstance(doc, dict)
 
 

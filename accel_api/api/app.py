@@ -93,16 +93,25 @@ class AccelApi:
             raise errors.NotFound(f"no resource at {path}")
         req.version = microversion.parse(req)
         req.ctx = RequestContext.from_environ(req.environ)
-        option = getattr(route.handler, "max_body_option", None)
-        if option and "." in option:  # "group.name": a limit of another group
-            group, _, name = option.partition(".")
-            limit = getattr(self.conf[group], name)
-        else:
-            limit = getattr(self.conf.api, option) if option else self.max_body
+        limit = self._route_body_limit(route)
         length = req.content_length
         if length is not None and length > limit:
             raise errors.ApiError(f"request body larger than {limit} bytes", status=413)
         return route.handler(req, **found)
+
+    def _route_body_limit(self, route):
+        option = getattr(route.handler, "max_body_option", None)
+        if option and "." in option:  # "group.name": a limit of another group
+            group, _, name = option.partition(".")
+            return getattr(self.conf[group], name)
+        return getattr(self.conf.api, option) if option else self.max_body
+
+    def body_limit(self, method, path):
+        """The largest body ``method path`` accepts (``[api] max_request_body_size``
+        where no route matches: such a request is refused anyway). The built-in server
+        asks before it reads a body."""
+        route, _ = self.router.match(method, path.rstrip("/") or "/")
+        return self.max_body if route is None else self._route_body_limit(route)
 
 
 def load_conf(args=None, conf=None):
@@ -118,9 +127,15 @@ def load_conf(args=None, conf=None):
 
 def make_app(conf, db=None):
     """The full WSGI app: auth strategy around the API, on ``[database] connection``."""
+    return make_api_and_app(conf, db)[1]
+
+
+def make_api_and_app(conf, db=None):
+    """(the API, the full WSGI app around it): the built-in server asks the API for
+    each route's body limit."""
     if db is None:
         url = conf.database.connection or default_url(conf.state_dir)
         db = Database(url, conf.database.pool_size, conf.database.max_overflow,
                       conf.database.retries)
     api = AccelApi(conf, db)
-    return auth.wrap(api, conf)
+    return api, auth.wrap(api, conf)
