@@ -34,7 +34,7 @@ def test_cyborg_names_are_kept():
     )
     assert naming.resource_class("CRYPTO", "vf") == "CUSTOM_QAT"
     assert naming.resource_class("GPU", "gpu") == "PGPU"
-    assert naming.resource_class("GPU", "mig") == "VGPU"
+    assert naming.resource_class("GPU", "mig") is None  # partition_resource_class names it
     assert naming.resource_class("FPGA", "region") == "FPGA"
     assert naming.resource_class("NIC", "vf") is None
 

@@ -9,12 +9,12 @@ from accel_contract import inventory as contract
 from accel_hosts import sysfs
 from ipa_fpga import drivers
 from ipa_fpga.discovery import discover
-from ipa_fpga.drivers import base, intel_dfl, nvidia
+from ipa_fpga.drivers import base, intel_dfl, nvidia, nvidia_smi
 
 
 def test_every_catalogue_plugin_is_an_installed_stevedore_driver():
     wanted = {e.plugin for e in catalogue.entries()}
-    assert wanted == {"intel_dfl", "xilinx_xrt", "nvidia", "intel_qat", "generic"}
+    assert wanted == {"intel_dfl", "xilinx_xrt", "nvidia", "intel_gpu", "intel_qat", "generic"}
     for name in wanted:
         driver = drivers.get(name)
         assert isinstance(driver, base.AcceleratorDriver), name
@@ -59,39 +59,51 @@ def test_nvidia_information_and_bus_ids():
 
 def _fake_smi(folder, body):
     path = folder / "nvidia-smi"
+    folder.mkdir(parents=True, exist_ok=True)
     path.write_text("#!/bin/sh\n" + body)
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
 
 
-def test_mig_modes_runs_nvidia_smi_with_an_argument_list(tmp_path, monkeypatch):
-    # nvidia-smi cannot run without a GPU: a stand-in prints the documented CSV for the
-    # exact arguments we pass and fails otherwise.
-    _fake_smi(tmp_path, 'if [ "$1" = "--query-gpu=pci.bus_id,mig.mode.current" ] && '
-                        '[ "$2" = "--format=csv,noheader" ]; then\n'
-                        'echo "00000000:18:00.0, Disabled"\necho "00000000:DB:00.0, Enabled"\n'
-                        'else exit 3; fi\n')
-    monkeypatch.setenv("PATH", str(tmp_path))
-    assert nvidia.mig_modes() == {"0000:18:00.0": "Disabled", "0000:db:00.0": "Enabled"}
+def test_nvidia_smi_runs_with_an_argument_list(tmp_path):
+    # A stand-in for the root's nvidia-smi prints the documented CSV for the exact
+    # arguments we pass and fails otherwise.
+    _fake_smi(tmp_path / "usr/bin",
+              'if [ "$1" = "--query-gpu=index,pci.bus_id,mig.mode.current,mig.mode.pending" ]'
+              ' && [ "$2" = "--format=csv,noheader" ]; then\n'
+              'echo "0, 00000000:18:00.0, Disabled, Disabled"\n'
+              'echo "1, 00000000:DB:00.0, Enabled, Enabled"\n'
+              'echo "2, 00000000:DC:00.0, [N/A], [N/A]"\nelse exit 3; fi\n')
+    view = nvidia_smi.View(str(tmp_path))
+    assert view.error is None
+    assert {a: (r.index, r.mig_current) for a, r in view.gpus.items()} == {
+        "0000:18:00.0": (0, "Disabled"), "0000:db:00.0": (1, "Enabled"),
+        "0000:dc:00.0": (2, None)}
 
 
-def test_mig_modes_absent_failing_or_hanging(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    assert nvidia.mig_modes() is None
-    _fake_smi(tmp_path, "exit 9\n")
-    assert nvidia.mig_modes() is None
-    _fake_smi(tmp_path, "exec sleep 5\n")
-    assert nvidia.mig_modes(timeout=0.2) is None
+def test_nvidia_smi_absent_failing_or_hanging(tmp_path):
+    view = nvidia_smi.View(str(tmp_path))
+    assert view.missing and "not installed" in view.error and view.gpus == {}
+    _fake_smi(tmp_path / "usr/bin", "echo 'Failed to initialize NVML: Driver/library version "
+                                    "mismatch'\nexit 9\n")
+    view = nvidia_smi.View(str(tmp_path))
+    assert not view.missing and "version mismatch" in view.error
+    _fake_smi(tmp_path / "usr/bin", "exec sleep 5\n")
+    assert "did not answer within 0.2s" in nvidia_smi.View(str(tmp_path), timeout=0.2).error
+    (tmp_path / "usr/bin/nvidia-smi").chmod(0o777)  # writable by others: never run
+    assert nvidia_smi.View(str(tmp_path)).missing
 
 
-def test_nvidia_smi_is_not_consulted_for_a_fixture_root(tmp_path, monkeypatch):
+def test_path_nvidia_smi_is_not_consulted_for_a_fixture_root(tmp_path, monkeypatch):
     _fake_smi(tmp_path, "touch \"$0.ran\"; exit 1\n")
     monkeypatch.setenv("PATH", str(tmp_path))
-    host = accel_hosts.from_dict({"name": "g", "hostname": "g", "system_uuid": "1", "cards": [
-        {"kind": "h100_sxm5", "address": "0000:18:00.0"}]})
+    host = accel_hosts.from_dict({"name": "g", "hostname": "g", "system_uuid": "1",
+                                  "nvidia_smi": False, "cards": [
+                                      {"kind": "h100_sxm5", "address": "0000:18:00.0"}]})
     root = tmp_path / "root"
     sysfs.build(host, str(root))
-    contract.validate(discover(str(root)))
+    doc = contract.validate(discover(str(root)))
     assert not (tmp_path / "nvidia-smi.ran").exists()
+    assert [w["code"] for w in doc["devices"][0]["warnings"]] == ["no_nvidia_smi"]
 
 
 def test_qat_down_offers_no_service_traits(tmp_path):
