@@ -396,6 +396,38 @@ def build(host: Host, root: str, pci_ids: bool = True) -> None:
         _write_pci_ids(host, root)
 
 
+def write_functions(host, root, addresses):
+    """(Re)write these functions of ``host`` (e.g. VFs that appeared, their PF's links)."""
+    root = os.path.abspath(root)
+    functions = host.functions()
+    memo = {}
+    dirs = {a: os.path.join(root, _rel_dir(functions, a, memo)) for a in functions}
+    below = _buses_below(functions)
+    for address in addresses:
+        fn = functions[address]
+        d = dirs[address]
+        if os.path.isdir(d):
+            for name in os.listdir(d):
+                if name.startswith("virtfn"):
+                    os.unlink(os.path.join(d, name))
+        _write_function(host, root, fn, dirs, below, False)
+
+
+def remove_function(host, root, fn):
+    """Undo what ``_write_function`` wrote for ``fn`` (a VF that went away)."""
+    import shutil
+
+    d = device_dir(host, fn.address, root)
+    bus = os.path.join(root, "sys/bus/pci")
+    for link in [os.path.join(bus, "devices", fn.address)] + (
+            [os.path.join(bus, "drivers", fn.driver, fn.address)] if fn.driver else []) + (
+            [os.path.join(root, "sys/kernel/iommu_groups", str(fn.iommu_group), "devices",
+                          fn.address)] if fn.iommu_group is not None else []):
+        if os.path.lexists(link):
+            os.unlink(link)
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def _buses_below(functions):
     """Bridge address -> buses of every function below it (for secondary/subordinate)."""
     below = {}
