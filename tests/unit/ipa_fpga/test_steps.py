@@ -119,7 +119,7 @@ def test_support_level_and_steps(sim_root, tmp_path):
     assert hwm.evaluate_hardware_support() == hardware.HardwareSupport.SERVICE_PROVIDER
     names = [s["step"] for s in hwm.get_deploy_steps({}, [])]
     assert names == ["flash_accelerator_firmware", "program_fpga_bitstream",
-                     "configure_accelerator_vfs"]
+                     "configure_accelerator_vfs", "configure_gpu_partitions"]
     for step in hwm.get_clean_steps({}, []):
         assert step["interface"] == "deploy" and step["priority"] == 0
         assert all(a["description"] for a in step["argsinfo"].values())
