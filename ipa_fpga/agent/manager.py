@@ -10,7 +10,7 @@ import threading
 
 from ironic_lib import exception as il_exc
 
-from ipa_fpga.agent import jobs, program
+from ipa_fpga.agent import jobs, partitions, program
 
 LOG = logging.getLogger(__name__)
 JOB_KEYS = {"job_id", "deployable_id", "device_id", "bitstream_uuid", "download_url",
@@ -22,6 +22,11 @@ class InvalidJob(il_exc.IronicException):
     code = 400
 
 
+class PartitionFailed(il_exc.IronicException):
+    _msg_fmt = "%(reason)s"
+    code = 409
+
+
 class AgentManager:
     def __init__(self, conf, session, on_change=None):
         self._conf = conf
@@ -30,10 +35,30 @@ class AgentManager:
         self._store.recover()
         self._busy = {}
         self._busy_lock = threading.Lock()
+        self._partition_lock = threading.Lock()
         self._on_change = on_change
 
     def ping(self, context=None):
         return {"hostname": self._conf.agent.hostname, "root": self._conf.agent.root}
+
+    def create_partition(self, context=None, partition=None):
+        """Make a GPU partition for a claim or bind (``ipa_fpga.agent.partitions``)."""
+        return self._partition(partitions.create, partition)
+
+    def remove_partition(self, context=None, partition=None):
+        return self._partition(partitions.remove, partition)
+
+    def _partition(self, action, partition):
+        conf = self._conf.agent
+        with self._partition_lock:  # one change at a time: the driver recounts after each
+            try:
+                result = action(conf.root, conf.hostname, partition)
+            except partitions.PartitionError as exc:
+                raise PartitionFailed(reason=str(exc)) from None
+        LOG.info("partition %s: %s", action.__name__, result)
+        if self._on_change is not None:
+            self._on_change()
+        return result
 
     def get_job(self, context=None, job_id=None):
         try:

@@ -164,7 +164,8 @@ def _mdev_max(mtype):
 
 
 def _mdev_handle(parent, type_id, uuid):
-    return {"type": "MDEV", "address": parent, "partition_type": type_id, "instance": uuid}
+    return {"type": "MDEV", "address": parent, "partition_form": "mdev",
+            "partition_type": type_id, "instance": uuid}
 
 
 def _vgpu_vf(dev, facts, traits, types, instances):
@@ -188,6 +189,7 @@ def _vgpu_vf(dev, facts, traits, types, instances):
             "parent": pf, "root": pf, "num_accelerators": 1 if offered else 0,
             "resource_class": rc, "traits": list(dict.fromkeys(vf_traits)),
             "attach_handles": [{"type": "PCI", "address": vf.address,
+                                "partition_form": "vgpu_vf",
                                 "partition_type": str(held) if held else None}],
             "attributes": {"vgpu_type_id": held, "vgpu_type": known.get(held)},
         }
@@ -221,10 +223,11 @@ def _mig(driver, dev, facts, traits, types, instances):
                       "created": len(mine)})
         if not mine and not prof["free"]:
             continue
-        handles = [{"type": "MIG", "address": pf, "partition_type": prof["name"],
-                    "instance": f"gi{g}"} for g in mine]
-        handles += [{"type": "MIG", "address": pf, "partition_type": prof["name"],
-                     "instance": f"slot{k}"} for k in range(prof["free"])]
+        handles = [{"type": "MIG", "address": pf, "partition_form": "mig",
+                    "partition_type": prof["name"], "instance": f"gi{g}"} for g in mine]
+        handles += [{"type": "MIG", "address": pf, "partition_form": "mig",
+                     "partition_type": prof["name"], "instance": f"slot{k}"}
+                    for k in range(prof["free"])]
         dep = driver.deployable(
             f"{pf}/mig/{_slug(prof['name'])}", f"{dev.model} MIG {prof['name']} {pf}", "mig",
             parent=pf, root=pf, resource_class=naming.partition_resource_class("mig",
