@@ -62,13 +62,13 @@ def _unbound(arq, state, project_id):
 
 
 def _bound(arq, fields, project_id, handle_id, handle_type, handle_address, handle_uuid,
-           partition_type=None):
+           instance="", partition_type=None):
     bound = _unbound(arq, states.BOUND, project_id)
     bound.hostname, bound.device_rp_uuid, bound.instance_uuid = (
         fields["hostname"], fields["device_rp_uuid"], fields["instance_uuid"])
     bound.attach_handle_id, bound.attach_handle_type = handle_id, handle_type
     bound.attach_handle_address, bound.attach_handle_uuid = handle_address, handle_uuid
-    bound.attach_handle_partition_type = partition_type
+    bound.attach_handle_instance, bound.attach_handle_partition_type = instance, partition_type
     return bound
 
 
@@ -128,7 +128,8 @@ def _bind_one(session, db, arq_uuid, fields, programmer, partitioner):
     if made is not None:
         partitions.set_partition(conn, arq.id, made)
     return _bound(arq, fields, project_id, handle.id, handle.type, handle.address,
-                  handle.uuid, str(made["type"]) if made else handle.partition_type)
+                  handle.uuid, handle.instance,
+                  str(made["type"]) if made else handle.partition_type)
 
 
 def _bind_in_one_statement(db, arq_uuid, fields):
@@ -142,7 +143,8 @@ def _bind_in_one_statement(db, arq_uuid, fields):
         return None
     if row is None:
         return None
-    return _bound(row, fields, row.project_id, row.id, row.type, row.address, row.handle_uuid)
+    return _bound(row, fields, row.project_id, row.id, row.type, row.address, row.handle_uuid,
+                  row.instance, row.partition_type)
 
 
 def bind(db, bindings, programmer, partitioner=None):
