@@ -83,6 +83,9 @@ class AgentClient:
         from ironic_lib.json_rpc import client
 
         self._client = client.Client(_Serializer())
+        # The agent's own errors (ipa_fpga.agent.errors) come back with their message.
+        self._client.allowed_exception_namespaces = [
+            *client.Client.allowed_exception_namespaces, "ipa_fpga.agent.errors."]
         host = f"[{rpc_host}]" if ":" in rpc_host else rpc_host
         self._target = self._client.prepare(f"{TOPIC}.{host}:{int(rpc_port)}")
 

@@ -8,23 +8,14 @@ answers at once and accel_api polls ``get_job``.
 import logging
 import threading
 
-from ironic_lib import exception as il_exc
-
 from ipa_fpga.agent import jobs, partitions, program
+from ipa_fpga.agent.errors import InvalidJob, PartitionFailed
 
 LOG = logging.getLogger(__name__)
 JOB_KEYS = {"job_id", "deployable_id", "device_id", "bitstream_uuid", "download_url",
             "sha256", "size", "interface_id", "function_id"}
 
 
-class InvalidJob(il_exc.IronicException):
-    _msg_fmt = "invalid job: %(reason)s"
-    code = 400
-
-
-class PartitionFailed(il_exc.IronicException):
-    _msg_fmt = "%(reason)s"
-    code = 409
 
 
 class AgentManager:

@@ -3,12 +3,12 @@
 accel-api asks (JSON-RPC ``create_partition`` / ``remove_partition``) during a claim or a
 bind; the work is ``ipa_fpga.partitions`` on ``[agent] root`` (the same code as the IPA
 step), synchronous and bounded. Only this host's functions are touched: the parent must
-be a PCI function discovery lists as a partitionable GPU, every field is checked first.
+be a display-class PCI function of this host, every field is checked first.
 """
 
+import os
 import re
 
-from ipa_fpga.discovery import discover
 from ipa_fpga.errors import AcceleratorError
 from ipa_fpga.partitions import mdev, mig, vgpu_vf
 
@@ -23,7 +23,7 @@ class PartitionError(Exception):
     """The request is malformed or the partition could not be made; says why."""
 
 
-def _check(request, root, hostname):
+def _check(request, root):
     if not isinstance(request, dict) or set(request) - KEYS or "form" not in request:
         raise PartitionError(f"a partition request has the keys {sorted(KEYS)}")
     form, parent = request.get("form"), str(request.get("parent") or "")
@@ -39,17 +39,27 @@ def _check(request, root, hostname):
     if form == "mig" and instance and not (_GI.match(str(instance)) or
                                            str(instance).startswith("slot")):
         raise PartitionError(f"MIG instance {str(instance)[:20]!r} is not gi<ID> or slot<N>")
-    doc = discover(root, hostname)
-    known = {fn["address"] for d in doc["devices"] if d.get("partitions")
-             for fn in d["functions"]}
-    if parent not in known:
-        raise PartitionError(f"{parent} is not a partitionable GPU function of this host")
+    if not _is_gpu(root, parent):
+        raise PartitionError(f"{parent} is not a GPU function of this host")
     return form, parent, ptype, instance
+
+
+def _is_gpu(root, address):
+    """A display-class (0x03) function of NVIDIA or Intel on this host's bus."""
+    fdir = os.path.join(root, "sys/bus/pci/devices", address)
+    try:
+        with open(os.path.join(fdir, "class")) as f:
+            klass = f.read().strip()
+        with open(os.path.join(fdir, "vendor")) as f:
+            vendor = f.read().strip()
+    except OSError:
+        return False
+    return klass.startswith("0x03") and vendor in ("0x10de", "0x8086")
 
 
 def create(root, hostname, request):
     """Make the partition; returns what exists afterwards, ``created`` said."""
-    form, parent, ptype, instance = _check(request, root, hostname)
+    form, parent, ptype, instance = _check(request, root)
     out = {"form": form, "parent": parent, "type": ptype, "instance": instance}
     try:
         if form == "mdev":
@@ -76,7 +86,7 @@ def create(root, hostname, request):
 
 
 def remove(root, hostname, request):
-    form, parent, ptype, instance = _check(request, root, hostname)
+    form, parent, ptype, instance = _check(request, root)
     try:
         if form == "mdev":
             return {"removed": mdev.remove(root, parent, instance)["removed"]}

@@ -173,7 +173,7 @@ class View:
         self.error = None
         self.missing = False
         self.gpus = {}
-        self._mig = None
+        self._mig = {}
         try:
             _rc, out = run(root, ["--query-gpu=index,pci.bus_id,mig.mode.current,"
                                   "mig.mode.pending", "--format=csv,noheader"], timeout)
@@ -183,20 +183,28 @@ class View:
         except SmiFailed as exc:
             self.error = str(exc)
 
-    def mig(self):
-        """``(profiles, gpu instances, compute instances)`` keyed by GPU index (once)."""
-        if self._mig is None:
+    def _listing(self, key, args, parse):
+        """One listing command, run once; empty when MIG is off everywhere or on error."""
+        if key not in self._mig:
             if self.error or not any(r.mig_current == "Enabled" for r in self.gpus.values()):
-                self._mig = ({}, {}, {})
+                self._mig[key] = {}
             else:
                 try:
-                    self._mig = (parse_profiles(run(self.root, ["mig", "-lgip"],
-                                                    self.timeout)[1]),
-                                 parse_gpu_instances(run(self.root, ["mig", "-lgi"],
-                                                         self.timeout)[1]),
-                                 parse_compute_instances(run(self.root, ["mig", "-lci"],
-                                                             self.timeout)[1]))
+                    self._mig[key] = parse(run(self.root, args, self.timeout)[1])
                 except (SmiUnavailable, SmiFailed) as exc:
                     self.error = str(exc)
-                    self._mig = ({}, {}, {})
-        return self._mig
+                    self._mig[key] = {}
+        return self._mig[key]
+
+    def profiles(self):
+        return self._listing("lgip", ["mig", "-lgip"], parse_profiles)
+
+    def gpu_instances(self):
+        return self._listing("lgi", ["mig", "-lgi"], parse_gpu_instances)
+
+    def compute_instances(self):
+        return self._listing("lci", ["mig", "-lci"], parse_compute_instances)
+
+    def mig(self):
+        """``(profiles, gpu instances, compute instances)`` keyed by GPU index (once)."""
+        return self.profiles(), self.gpu_instances(), self.compute_instances()

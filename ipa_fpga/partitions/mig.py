@@ -37,15 +37,35 @@ def _run(root, address, args):
         raise UpdateFailed(address, str(exc)) from None
 
 
+class _State(dict):
+    """``current``, ``pending``, ``index``; ``profiles`` and ``instances`` (with their
+    compute instances) are asked from nvidia-smi when first read."""
+
+    def __init__(self, root, address):
+        self.view, row = _view(root, address)
+        self.row = row
+        super().__init__(current=row.mig_current, pending=row.mig_pending, index=row.index,
+                         address=address)
+
+    def __missing__(self, key):
+        index = self.row.index
+        if key == "profiles":
+            value = self.view.profiles().get(index, [])
+        elif key == "instances":
+            gis = self.view.gpu_instances().get(index, [])
+            cis = self.view.compute_instances() if gis else {}
+            value = [dict(g, cis=cis.get((index, g["gi"]), [])) for g in gis]
+        else:
+            raise KeyError(key)
+        if self.view.error:
+            raise UpdateFailed(self["address"], self.view.error)
+        self[key] = value
+        return value
+
+
 def state(root, address):
     """``{"current", "pending", "index", "profiles": [..], "instances": [..]}``."""
-    view, row = _view(root, address)
-    profiles, gis, cis = view.mig()
-    if view.error:
-        raise UpdateFailed(address, view.error)
-    instances = [dict(g, cis=cis.get((row.index, g["gi"]), [])) for g in gis.get(row.index, [])]
-    return {"current": row.mig_current, "pending": row.mig_pending, "index": row.index,
-            "profiles": profiles.get(row.index, []), "instances": instances}
+    return _State(root, address)
 
 
 def set_mode(root, address, enabled):
@@ -78,7 +98,6 @@ def create(root, address, profiles):
     st = state(root, address)
     if st["current"] != "Enabled":
         raise UpdateFailed(address, "MIG is not enabled on this GPU")
-    st["address"] = address
     ids = [str(profile(st, p)["id"]) for p in profiles]
     before = {g["gi"] for g in st["instances"]}
     out = _run(root, address, ["mig", "-i", str(st["index"]), "-cgi", ",".join(ids), "-C"])
