@@ -786,14 +786,23 @@ def write_driver_state(host, root):
 
 
 def _write_nvidia_smi(root):
-    """``usr/bin/nvidia-smi``: the model of NVIDIA's tool (fixtures only; see its module)."""
-    body = (f"#!{sys.executable}\n"
+    """``usr/bin/nvidia-smi``: the model of NVIDIA's tool (fixtures only; see its module).
+
+    A shell script, so that whoever reads the fixture (an unprivileged IPA included) can
+    run it: this Python when that user may execute it, else ``python3`` from PATH; the
+    source tree of ``accel_hosts`` goes on ``sys.path`` either way.
+    """
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import os, sys; sys.path.insert(0, sys.argv[1]); "
+            "from accel_hosts import nvidia_smi; "
+            "root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath("
+            "sys.argv[2])))); sys.exit(nvidia_smi.main(sys.argv[3:], root))")
+    body = ("#!/bin/sh\n"
             "# Fixture model of NVIDIA's nvidia-smi (accel_hosts.nvidia_smi): it answers for\n"
             "# the fixture root it lies in, from the simulated driver state; never a real GPU.\n"
-            "import os, sys\n"
-            "from accel_hosts import nvidia_smi\n"
-            "root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))\n"
-            "sys.exit(nvidia_smi.main(sys.argv[1:], root))\n")
+            f"py='{sys.executable}'\n"
+            '[ -x "$py" ] || py=python3\n'
+            f'exec "$py" -c "{code}" \'{src}\' "$0" "$@"\n')
     _write(nvidia_smi_path(root), body, 0o755)
 
 
