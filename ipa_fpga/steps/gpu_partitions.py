@@ -141,6 +141,9 @@ def _vgpu(root, device, spec):
         plan = [spec["type"]] * spec.get("count", len(vfs))
     else:
         plan = []
+    if ("type" in spec or "types" in spec) and not vfs:
+        raise NotSupported(address, "has no SR-IOV VFs to give vGPU types to (set "
+                                    "vgpu.num_vfs on a GPU of NVIDIA's vendor VFIO framework)")
     if len(plan) > len(vfs):
         raise InvalidArgs(address, f"{len(plan)} vGPU types for {len(vfs)} VFs")
     if plan and not vgpu_vf.is_vgpu_vf(root, vfs[0]):
