@@ -73,12 +73,7 @@ def _tag(data):
         return None
 
 
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().strip()
-    except OSError:
-        return None
+_read = sysfs.read_value
 
 
 def _write(path, value):

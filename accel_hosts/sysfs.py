@@ -222,6 +222,15 @@ def mdev_parents(card):
 # -- writing -----------------------------------------------------------------------------------
 
 
+def read_value(path):
+    """A file's stripped text, or None when it cannot be read (the simulators' reads)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def _put(path, data, mode):
     """Create or replace one file with ``mode`` (one open, one write, no extra chmod)."""
     if os.path.lexists(path):

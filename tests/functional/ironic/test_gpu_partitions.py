@@ -16,10 +16,8 @@ import pytest
 
 import accel_hosts
 from accel_hosts import sysfs
-from tests.functional.ironic.conftest import api, wait_state
+from tests.functional.ironic.conftest import api, boot_ipa, new_node, wait_state
 from tests.functional.ironic.test_inspection import collect, inspect
-from tests.realprocs.base import wait_for
-from tests.realprocs.ipa import IPA
 
 pytestmark = pytest.mark.functional
 
@@ -41,15 +39,7 @@ def env(tmp_path_factory, shared_ironic):
     e.ipa = None
     try:
         e.plugin_data = collect(e.root, e.host)  # builds the tree, runs the collector
-        resp = api(e.ironic, "POST", "/v1/nodes", json={
-            "name": "gpu-mig-node", "driver": "fake-hardware", "deploy_interface": "custom-agent",
-            "boot_interface": "fake", "inspect_interface": "agent"})
-        assert resp.status_code == 201, resp.text
-        e.node = resp.json()["uuid"]
-        assert api(e.ironic, "POST", "/v1/ports", json={
-            "node_uuid": e.node, "address": MAC}).status_code == 201
-        api(e.ironic, "PUT", f"/v1/nodes/{e.node}/states/provision", json={"target": "manage"})
-        wait_state(e.ironic, e.node, ["manageable"])
+        e.node = new_node(e.ironic, "gpu-mig-node", MAC)
         e.ipa_dir = tmp_path_factory.mktemp("ipa-gpu")
         yield e
     finally:
@@ -59,16 +49,7 @@ def env(tmp_path_factory, shared_ironic):
 
 
 def start_agent(e):
-    """Boot the "ramdisk" anew: power off (Ironic forgets the old agent token), on, IPA."""
-    if e.ipa:
-        e.ipa.stop()
-    api(e.ironic, "PUT", f"/v1/nodes/{e.node}/states/power", json={"target": "power off"})
-    wait_for(lambda: api(e.ironic, "GET", f"/v1/nodes/{e.node}").json()["power_state"]
-             == "power off", 30, what="power off")
-    api(e.ironic, "PUT", f"/v1/nodes/{e.node}/states/power", json={"target": "power on"})
-    e.ipa = IPA(e.ipa_dir, e.ironic.url, e.root, MAC).start()
-    wait_for(lambda: api(e.ironic, "GET", f"/v1/nodes/{e.node}").json()
-             ["driver_internal_info"].get("agent_url"), 60, what="the agent to heartbeat")
+    boot_ipa(e, MAC, power_cycle=True)  # after inspection: Ironic forgets its agent token
 
 
 def gpu_instances(env, index):

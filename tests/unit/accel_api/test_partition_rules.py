@@ -1,13 +1,11 @@
 """What Nova may be given, the attach-handle shapes of partitions, and what the agent accepts."""
 
-import tempfile
 import unittest
 
-import accel_hosts
 from accel_api import partitions
 from accel_api.claims import records
-from accel_hosts import sysfs
 from ipa_fpga.agent import partitions as agent_partitions
+from tests.discovery_helpers import built_root
 
 
 class NovaRefusal(unittest.TestCase):
@@ -70,15 +68,7 @@ class HandleInfo(unittest.TestCase):
 
 
 class AgentRequests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.root = cls.tmp.name
-        sysfs.build(accel_hosts.load("gpu-mdev"), cls.root)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
+    root = property(lambda self: built_root("gpu-mdev"))  # refused before any write
 
     def test_only_well_formed_requests_on_this_hosts_gpus(self):
         uuid = "11111111-2222-4333-8444-555555555555"

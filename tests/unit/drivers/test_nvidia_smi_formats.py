@@ -3,12 +3,10 @@ and the fixture's model of the tool printing those same formats."""
 
 import os
 import subprocess
-import tempfile
 import unittest
 
-import accel_hosts
-from accel_hosts import sysfs
 from ipa_fpga.drivers import nvidia, nvidia_smi
+from tests.discovery_helpers import built_root
 
 # Verbatim from the fact sheet (real A100 80GB session, S17; S16/S18 samples).
 LGIP = """\
@@ -71,15 +69,9 @@ class RealFormats(unittest.TestCase):
 
 
 class TheModelPrintsTheRealFormats(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.root = cls.tmp.name
-        sysfs.build(accel_hosts.load("gpu-mig"), cls.root)
+    """On the shared gpu-mig tree: only reads, and writes the model refuses."""
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
+    root = property(lambda self: built_root("gpu-mig"))
 
     def smi(self, *args):
         return subprocess.run([os.path.join(self.root, "usr/bin/nvidia-smi"), *args],
