@@ -86,7 +86,11 @@ def claim(db, project_id, hostname, resource_class, traits, bitstream_id, progra
         session.flush()
         return row, dep, device
 
-    return db.run(_claim)
+    try:
+        return db.run(_claim)
+    except sa.exc.IntegrityError:  # an inventory report renamed or added the same handle
+        raise errors.Conflict(f"the inventory of {hostname} changed during the claim; "
+                              "nothing was claimed, try again") from None
 
 
 def release(db, claim_uuid, project_id=None, partitioner=None):

@@ -33,13 +33,16 @@ class AgentManager:
         return {"hostname": self._conf.agent.hostname, "root": self._conf.agent.root}
 
     def create_partition(self, context=None, partition=None):
-        """Make a GPU partition for a claim or bind (``ipa_fpga.agent.partitions``)."""
-        return self._partition(partitions.create, partition)
+        """Make a GPU partition for a claim or bind (``ipa_fpga.agent.partitions``).
+
+        No report follows: accel-api records what was made in the claim's own
+        transaction (a report racing it could list the new partition as a free one)."""
+        return self._partition(partitions.create, partition, report=False)
 
     def remove_partition(self, context=None, partition=None):
         return self._partition(partitions.remove, partition)
 
-    def _partition(self, action, partition):
+    def _partition(self, action, partition, report=True):
         conf = self._conf.agent
         with self._partition_lock:  # one change at a time: the driver recounts after each
             try:
@@ -47,7 +50,7 @@ class AgentManager:
             except partitions.PartitionError as exc:
                 raise PartitionFailed(reason=str(exc)) from None
         LOG.info("partition %s: %s", action.__name__, result)
-        if self._on_change is not None:
+        if report and self._on_change is not None:
             self._on_change()
         return result
 
