@@ -7,7 +7,7 @@ from accel_hosts.cards import HostDescriptionError
 
 def test_bundled_names():
     assert accel_hosts.names() == ["example", "gpu-gvtg", "gpu-mdev", "gpu-mig", "gpu-vfio",
-                                   "host-a", "host-b", "host-c", "mixed"]
+                                   "host-a", "host-b", "host-c", "host-d", "mixed"]
 
 
 def test_host_a_matches_hwfacts_topology():
