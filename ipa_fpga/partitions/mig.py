@@ -117,11 +117,11 @@ def destroy(root, address, gi=None):
     """Destroy one GPU instance (``gi``) or all, compute instances first; verified."""
     st = state(root, address)
     doomed = [g for g in st["instances"] if gi is None or g["gi"] == int(gi)]
-    for g in doomed:
-        args = ["mig", "-i", str(st["index"]), "-gi", str(g["gi"])]
-        if g["cis"]:
-            _run(root, address, [*args[:3], "-dci", *args[3:]])
-        _run(root, address, [*args[:3], "-dgi", *args[3:]])
+    if doomed:  # without -gi, nvidia-smi destroys every instance of the GPU at once
+        where = [] if gi is None else ["-gi", str(int(gi))]
+        if any(g["cis"] for g in doomed):
+            _run(root, address, ["mig", "-i", str(st["index"]), "-dci", *where])
+        _run(root, address, ["mig", "-i", str(st["index"]), "-dgi", *where])
     left = {g["gi"] for g in state(root, address)["instances"]}
     still = [g["gi"] for g in doomed if g["gi"] in left]
     if still:
