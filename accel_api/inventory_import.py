@@ -105,7 +105,7 @@ def _import(session, hostname, doc):
     if dep_ids:
         for h in session.scalars(
                 sa.select(m.AttachHandle).where(m.AttachHandle.deployable_id.in_(dep_ids))):
-            handles[(h.deployable_id, h.type, h.address)] = h
+            handles[(h.deployable_id, h.type, h.address, h.instance)] = h
         for a in session.scalars(
                 sa.select(m.Attribute).where(m.Attribute.deployable_id.in_(dep_ids))):
             attrs[(a.deployable_id, a.key)] = a
@@ -153,17 +153,19 @@ def _import(session, hostname, doc):
             root = by_local[dep["root"]].id
             _set(row, {"parent_id": parent, "root_id": root})
             for handle in dep["attach_handles"]:
-                hkey = (row.id, handle["type"], handle["address"])
+                instance = handle.get("instance") or ""
+                hkey = (row.id, handle["type"], handle["address"], instance)
+                part = {"partition_form": handle.get("partition_form"),
+                        "partition_type": handle.get("partition_type")}
                 h = handles.get(hkey)
                 if h is None:
                     h = m.AttachHandle(uuid=str(uuid.uuid4()), deployable_id=row.id,
                                        type=handle["type"], address=handle["address"],
-                                       in_use=False, lost=False)
+                                       instance=instance, in_use=False, lost=False, **part)
                     session.add(h)
                     handles[hkey] = h
                     summary["attach_handles"]["added"] += 1
-                elif h.lost:
-                    h.lost = False
+                elif _set(h, dict(part, lost=False)):
                     summary["attach_handles"]["updated"] += 1
                 seen_handles.add(hkey)
             for akey, value in (dep.get("attributes") or {}).items():

@@ -9,7 +9,7 @@ import logging
 import webob
 from oslo_config import cfg
 
-from accel_api import auth, errors
+from accel_api import auth, errors, partitions
 from accel_api import programming as programmers
 from accel_api.api import (
     accelerator_requests,
@@ -59,6 +59,7 @@ class AccelApi:
         self.db = db
         self.enforcer = Enforcer(conf)
         self.programmer = programmers.load(conf.claims.programmer, conf)
+        self.partitioner = partitions.Partitioner(conf)
         self.bitstream_store = None  # made on first use ([bitstreams] backend)
         self.placement = None  # made on first report when [placement] is configured
         self.max_body = conf.api.max_request_body_size

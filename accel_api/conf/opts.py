@@ -143,6 +143,17 @@ programming_opts = [
                     "hosts reach it). Default: the [api] host_ip and port."),
 ]
 
+gpu_partitions_opts = [
+    cfg.ListOpt("placement_hosts", default=[],
+                help="Hosts whose MDEV and MIG partition pools are reported to Placement "
+                     "('*': every host). Off by default: on a Nova hypervisor Nova's libvirt "
+                     "driver reports mdev vGPU inventory itself (reporting it here too would "
+                     "count it twice) and Nova cannot attach MDEV or MIG handles anyway; "
+                     "list the hosts without Nova (Kubernetes, bare metal, batch) whose "
+                     "schedulers read Placement. Claims (POST /v2/claims) never need it. "
+                     "PCI deployables (whole GPUs, vendor-VFIO VFs) are always reported."),
+]
+
 agent_rpc_opts = [
     cfg.StrOpt("auth_strategy", default="noauth",
                choices=[("noauth", "no authentication (development only)"),
@@ -166,6 +177,7 @@ def register_opts(conf):
     conf.register_opts(bitstream_opts, group="bitstreams")
     conf.register_opts(programming_opts, group="programming")
     conf.register_opts(agent_rpc_opts, group="agent_rpc")
+    conf.register_opts(gpu_partitions_opts, group="gpu_partitions")
     from accel_api.bitstreams import glance
     from accel_api.placement import client as placement_client
 
@@ -184,6 +196,7 @@ def list_opts():
         ("bitstreams", bitstream_opts),
         ("programming", programming_opts),
         ("agent_rpc", agent_rpc_opts),
+        ("gpu_partitions", gpu_partitions_opts),
         ("placement", _ks_opts()),
         ("glance", _ks_opts()),
     ]

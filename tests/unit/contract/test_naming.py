@@ -72,7 +72,7 @@ class TestNaming(base.TestCase):
             "CUSTOM_FPGA_FUNCTION_ID_INTEL_D8424DC4A4A3C413F89E433683F9040B")
         self.assertEqual(naming.resource_class("CRYPTO", "vf"), "CUSTOM_QAT")
         self.assertEqual(naming.resource_class("GPU", "gpu"), "PGPU")
-        self.assertEqual(naming.resource_class("GPU", "mig"), "VGPU")
+        self.assertIsNone(naming.resource_class("GPU", "mig"))  # partition_resource_class names it
         self.assertEqual(naming.resource_class("FPGA", "region"), "FPGA")
         self.assertIsNone(naming.resource_class("NIC", "vf"))
 

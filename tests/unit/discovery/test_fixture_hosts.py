@@ -121,15 +121,19 @@ class TestFixtureHosts(base.TestCase):
         self.assertEqual(len(gpus), 8)
         for dev in gpus:
             card = host.card(dev["id"])
-            self.assertEqual(tree(dev), [(dev["id"], "gpu", None, "PGPU", 1, (dev["id"],))])
+            mig = card.nvidia.mig_mode == "Enabled"  # gpu7; hwfacts has no H100 SXM5 profiles
+            self.assertEqual(tree(dev), [(dev["id"], "gpu", None, None, 0, ())] if mig else
+                             [(dev["id"], "gpu", None, "PGPU", 1, (dev["id"],))])
             self.assertEqual(dev["traits"], ["CUSTOM_GPU_NVIDIA", "CUSTOM_GPU_PRODUCT_ID_2330",
-                                     "CUSTOM_GPU_NVIDIA_H100"])
+                                             "CUSTOM_GPU_NVIDIA_H100", "CUSTOM_GPU_PARTITION_MIG"]
+                             + (["CUSTOM_GPU_MIG_ENABLED"] if mig else []))
             self.assertEqual(firmware(dev), {"vbios": ("96.00.89.00.01", "vendor_tool", None)})
             self.assertEqual(dev["attributes"]["gpu_uuid"], card.nvidia.uuid)
             self.assertEqual(dev["attributes"]["device_minor"], card.nvidia.minor)
             self.assertEqual(dev["attributes"]["model_name"], "NVIDIA H100 80GB HBM3")
-            self.assertNotIn(
-                "mig_mode", dev["attributes"])
+            # From the fixture's model of nvidia-smi (usr/bin/nvidia-smi of the root).
+            self.assertEqual(dev["attributes"]["mig_mode"], card.nvidia.mig_mode)
+            self.assertEqual(dev["partitions"]["mig"]["current"], card.nvidia.mig_mode)
             fn = dev["functions"][0]
             self.assertEqual(fn["link"], {"current_speed": "32.0 GT/s PCIe",
                                           "max_speed": "32.0 GT/s PCIe",
@@ -138,7 +142,7 @@ class TestFixtureHosts(base.TestCase):
             self.assertEqual(tree(dev), [(dev["id"], "accelerator", None, None, 0, (dev["id"],))])
             self.assertEqual(dev["functions"][0]["role"], "fabric")
         self.assertEqual([g["numa_node"] for g in gpus], [0, 0, 0, 0, 1, 1, 1, 1])
-        self.assertEqual(len(contract.allocatable(doc)), 8)
+        self.assertEqual(len(contract.allocatable(doc)), 7)
 
     def test_host_c_exact(self):
         doc = inventory("host-c")

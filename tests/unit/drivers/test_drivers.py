@@ -7,12 +7,13 @@ from accel_contract import inventory as contract
 from accel_hosts import sysfs
 from ipa_fpga import drivers
 from ipa_fpga.discovery import discover
-from ipa_fpga.drivers import base, intel_dfl, nvidia
+from ipa_fpga.drivers import base, intel_dfl, nvidia, nvidia_smi
 from tests.unit import base as test_base
 
 
 def _fake_smi(folder, body):
     path = folder / "nvidia-smi"
+    folder.mkdir(parents=True, exist_ok=True)
     path.write_text("#!/bin/sh\n" + body)
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
 
@@ -23,7 +24,8 @@ OTHER_ALVEO_FAMILIES_CASES = ["u280", "u55c"]
 class TestDrivers(test_base.TestCase):
     def test_every_catalogue_plugin_is_an_installed_stevedore_driver(self):
         wanted = {e.plugin for e in catalogue.entries()}
-        self.assertEqual(wanted, {"intel_dfl", "xilinx_xrt", "nvidia", "intel_qat", "generic"})
+        self.assertEqual(wanted, {"intel_dfl", "xilinx_xrt", "nvidia", "intel_gpu", "intel_qat",
+                                  "generic"})
         for name in wanted:
             driver = drivers.get(name)
             self.assertIsInstance(driver, base.AcceleratorDriver, name)
@@ -66,35 +68,51 @@ class TestDrivers(test_base.TestCase):
         self.assertEqual(nvidia.smi_bus_id("00000000:18:00.0"), "0000:18:00.0")
         self.assertEqual(nvidia.smi_bus_id("0000:DB:00.0"), "0000:db:00.0")
 
-    def test_mig_modes_runs_nvidia_smi_with_an_argument_list(self):
+    def test_nvidia_smi_runs_with_an_argument_list(self):
         tmp_path = self.tmp_dir()
-        _fake_smi(tmp_path, 'if [ "$1" = "--query-gpu=pci.bus_id,mig.mode.current" ] && '
-                            '[ "$2" = "--format=csv,noheader" ]; then\n'
-                            'echo "00000000:18:00.0, Disabled"\necho "00000000:DB:00.0, Enabled"\n'
-                            'else exit 3; fi\n')
-        self.set_env("PATH", str(tmp_path))
-        self.assertEqual(
-            nvidia.mig_modes(), {"0000:18:00.0": "Disabled", "0000:db:00.0": "Enabled"})
+        # A stand-in for the root's nvidia-smi prints the documented CSV for the exact
+        # arguments we pass and fails otherwise.
+        _fake_smi(tmp_path / "usr/bin",
+                  'if [ "$1" = "--query-gpu=index,pci.bus_id,mig.mode.current,mig.mode.pending" ]'
+                  ' && [ "$2" = "--format=csv,noheader" ]; then\n'
+                  'echo "0, 00000000:18:00.0, Disabled, Disabled"\n'
+                  'echo "1, 00000000:DB:00.0, Enabled, Enabled"\n'
+                  'echo "2, 00000000:DC:00.0, [N/A], [N/A]"\nelse exit 3; fi\n')
+        view = nvidia_smi.View(str(tmp_path))
+        self.assertIsNone(view.error)
+        self.assertEqual({a: (r.index, r.mig_current) for a, r in view.gpus.items()}, {
+            "0000:18:00.0": (0, "Disabled"), "0000:db:00.0": (1, "Enabled"),
+            "0000:dc:00.0": (2, None)})
 
-    def test_mig_modes_absent_failing_or_hanging(self):
+    def test_nvidia_smi_absent_failing_or_hanging(self):
         tmp_path = self.tmp_dir()
-        self.set_env("PATH", str(tmp_path))
-        self.assertIsNone(nvidia.mig_modes())
-        _fake_smi(tmp_path, "exit 9\n")
-        self.assertIsNone(nvidia.mig_modes())
-        _fake_smi(tmp_path, "exec sleep 5\n")
-        self.assertIsNone(nvidia.mig_modes(timeout=0.2))
+        view = nvidia_smi.View(str(tmp_path))
+        self.assertTrue(view.missing)
+        self.assertIn("not installed", view.error)
+        self.assertEqual(view.gpus, {})
+        _fake_smi(tmp_path / "usr/bin", "echo 'Failed to initialize NVML: Driver/library version "
+                                        "mismatch'\nexit 9\n")
+        view = nvidia_smi.View(str(tmp_path))
+        self.assertFalse(view.missing)
+        self.assertIn("version mismatch", view.error)
+        _fake_smi(tmp_path / "usr/bin", "exec sleep 5\n")
+        self.assertIn("did not answer within 0.2s",
+                      nvidia_smi.View(str(tmp_path), timeout=0.2).error)
+        (tmp_path / "usr/bin/nvidia-smi").chmod(0o777)  # writable by others: never run
+        self.assertTrue(nvidia_smi.View(str(tmp_path)).missing)
 
-    def test_nvidia_smi_is_not_consulted_for_a_fixture_root(self):
+    def test_path_nvidia_smi_is_not_consulted_for_a_fixture_root(self):
         tmp_path = self.tmp_dir()
         _fake_smi(tmp_path, "touch \"$0.ran\"; exit 1\n")
         self.set_env("PATH", str(tmp_path))
-        host = accel_hosts.from_dict({"name": "g", "hostname": "g", "system_uuid": "1", "cards": [
-            {"kind": "h100_sxm5", "address": "0000:18:00.0"}]})
+        host = accel_hosts.from_dict({"name": "g", "hostname": "g", "system_uuid": "1",
+                                      "nvidia_smi": False, "cards": [
+                                          {"kind": "h100_sxm5", "address": "0000:18:00.0"}]})
         root = tmp_path / "root"
         sysfs.build(host, str(root))
-        contract.validate(discover(str(root)))
+        doc = contract.validate(discover(str(root)))
         self.assertFalse((tmp_path / "nvidia-smi.ran").exists())
+        self.assertEqual([w["code"] for w in doc["devices"][0]["warnings"]], ["no_nvidia_smi"])
 
     def test_qat_down_offers_no_service_traits(self):
         tmp_path = self.tmp_dir()

@@ -23,8 +23,9 @@ BAD_DESCRIPTIONS_ARE_CLEAR_ERRORS_CASES = [
 
 class TestModel(base.TestCase):
     def test_bundled_names(self):
-        self.assertEqual(
-            accel_hosts.names(), ["example", "host-a", "host-b", "host-c", "host-d", "mixed"])
+        self.assertEqual(accel_hosts.names(), [
+            "example", "gpu-gvtg", "gpu-mdev", "gpu-mig", "gpu-vfio",
+            "host-a", "host-b", "host-c", "host-d", "mixed"])
 
     def test_host_a_matches_hwfacts_topology(self):
         host = accel_hosts.load("host-a")

@@ -115,7 +115,7 @@ class TestSteps(simulated.SimulatorTestCase):
         self.assertEqual(hwm.evaluate_hardware_support(), hardware.HardwareSupport.SERVICE_PROVIDER)
         names = [s["step"] for s in hwm.get_deploy_steps({}, [])]
         self.assertEqual(names, ["flash_accelerator_firmware", "program_fpga_bitstream",
-                         "configure_accelerator_vfs"])
+                         "configure_accelerator_vfs", "configure_gpu_partitions"])
         for step in hwm.get_clean_steps({}, []):
             self.assertEqual(step["interface"], "deploy")
             self.assertEqual(step["priority"], 0)
