@@ -44,9 +44,7 @@ def put_inventory(req, hostname):
     """Idempotent upsert of the host's inventory; 400 and no change when malformed."""
     req.app.enforcer.authorize("accel:host:import_inventory", req.ctx)
     limit = req.app.conf.api.max_inventory_size
-    raw = req.body_file_seekable.read(limit + 1)
-    if len(raw) > limit:
-        raise errors.ApiError(f"inventory larger than {limit} bytes", 413)
+    raw = util.raw_body(req, limit, "inventory")
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
