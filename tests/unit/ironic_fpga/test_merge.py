@@ -1,9 +1,9 @@
 """In-band and out-of-band inspection records merge by a fixed precedence, and the result
 depends on the two records only (re-running either converges)."""
 
-import unittest
 
 from ironic_fpga.inspection import merge
+from tests.unit import base
 
 
 def inband_gpu(addr="0000:17:00.0", version="96.00.30.00.01"):
@@ -20,7 +20,7 @@ def bmc_gpu(addr=None, **extra):
                  "serial": "1654422007043", "bmc_id": "Video.Slot.2-1"}, **extra)
 
 
-class MergeTest(unittest.TestCase):
+class MergeTest(base.TestCase):
 
     def test_inband_wins_what_it_read_and_the_bmc_fills_the_rest(self):
         (gpu,) = merge.accelerators([inband_gpu()], [bmc_gpu()])

@@ -10,6 +10,7 @@ from ironic_fpga.redfish import client, errors
 from redfish_mocks.httpd import HttpService
 from redfish_mocks.static import StaticService
 from tests.redfish_helpers import keep_alive, layouts, shared_dir
+from tests.unit import base
 
 _NO_SHARED = "../shared/redfish is not beside the repository (nor $ACCEL_SHARED_DIR)"
 
@@ -34,10 +35,11 @@ def serve(case, layout, page_size=None):
 
 
 @unittest.skipUnless(shared_dir(), _NO_SHARED)
-class LayoutTest(unittest.TestCase):
+class LayoutTest(base.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         #: every layout read once, as the BMC pages it (not at all)
         cls.read = {name: client.read_inventory(serve(cls, layout), layout.system)
                     for name, layout in layouts.LAYOUTS.items()}

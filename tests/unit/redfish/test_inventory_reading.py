@@ -14,6 +14,7 @@ from ironic_fpga.redfish.inventory.bmc import BMC
 from redfish_mocks.httpd import HttpService
 from redfish_mocks.static import StaticService
 from tests.redfish_helpers import keep_alive, shared_dir
+from tests.unit import base
 
 V1 = "/redfish/v1"
 
@@ -68,7 +69,7 @@ def inventory(entries):
     return docs
 
 
-class ReadingTest(unittest.TestCase):
+class ReadingTest(base.TestCase):
 
     def serve(self, docs):
         srv = HttpService(StaticService(mockup(docs))).start()
@@ -274,7 +275,7 @@ def example(name):
 
 
 @unittest.skipUnless(shared_dir(), "../shared/redfish is not beside the repository")
-class Dsp2046ExamplesTest(unittest.TestCase):
+class Dsp2046ExamplesTest(base.TestCase):
     """DMTF's resource examples (DSP2046), each served on its own at its @odata.id (the
     test adds only a service root, a system and the collection that lists it: the
     examples are separate documents, not one server). Only GraphicsController GPU1 is an

@@ -2,16 +2,17 @@
 when there is nothing to update with: against the in-process emulator."""
 
 import tempfile
-import unittest
 
 from ironic_fpga.redfish import client, errors, update
 from tests.redfish_helpers import ImageServer, firmware_version, keep_alive, start_emulator
+from tests.unit import base
 
 
-class StartTest(unittest.TestCase):
+class StartTest(base.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls.srv = start_emulator(hosts=("mixed",), update_seconds=0.2)
         cls.addClassCleanup(cls.srv.stop)
         cls.images = ImageServer(tempfile.mkdtemp(prefix="accel-images-"))
@@ -19,6 +20,7 @@ class StartTest(unittest.TestCase):
         cls.server = cls.srv.httpd.service.emu.server("mixed")
 
     def setUp(self):
+        super().setUp()
         self.addCleanup(self.server.faults.clear)
         self.root = keep_alive(client.connect(self.srv.url, "admin", "password"))
         self.addCleanup(client.close, self.root)
