@@ -26,6 +26,24 @@ from oslo_log import log
 LOG = log.getLogger(__name__)
 
 
+#: What Ironic's reading of a BMC layout it does not expect raises.
+_UNREADABLE = (sushy.exceptions.SushyError, TypeError, ValueError)
+
+
+def _tolerating(name, fallback, what):
+    """An override of ``RedfishInspect.<name>`` answering ``fallback`` (with a warning)
+    where Ironic's own raises on the BMC's answer."""
+    def method(self, *args):
+        try:
+            return getattr(super(RedfishAccelInspect, self), name)(*args)
+        except _UNREADABLE as exc:
+            LOG.warning("%s left out of the inspection: the BMC's answer cannot be read "
+                        "(%s)", what.capitalize(), exc)
+            return type(fallback)(fallback)
+    method.__name__ = name
+    return method
+
+
 class RedfishAccelInspect(redfish_inspect.RedfishInspect):
     """Ironic's Redfish inspection, tolerating an empty Processors collection."""
 
@@ -38,34 +56,8 @@ class RedfishAccelInspect(redfish_inspect.RedfishInspect):
             return {}
         return super()._get_processor_info(task, system)
 
-    def _detect_local_gb(self, task, system):
-        try:
-            return super()._detect_local_gb(task, system)
-        except (sushy.exceptions.SushyError, TypeError, ValueError) as exc:
-            LOG.warning("Node %s: local disk size not inspected, the BMC's storage cannot "
-                        "be read: %s", task.node.uuid, exc)
-            return 0
-
-    def _get_interface_info(self, task, system):
-        try:
-            return super()._get_interface_info(task, system)
-        except sushy.exceptions.SushyError as exc:
-            LOG.warning("Node %s: no network interfaces inspected, the BMC lists none: %s",
-                        task.node.uuid, exc)
-            return []
-
-    def _get_simple_disks(self, system):
-        try:
-            return super()._get_simple_disks(system)
-        except (sushy.exceptions.SushyError, TypeError, ValueError) as exc:
-            LOG.warning("System %s: disks left out of the inspection, the BMC's storage "
-                        "cannot be read: %s", system.identity, exc)
-            return []
-
-    def _get_storage_controllers(self, task, system):
-        try:
-            return super()._get_storage_controllers(task, system)
-        except (sushy.exceptions.SushyError, TypeError, ValueError) as exc:
-            LOG.warning("Node %s: storage controllers left out of the inspection, the "
-                        "BMC's storage cannot be read: %s", task.node.uuid, exc)
-            return []
+    _detect_local_gb = _tolerating("_detect_local_gb", 0, "the local disk size")
+    _get_interface_info = _tolerating("_get_interface_info", [], "network interfaces")
+    _get_simple_disks = _tolerating("_get_simple_disks", [], "disks")
+    _get_storage_controllers = _tolerating("_get_storage_controllers", [],
+                                           "storage controllers")
