@@ -151,17 +151,37 @@ def _push(root, push_uri, path, target, force, username, password, verify, filen
 def _reread_version(conn, target_uri):
     try:
         return conn.get(target_uri).json().get("Version")
+    except sushy_exc.ResourceNotFoundError:
+        raise errors.DeviceNotFound(f"the update finished but {target_uri} is gone") \
+            from None
     except sushy_exc.SushyError as exc:
         raise errors.BMCUnreachable(
             f"the update finished but {target_uri} cannot be read back: {exc}") from None
 
 
-def _version_once(conn, target, seen, now, unreachable_timeout):
+def _refound_version(conn, state):
+    """The version of the updated component when its entry moved (iDRAC names entries
+    after their version: ``Installed-0-<version>__<FQDD>``), read from the inventory."""
+    accelerators = client.inventory.read(conn, state.get("system")).accelerators
+    _acc, fw = client.find_component(accelerators, state["device"], state["component"])
+    LOG.info("%s %s: the updated entry is now %s", state["device"], state["component"],
+             fw["update_target"])
+    state["target"] = fw["update_target"] or state["target"]
+    return fw["version"]
+
+
+def _version_once(conn, target, seen, now, unreachable_timeout, state=None):
     """(True, the target's version), or (False, None) while a rebooting BMC is away;
     BMCUnreachable once it has not answered for ``unreachable_timeout`` since
-    ``seen["at"]`` (its last answer, kept up to date here)."""
+    ``seen["at"]`` (its last answer, kept up to date here). An entry gone after the
+    update is looked for again in the inventory (``state``: the update's)."""
     try:
-        version = _reread_version(conn, target)
+        try:
+            version = _reread_version(conn, target)
+        except errors.DeviceNotFound:
+            if state is None:
+                raise
+            version = _refound_version(conn, state)
     except errors.BMCUnreachable:
         seen.setdefault("at", now)
         if now - seen["at"] > unreachable_timeout:
@@ -278,6 +298,7 @@ def start_update(root, system_id, device, image_url, component=None, checksum=No
             f"the BMC accepted the update ({resp.status_code}) but gave no task to follow")
     poll = task_poller.TaskPoller(conn, clock=clock).begin(monitor, task)
     return {"device": device, "component": fw["component"], "target": target,
+            "system": system_id,
             "before": before, "expected_version": expected_version, "transfer": transfer,
             "image_url": str(image_url), "started_at": poll.started_at,
             "phase": "task", "poll": poll.to_dict()}
@@ -335,7 +356,8 @@ def finish_update(conn, state, unreachable_timeout=300, clock=time.time):
     the expected one (or, without ``expected_version``, did not change).
     """
     seen = state.setdefault("readback_seen", {})
-    known, after = _version_once(conn, state["target"], seen, clock(), unreachable_timeout)
+    known, after = _version_once(conn, state["target"], seen, clock(), unreachable_timeout,
+                                 state)
     if not known:
         return Progress(None, 1.0, state["task"]["state"], 100)
     device, component, before = state["device"], state["component"], state["before"]

@@ -51,8 +51,6 @@ def read(conn, system_id=None, bmc=None):
     for reader in places.READERS:
         found.extend(reader.read(where))
     sightings = dedupe.collect(bmc, found)
-    for sight in sightings:
-        sight.own_system = sight.res is where.system
     groups = []
     for group in dedupe.group(sightings, where.chassis):
         kind, entry, fn = mapper.classification(group)

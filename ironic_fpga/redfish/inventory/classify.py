@@ -17,6 +17,7 @@ A device none of these call an accelerator (NICs, disks, the BMC's VGA) is left 
 from __future__ import annotations
 
 from accel_contract import catalogue, naming
+from accel_contract.errors import NamingError
 
 #: ProcessorType -> contract type (CPU, Core, Thread... are not accelerators).
 PROCESSOR_TYPES = {"FPGA": "FPGA", "GPU": "GPU", "ACCELERATOR": "GENERIC", "DSP": "GENERIC"}
@@ -87,5 +88,5 @@ def vendor_word(vendor_id, manufacturer=None):
         return None
     try:
         return naming.normalize(text.split()[0])
-    except Exception:
+    except NamingError:
         return None

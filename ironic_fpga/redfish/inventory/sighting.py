@@ -27,8 +27,6 @@ class Sighting:
     places: list
     #: (kind, URI) of the other device resources it names (its PCIe device, processors...)
     links: list = dataclasses.field(default_factory=list)
-    #: True when the resource is the node's own system (a BlueField BMC: the DPU itself)
-    own_system: bool = False
 
     @property
     def kind(self):
