@@ -13,7 +13,7 @@ from importlib import resources
 from accel_contract import naming
 from accel_contract.errors import InventoryError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 #: Largest document accepted anywhere (API bodies, plugin data): 64 MiB.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: Schema violations reported at most: enough to act on, and a hostile document with
