@@ -54,7 +54,16 @@ def _device_fields(dev):
     }
 
 
+def check_hostname(hostname):
+    """The host identity rule (``accel_contract.identity``): 400 with the reason."""
+    try:
+        return identity.check_hostname(hostname)
+    except identity.InvalidHostname as exc:
+        raise errors.BadRequest(str(exc)) from None
+
+
 def validate_document(hostname, doc):
+    check_hostname(hostname)
     try:
         inventory.validate(doc)
     except InventoryError as exc:

@@ -65,6 +65,21 @@ class AccelApi:
         self.router = Router()
         for module in RESOURCE_MODULES:
             module.add_routes(self.router)
+        self.background = []
+
+    def start_background(self):
+        """Threads a serving worker runs beside requests: the Placement retries of hosts
+        that wait for their compute node's provider (when ``[placement]`` is set)."""
+        from accel_api.placement import report, retrier
+
+        if report.enabled(self.conf) and not self.background:
+            thread = retrier.Retrier(self)
+            thread.start()
+            self.background.append(thread)
+
+    def stop_background(self):
+        for thread in self.background:
+            thread.stop()
 
     def __call__(self, environ, start_response):
         req = Request(environ)
@@ -116,11 +131,16 @@ def load_conf(args=None, conf=None):
     return conf
 
 
-def make_app(conf, db=None):
-    """The full WSGI app: auth strategy around the API, on ``[database] connection``."""
+def make_app(conf, db=None, background=False):
+    """The full WSGI app: auth strategy around the API, on ``[database] connection``.
+
+    ``background``: also start the worker's background threads (a serving process
+    does; tests that only call the app do not)."""
     if db is None:
         url = conf.database.connection or default_url(conf.state_dir)
         db = Database(url, conf.database.pool_size, conf.database.max_overflow,
                       conf.database.retries)
     api = AccelApi(conf, db)
+    if background:
+        api.start_background()
     return auth.wrap(api, conf)

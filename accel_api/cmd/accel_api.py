@@ -67,7 +67,7 @@ def dbsync(conf):
 def _run_worker(conf, shares=None, slot=None):
     from accel_api.cmd import serving
 
-    app = make_app(conf)
+    app = make_app(conf, background=True)
     server = serving.make_server(conf, app, shares, slot)
 
     def _stop(signum, frame):

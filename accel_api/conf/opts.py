@@ -143,6 +143,28 @@ agent_rpc_opts = [
 ]
 
 
+placement_report_opts = [
+    cfg.StrOpt("default_host_kind", default="nova",
+               choices=[("nova", "Nova manages the host: its providers go under the compute "
+                                 "node's resource provider, once nova-compute made it"),
+                        ("standalone", "no Nova (Ironic only): the providers go under a root "
+                                       "of accel-api's, ironic-accel:standalone:<hostname>")],
+               help="Kind of a host whose inventory document does not say "
+                    "(host.nova_compute absent or null). accel-agent says nova_compute = "
+                    "[agent] nova_compute; the Ironic inspection hook says false."),
+    cfg.IntOpt("compute_node_retry_interval", default=5, min=1,
+               help="Seconds before accel-api looks again for the compute node provider of "
+                    "a Nova host that has none yet (or after Placement failed); the wait "
+                    "doubles at each try, up to compute_node_retry_max_interval."),
+    cfg.IntOpt("compute_node_retry_max_interval", default=300, min=1,
+               help="Longest wait between two looks for a missing compute node provider."),
+    cfg.IntOpt("empty_root_grace", default=60, min=0,
+               help="Seconds a root provider named like a Nova host's compute node, with no "
+                    "inventory, traits or children, may stay so before accel-api removes it "
+                    "as a leftover (nova-compute fills its own within a second)."),
+]
+
+
 def register_opts(conf):
     conf.register_opts(default_opts)
     conf.register_opts(api_opts, group="api")
@@ -156,6 +178,7 @@ def register_opts(conf):
     from accel_api.placement import client as placement_client
 
     placement_client.register_opts(conf)
+    conf.register_opts(placement_report_opts, group="placement")
     glance.register_opts(conf)
 
 
@@ -170,7 +193,7 @@ def list_opts():
         ("bitstreams", bitstream_opts),
         ("programming", programming_opts),
         ("agent_rpc", agent_rpc_opts),
-        ("placement", _ks_opts()),
+        ("placement", placement_report_opts + _ks_opts()),
         ("glance", _ks_opts()),
     ]
 

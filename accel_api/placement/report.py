@@ -1,10 +1,18 @@
-"""Glue between accel_api and Placement, when ``[placement] auth_type`` is set: report
-after each inventory import, and reserve (or free) a device's providers as soon as an
-admin disables (or enables) it, so that Nova stops (or resumes) scheduling onto it
-without waiting for the host's next report. A Placement failure never fails the import
-or the status change (the next report converges): it is logged, and returned in the
-import summary."""
+"""Glue between accel_api and Placement, when ``[placement] auth_type`` is set.
 
+* after each inventory import the host is synced (``sync``) from what the database now
+  holds, and the outcome kept in the host's ``HostPlacement`` row: ``synced``;
+  ``waiting`` for the compute node's provider of a Nova host (one log line when the
+  wait starts, one when it ends; retried with backoff by ``retrier``); ``error`` when
+  Placement failed (retried too). ``GET /v2/hosts/{hostname}`` shows it;
+* an admin disabling (enabling) a device reserves (frees) its providers at once, so
+  Nova stops (resumes) scheduling onto it without waiting for the host's next report.
+
+A Placement failure never fails the import or the status change (the retry or next
+report converges): it is logged and returned in the import summary.
+"""
+
+import datetime as dt
 import logging
 import threading
 
@@ -12,7 +20,7 @@ import sqlalchemy as sa
 
 from accel_api.db import models as m
 from accel_api.placement import client as pclient
-from accel_api.placement import sync
+from accel_api.placement import desired, sync
 
 LOG = logging.getLogger(__name__)
 _LOCK = threading.Lock()
@@ -29,11 +37,126 @@ def _client(app):
         return app.placement
 
 
-def disabled_devices(db, hostname):
-    with db.transaction() as session:
-        return set(session.scalars(
-            sa.select(m.Device.address).join(m.Host, m.Device.host_id == m.Host.id)
-            .where(m.Host.hostname == hostname, m.Device.status != "enabled")))
+def utcnow():
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def target_of(conf, hostname, doc):
+    """Where a host's providers go, from its document (``host.nova_compute``,
+    ``host.nodename``) or ``[placement] default_host_kind``."""
+    host = doc.get("host") or {}
+    nova = host.get("nova_compute")
+    if nova is None:
+        nova = conf.placement.default_host_kind == desired.NOVA
+    if nova:
+        return desired.Target(hostname, desired.NOVA, host.get("nodename") or hostname)
+    return desired.Target(hostname, desired.STANDALONE)
+
+
+def backoff(conf, tries):
+    interval = conf.placement.compute_node_retry_interval * 2 ** min(tries, 16)
+    return min(interval, conf.placement.compute_node_retry_max_interval)
+
+
+def _load(session, hostname):
+    host = session.scalar(sa.select(m.Host).where(m.Host.hostname == hostname))
+    if host is None:
+        return None, None, {}
+    row = session.scalar(sa.select(m.HostPlacement).where(m.HostPlacement.host_id == host.id))
+    rows = session.execute(
+        sa.select(m.Deployable, m.Device).join(m.Device, m.Deployable.device_id == m.Device.id)
+        .where(m.Device.host_id == host.id)).all()
+    return host, row, desired.from_rows(hostname, rows)
+
+
+def _stored(row):
+    if row is None:
+        return sync.Stored()
+    return sync.Stored(state=row.state, root_uuid=row.root_uuid, digest=row.digest,
+                       providers=dict(row.providers or {}),
+                       suspect_root_uuid=row.suspect_root_uuid,
+                       suspect_since=row.suspect_since)
+
+
+def _save(app, host_id, target, outcome, error=None):
+    """Record the outcome (a SyncResult, or the error) and log state changes once."""
+    conf = app.conf
+    now = utcnow()
+
+    def _do(session):
+        row = session.scalar(sa.select(m.HostPlacement)
+                             .where(m.HostPlacement.host_id == host_id).with_for_update())
+        if row is None:
+            row = m.HostPlacement(host_id=host_id, kind=target.kind, state="new",
+                                  state_since=now, providers={}, tries=0)
+            session.add(row)
+        before, since = row.state, row.state_since
+        state = sync.ERROR if error is not None else outcome.state
+        row.kind, row.nodename = target.kind, target.nodename
+        if state != before:
+            row.state, row.state_since, row.tries = state, now, 0
+        else:
+            row.tries = (row.tries or 0) + 1
+        if error is not None:
+            row.reason, row.digest = str(error)[:1024], None
+        else:
+            stored = outcome.stored
+            row.reason = outcome.reason
+            row.root_uuid = stored.root_uuid or row.root_uuid
+            row.digest, row.providers = stored.digest, stored.providers
+            row.suspect_root_uuid = stored.suspect_root_uuid
+            row.suspect_since = stored.suspect_since
+            if state == sync.SYNCED:
+                row.synced_at = now
+        row.next_try_at = None if state == sync.SYNCED else now + dt.timedelta(
+            seconds=backoff(conf, row.tries))
+        return before, since, row.tries
+
+    before, since, tries = app.db.run(_do)
+    hostname = target.hostname
+    state = sync.ERROR if error is not None else outcome.state
+    if state == sync.WAITING and before != sync.WAITING:
+        LOG.warning("host %s: %s; its accelerators are reported under it once nova-compute "
+                    "creates it (looked for again with backoff, up to every %ds). If "
+                    "nova-compute runs there, check that its hypervisor_hostname is %r "
+                    "(accel-agent's [agent] nodename)", hostname, outcome.reason,
+                    conf.placement.compute_node_retry_max_interval, target.root_name)
+    elif state == sync.SYNCED and before == sync.WAITING:
+        LOG.info("host %s: compute node provider %r found after %ds; accelerators reported "
+                 "under it", hostname, target.root_name, (utcnow() - since).total_seconds())
+    elif state == sync.ERROR and before != sync.ERROR:
+        LOG.error("Placement report of %s failed (retried with backoff): %s", hostname, error)
+    elif state == sync.ERROR:
+        LOG.debug("Placement report of %s failed again (try %d): %s", hostname, tries, error)
+
+
+def sync_host(app, hostname, target=None):
+    """Sync one host from the database; returns the summary dict (or None when the host
+    or, without ``target``, its placement row is unknown)."""
+    with app.db.transaction() as session:
+        host, row, want = _load(session, hostname)
+        if host is None:
+            return None
+        host_id, stored = host.id, _stored(row)
+        if target is None:
+            if row is None:
+                return None
+            target = desired.Target(hostname, row.kind, row.nodename)
+    try:
+        result = sync.sync(_client(app), target, want, stored,
+                           empty_root_grace=app.conf.placement.empty_root_grace)
+    except pclient.PlacementError as exc:
+        _save(app, host_id, target, None, error=exc)
+        return {"state": sync.ERROR, "error": str(exc)}
+    _save(app, host_id, target, result)
+    return result.summary()
+
+
+def after_import(app, hostname, doc):
+    """Sync Placement for this host; returns a summary dict (or None when not configured)."""
+    if not enabled(app.conf):
+        return None
+    return sync_host(app, hostname, target_of(app.conf, hostname, doc))
 
 
 def after_status_change(app, providers, disabled):
@@ -70,13 +193,24 @@ def after_status_change(app, providers, disabled):
     return changed
 
 
-def after_import(app, hostname, doc):
-    """Sync Placement for this host; returns a summary dict (or None when not configured)."""
-    if not enabled(app.conf):
+def view(row):
+    """The host's placement state as ``GET /v2/hosts/{hostname}`` shows it."""
+    if row is None:
         return None
-    try:
-        result = sync.sync_host(_client(app), hostname, doc, disabled_devices(app.db, hostname))
-    except pclient.PlacementError as exc:
-        LOG.error("Placement report of %s failed (the next report retries): %s", hostname, exc)
-        return {"error": str(exc)}
-    return {k: len(v) if isinstance(v, list) else v for k, v in result.as_dict().items()}
+    from accel_api.api import util
+
+    target = desired.Target("", row.kind, row.nodename)
+    out = {"kind": row.kind, "state": row.state, "since": util.ts(row.state_since),
+           "root_provider_uuid": row.root_uuid, "synced_at": util.ts(row.synced_at),
+           "reason": row.reason}
+    if row.kind == desired.NOVA:
+        out["nodename"] = row.nodename
+        if row.state == sync.WAITING:
+            out["reason"] = (f"waiting for compute node provider {target.root_name!r} since "
+                             f"{util.ts(row.state_since)}")
+            if row.suspect_root_uuid:
+                out["reason"] += (f" (a bare provider of that name, {row.suspect_root_uuid}, "
+                                  "is removed if it stays bare)")
+    if row.state != sync.SYNCED:
+        out["next_try_at"] = util.ts(row.next_try_at)
+    return out

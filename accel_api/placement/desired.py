@@ -1,0 +1,107 @@
+"""What Placement should hold for one host: one provider per allocatable deployable.
+
+Computed from the inventory document (``from_document``) or from what accel-api
+stored of it (``from_rows``: the retries of a waiting host have no document), both
+giving the same ``DesiredProvider`` values. ``digest`` summarises them, with where
+they go (``Target``), so that an unchanged report is recognised without asking
+Placement what it holds.
+"""
+
+import dataclasses
+import hashlib
+import json
+
+from accel_contract import identity, inventory, naming
+
+#: Trait on every provider this reporter created (and may delete).
+MANAGED_TRAIT = naming.custom("IRONIC_ACCEL_MANAGED")
+MAX_NAME = identity.MAX_PROVIDER_NAME
+NOVA, STANDALONE = "nova", "standalone"
+#: Bump when the digest's input changes meaning, so stored digests stop matching.
+_DIGEST_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where a host's providers go: under Nova's compute node provider (``nova``, found
+    by ``nodename``) or under a root of ours (``standalone``)."""
+
+    hostname: str
+    kind: str
+    nodename: str | None = None
+
+    @property
+    def root_name(self):
+        if self.kind == NOVA:
+            return self.nodename or self.hostname
+        return identity.standalone_root_name(self.hostname)
+
+
+@dataclasses.dataclass
+class DesiredProvider:
+    uuid: str
+    name: str
+    resource_class: str
+    total: int
+    reserved: int
+    traits: set
+
+    @property
+    def digest(self):
+        data = [self.name, self.resource_class, self.total, self.reserved,
+                sorted(self.traits)]
+        return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
+
+    def inventory_body(self):
+        return {self.resource_class: {
+            "total": self.total, "reserved": self.reserved, "min_unit": 1,
+            "max_unit": self.total, "step_size": 1, "allocation_ratio": 1.0}}
+
+
+def provider_name(hostname, deployable_id):
+    """``<hostname>_<deployable id>``; over-long names keep a hash so they stay unique."""
+    return identity.bounded_name(f"{hostname}_{deployable_id}")
+
+
+def _provider(hostname, local_id, rp_uuid, resource_class, total, traits, reserve_all):
+    return DesiredProvider(
+        uuid=rp_uuid, name=provider_name(hostname, local_id), resource_class=resource_class,
+        total=total, reserved=total if reserve_all else 0,
+        traits=set(traits) | {MANAGED_TRAIT})
+
+
+def from_document(hostname, doc, disabled_devices=()):
+    """Desired providers of an inventory document, keyed by provider uuid."""
+    out = {}
+    for device, dep in inventory.allocatable(doc):
+        uuid = identity.deployable_rp_uuid(hostname, dep["id"])
+        out[uuid] = _provider(
+            hostname, dep["id"], uuid, dep["resource_class"], int(dep["num_accelerators"]),
+            set(device.get("traits", [])) | set(dep["traits"]),
+            device["id"] in disabled_devices)
+    return out
+
+
+def from_rows(hostname, rows):
+    """Desired providers of stored ``(deployable, device)`` rows, keyed by uuid.
+
+    A disabled device's providers are fully reserved; so are those of a deployable that
+    vanished from the host while an instance holds it (``lost``): kept for the holder,
+    offered to no one."""
+    out = {}
+    for dep, device in rows:
+        if not dep.resource_class or not dep.num_accelerators or dep.num_accelerators <= 0:
+            continue
+        reserve = device.status != "enabled" or dep.lost or device.lost
+        out[dep.rp_uuid] = _provider(
+            hostname, dep.local_id, dep.rp_uuid, dep.resource_class,
+            int(dep.num_accelerators), set(device.traits or []) | set(dep.traits or []),
+            reserve)
+    return out
+
+
+def digest(target, want):
+    """One digest of where the providers go and what each holds."""
+    data = [_DIGEST_VERSION, target.kind, target.root_name,
+            sorted((uuid, p.digest) for uuid, p in want.items())]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()
