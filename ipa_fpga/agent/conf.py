@@ -22,7 +22,19 @@ agent_opts = [
                help="Root of the sysfs/procfs/dev tree to read and write (tests and demos "
                     "point it at a fixture tree)."),
     cfg.StrOpt("hostname", default=socket.gethostname(), sample_default="<hostname>",
-               help="Host name reported to accel_api (Nova's hypervisor hostname)."),
+               help="Host name reported to accel_api: the name Nova binds accelerator "
+                    "requests with, i.e. nova-compute's [DEFAULT] host (both default to "
+                    "socket.gethostname()). Loopback names (localhost...) are refused."),
+    cfg.BoolOpt("nova_compute", default=True,
+                help="Nova manages this host (nova-compute runs here): accel-api reports "
+                     "its accelerators under the compute node's resource provider, once "
+                     "nova-compute has created it. False: a standalone host (no Nova); "
+                     "accel-api gives it a root provider of its own."),
+    cfg.StrOpt("nodename",
+               help="The hypervisor nodename nova-compute names the compute node's resource "
+                    "provider after (openstack hypervisor list), when it differs from "
+                    "hostname: the fake driver uses [DEFAULT] host, libvirt the name "
+                    "libvirt reports (often the fully qualified name). Default: hostname."),
     cfg.StrOpt("state_dir", default=default_state_dir(),
                sample_default="~/.local/state/accel-agent",
                help="Where job records (idempotency by job id) and downloads live."),

@@ -16,6 +16,16 @@ LOG = logging.getLogger(__name__)
 RETRY = 2.0
 
 
+def document(conf):
+    """The inventory document of this host, saying how Placement should see it."""
+    agent = conf.agent
+    doc = discover(agent.root, agent.hostname)
+    doc["host"]["nova_compute"] = bool(agent.nova_compute)
+    if agent.nova_compute:
+        doc["host"]["nodename"] = agent.nodename or agent.hostname
+    return doc
+
+
 class Reporter:
     def __init__(self, conf, session, version=None):
         self._conf = conf
@@ -29,7 +39,7 @@ class Reporter:
         agent = self._conf.agent
         with self._lock:
             try:
-                doc = discover(agent.root, agent.hostname)
+                doc = document(self._conf)
                 resp = self._session.put(f"/v2/hosts/{agent.hostname}/inventory", json=doc,
                                          raise_exc=False)
                 if resp.status_code != 200:
