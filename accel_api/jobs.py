@@ -231,6 +231,9 @@ def finish(session, deployable_id, vendor_id, bitstream_uuid, function_id):
     traits += [t for t in naming.function_traits(vendor_id, function_id) if t not in traits]
     dep.traits = traits
     dep.bitstream_id = bitstream_uuid
+    from accel_api import inventory_import
+
+    inventory_import.forget_report(session, deployable_id)
 
 
 def new_job(session, p, project_id, arq_uuid=None, timeout=900):

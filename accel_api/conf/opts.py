@@ -158,6 +158,12 @@ placement_report_opts = [
                     "doubles at each try, up to compute_node_retry_max_interval."),
     cfg.IntOpt("compute_node_retry_max_interval", default=300, min=1,
                help="Longest wait between two looks for a missing compute node provider."),
+    cfg.IntOpt("verify_interval", default=300, min=0,
+               help="Seconds an unchanged report trusts what accel-api last wrote or checked "
+                    "in Placement for the host, and costs no Placement request. Past it, the "
+                    "next report (or the retrier, for a host that stopped reporting) reads "
+                    "the host's tree once and converges what others changed. 0: every "
+                    "report reads it."),
     cfg.IntOpt("empty_root_grace", default=60, min=0,
                help="Seconds a root provider named like a Nova host's compute node, with no "
                     "inventory, traits or children, may stay so before accel-api removes it "

@@ -48,6 +48,9 @@ class Host(TimestampMixin, Base):
     system_uuid: Mapped[str | None] = mapped_column(sa.String(64))
     collected_at: Mapped[str | None] = mapped_column(sa.String(64))
     collector: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Digest of the last imported document but its ``collected_at``: a report with the
+    #: same digest changes nothing (cleared when rows it made change otherwise).
+    report_digest: Mapped[str | None] = mapped_column(sa.String(64))
     devices: Mapped[list["Device"]] = relationship(back_populates="host")
 
 

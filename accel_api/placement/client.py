@@ -5,9 +5,10 @@ another parent, deleted), inventories, traits and custom resource classes. Every
 that writes a provider's inventory or traits carries its generation; a 409 generation
 conflict surfaces as ``GenerationConflict`` so ``sync`` can re-read and retry.
 
-``requests`` counts the calls made, reads and writes apart (the fleet benchmark and
-the tests look at it). Custom traits and resource classes this client created or saw
-are remembered, so a fleet's reports create each once.
+``requests`` counts the calls made, reads and writes apart, and ``counting()`` those
+of one thread (one host's sync: the import's answer says what it cost). Custom traits
+and resource classes this client created or saw are remembered, so a fleet's reports
+create each once.
 """
 
 import collections
@@ -20,6 +21,25 @@ from keystoneauth1 import loading as ks_loading
 LOG = logging.getLogger(__name__)
 MICROVERSION = "1.39"
 GROUP = "placement"
+
+
+_COUNTING = threading.local()
+
+
+class counting:
+    """``with counting() as c:`` — ``c`` counts the Placement calls this thread makes."""
+
+    def __enter__(self):
+        self.counter = collections.Counter()
+        self._outer = getattr(_COUNTING, "counter", None)
+        _COUNTING.counter = self.counter
+        return self.counter
+
+    def __exit__(self, *exc):
+        _COUNTING.counter = self._outer
+        if self._outer is not None:
+            self._outer.update(self.counter)
+        return False
 
 
 class PlacementError(Exception):
@@ -65,7 +85,11 @@ class PlacementClient:
             kwargs["json"] = body
         if params is not None:
             kwargs["params"] = params
-        self.requests["read" if method == "GET" else "write"] += 1
+        kind = "read" if method == "GET" else "write"
+        self.requests[kind] += 1
+        counter = getattr(_COUNTING, "counter", None)
+        if counter is not None:
+            counter[kind] += 1
         try:
             resp = self.adapter.request(path, method, **kwargs)
         except ks_exc.ClientException as exc:

@@ -82,20 +82,29 @@ def from_document(hostname, doc, disabled_devices=()):
     return out
 
 
+def row_columns(m):
+    """The columns ``from_rows`` reads, labelled, from the models module ``m``."""
+    dep, dev = m.Deployable, m.Device
+    return (dep.local_id, dep.rp_uuid, dep.resource_class, dep.num_accelerators,
+            dep.traits.label("dep_traits"), dep.lost.label("dep_lost"),
+            dev.traits.label("dev_traits"), dev.status.label("dev_status"),
+            dev.lost.label("dev_lost"))
+
+
 def from_rows(hostname, rows):
-    """Desired providers of stored ``(deployable, device)`` rows, keyed by uuid.
+    """Desired providers of stored deployable rows (``row_columns``), keyed by uuid.
 
     A disabled device's providers are fully reserved; so are those of a deployable that
     vanished from the host while an instance holds it (``lost``): kept for the holder,
     offered to no one."""
     out = {}
-    for dep, device in rows:
-        if not dep.resource_class or not dep.num_accelerators or dep.num_accelerators <= 0:
+    for row in rows:
+        if not row.resource_class or not row.num_accelerators or row.num_accelerators <= 0:
             continue
-        reserve = device.status != "enabled" or dep.lost or device.lost
-        out[dep.rp_uuid] = _provider(
-            hostname, dep.local_id, dep.rp_uuid, dep.resource_class,
-            int(dep.num_accelerators), set(device.traits or []) | set(dep.traits or []),
+        reserve = row.dev_status != "enabled" or row.dep_lost or row.dev_lost
+        out[row.rp_uuid] = _provider(
+            hostname, row.local_id, row.rp_uuid, row.resource_class,
+            int(row.num_accelerators), set(row.dev_traits or []) | set(row.dep_traits or []),
             reserve)
     return out
 

@@ -1,7 +1,10 @@
 """Glue between accel_api and Placement, when ``[placement] auth_type`` is set.
 
 * after each inventory import the host is synced (``sync``) from what the database now
-  holds, and the outcome kept in the host's ``HostPlacement`` row: ``synced``;
+  holds, and the outcome kept in the host's ``HostPlacement`` row: ``synced`` (an
+  unchanged host is trusted without a Placement request for ``[placement]
+  verify_interval`` seconds after it was last written or checked, then checked with one
+  read, by its next report or by the retrier);
   ``waiting`` for the compute node's provider of a Nova host (one log line when the
   wait starts, one when it ends; retried with backoff by ``retrier``); ``error`` when
   Placement failed (retried too). ``GET /v2/hosts/{hostname}`` shows it;
@@ -58,15 +61,20 @@ def backoff(conf, tries):
     return min(interval, conf.placement.compute_node_retry_max_interval)
 
 
-def _load(session, hostname):
-    host = session.scalar(sa.select(m.Host).where(m.Host.hostname == hostname))
-    if host is None:
+_PLACEMENT = m.HostPlacement.__table__
+
+
+def _load(conn, hostname):
+    """(host id, its placement row, desired providers), in three plain reads."""
+    host_id = conn.execute(sa.select(m.Host.id).where(m.Host.hostname == hostname)).scalar()
+    if host_id is None:
         return None, None, {}
-    row = session.scalar(sa.select(m.HostPlacement).where(m.HostPlacement.host_id == host.id))
-    rows = session.execute(
-        sa.select(m.Deployable, m.Device).join(m.Device, m.Deployable.device_id == m.Device.id)
-        .where(m.Device.host_id == host.id)).all()
-    return host, row, desired.from_rows(hostname, rows)
+    row = conn.execute(sa.select(_PLACEMENT).where(_PLACEMENT.c.host_id == host_id)).first()
+    rows = conn.execute(
+        sa.select(*desired.row_columns(m))
+        .join(m.Device, m.Deployable.device_id == m.Device.id)
+        .where(m.Device.host_id == host_id)).all()
+    return host_id, row, desired.from_rows(hostname, rows)
 
 
 def _stored(row):
@@ -76,6 +84,25 @@ def _stored(row):
                        providers=dict(row.providers or {}),
                        suspect_root_uuid=row.suspect_root_uuid,
                        suspect_since=row.suspect_since)
+
+
+def _trusted(conf, row):
+    """The host was written or checked less than ``[placement] verify_interval`` ago."""
+    interval = conf.placement.verify_interval
+    return bool(interval and row is not None and row.synced_at is not None
+                and (utcnow() - row.synced_at).total_seconds() < interval)
+
+
+def _same(row, target, outcome):
+    """Nothing to record: the row already says what this outcome says (and the outcome
+    is no fresh check, whose time is recorded)."""
+    if row is None or outcome is None or outcome.state != sync.SYNCED or outcome.verified:
+        return False
+    stored = outcome.stored
+    return (row.state == sync.SYNCED and row.kind == target.kind
+            and row.nodename == target.nodename and row.digest == stored.digest
+            and row.root_uuid == stored.root_uuid and row.reason is None
+            and row.suspect_root_uuid is None and (row.providers or {}) == stored.providers)
 
 
 def _save(app, host_id, target, outcome, error=None):
@@ -95,7 +122,7 @@ def _save(app, host_id, target, outcome, error=None):
         row.kind, row.nodename = target.kind, target.nodename
         if state != before:
             row.state, row.state_since, row.tries = state, now, 0
-        else:
+        elif state != sync.SYNCED:
             row.tries = (row.tries or 0) + 1
         if error is not None:
             row.reason, row.digest = str(error)[:1024], None
@@ -108,8 +135,12 @@ def _save(app, host_id, target, outcome, error=None):
             row.suspect_since = stored.suspect_since
             if state == sync.SYNCED:
                 row.synced_at = now
-        row.next_try_at = None if state == sync.SYNCED else now + dt.timedelta(
-            seconds=backoff(conf, row.tries))
+        if state == sync.SYNCED:
+            # The retrier checks a synced host that stopped reporting, once a while.
+            row.next_try_at = now + dt.timedelta(seconds=conf.placement.verify_interval
+                                                 or conf.placement.compute_node_retry_max_interval)
+        else:
+            row.next_try_at = now + dt.timedelta(seconds=backoff(conf, row.tries))
         return before, since, row.tries
 
     before, since, tries = app.db.run(_do)
@@ -133,23 +164,32 @@ def _save(app, host_id, target, outcome, error=None):
 def sync_host(app, hostname, target=None):
     """Sync one host from the database; returns the summary dict (or None when the host
     or, without ``target``, its placement row is unknown)."""
-    with app.db.transaction() as session:
-        host, row, want = _load(session, hostname)
-        if host is None:
+    with app.db.reading() as conn:
+        host_id, row, want = _load(conn, hostname)
+    if host_id is None:
+        return None
+    stored = _stored(row)
+    if target is None:
+        if row is None:
             return None
-        host_id, stored = host.id, _stored(row)
-        if target is None:
-            if row is None:
-                return None
-            target = desired.Target(hostname, row.kind, row.nodename)
-    try:
-        result = sync.sync(_client(app), target, want, stored,
-                           empty_root_grace=app.conf.placement.empty_root_grace)
-    except pclient.PlacementError as exc:
-        _save(app, host_id, target, None, error=exc)
-        return {"state": sync.ERROR, "error": str(exc)}
-    _save(app, host_id, target, result)
-    return result.summary()
+        target = desired.Target(hostname, row.kind, row.nodename)
+    with pclient.counting() as cost:
+        try:
+            result = sync.sync(_client(app), target, want, stored,
+                               empty_root_grace=app.conf.placement.empty_root_grace,
+                               trust=_trusted(app.conf, row))
+        except pclient.PlacementError as exc:
+            result = exc
+    if isinstance(result, pclient.PlacementError):
+        _save(app, host_id, target, None, error=result)
+        return {"state": sync.ERROR, "error": str(result), "requests": _cost(cost)}
+    if not _same(row, target, result):
+        _save(app, host_id, target, result)
+    return dict(result.summary(), requests=_cost(cost))
+
+
+def _cost(counter):
+    return {"read": counter["read"], "write": counter["write"]}
 
 
 def after_import(app, hostname, doc):

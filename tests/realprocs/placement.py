@@ -45,8 +45,13 @@ NOVA_FAKE_INVENTORY = {
 
 
 class Placement:
-    def __init__(self, workdir):
+    """``database``: a SQLAlchemy URL for ``[placement_database]`` (default: SQLite in the
+    work directory; SQLite answers concurrent writers 'database is locked', so many
+    concurrent reporters need PostgreSQL or MariaDB, as in production)."""
+
+    def __init__(self, workdir, database=None):
         self.workdir = str(workdir)
+        self.database = database
         self.port = base.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -58,7 +63,7 @@ class Placement:
             f.write("[DEFAULT]\nuse_stderr = true\ndebug = false\n"
                     "[api]\nauth_strategy = noauth2\n"
                     "[placement_database]\n"
-                    f"connection = sqlite:///{self.workdir}/placement.sqlite\n")
+                    f"connection = {self.database or self._sqlite()}\n")
         subprocess.run([base.venv_bin("placement-manage"), "--config-file", conf, "db", "sync"],
                        check=True, capture_output=True, timeout=120)
         env = dict(os.environ, OS_PLACEMENT_CONFIG_DIR=self.workdir)
@@ -69,6 +74,9 @@ class Placement:
                                     env=env, cwd=root)
         base.wait_http(self.url + "/", self.process, timeout=timeout, headers=HEADERS)
         return self
+
+    def _sqlite(self):
+        return f"sqlite:///{self.workdir}/placement.sqlite"
 
     def get(self, path, **params):
         import requests

@@ -58,9 +58,13 @@ def test_accel_api_reports_each_import_to_placement(placement, host_a_inventory)
                             timeout=10).json()["deployables"]
         rps = {d["rp_uuid"] for d in deps if d["resource_class"] == "FPGA"}
         assert len(rps) == 2 and rps <= _fpga_candidates(placement)
-        # An unchanged report changes nothing.
+        # An unchanged report changes nothing, and (checked moments ago) asks Placement
+        # nothing: neither the import nor Placement has work to do.
+        doc["collected_at"] = "2026-12-02T10:00:00Z"
         resp = requests.put(f"{url}/v2/hosts/{host}/inventory", json=doc, timeout=60)
+        assert resp.json()["unchanged"] is True, resp.text
         assert resp.json()["placement"]["unchanged"] == 2, resp.text
+        assert resp.json()["placement"]["requests"] == {"read": 0, "write": 0}
         # Disabling a device reserves its provider at once; the next report agrees.
         device = next(d for d in deps if d["resource_class"] == "FPGA")["device_uuid"]
         assert requests.post(f"{url}/v2/devices/{device}/disable",
@@ -102,7 +106,8 @@ def test_agent_first_waits_visibly_then_reports_under_the_compute_node_across_re
     providers end under the compute node nova-compute then creates."""
     host, later = "compute-agent-first-api", "compute-after-restart"
     config = _config(placement.url, "compute_node_retry_interval = 1\n"
-                                    "compute_node_retry_max_interval = 2\n")
+                                    "compute_node_retry_max_interval = 2\n"
+                                    "verify_interval = 0\n")
     state_dir = str(tmp_path / "api")
     os.makedirs(state_dir)
     log = os.path.join(state_dir, "accel-api.log")
@@ -126,6 +131,11 @@ def test_agent_first_waits_visibly_then_reports_under_the_compute_node_across_re
         wait_for(lambda: _placement_state(url, host)["state"] == "synced", 60,
                  what="the retrier to report under the compute node")
         assert _placement_state(url, host)["root_provider_uuid"] == cn_uuid
+        # verify_interval = 0: each unchanged report checks Placement, with one read.
+        resp = requests.put(f"{url}/v2/hosts/{host}/inventory",
+                            json=_doc(host_a_inventory, host), timeout=60)
+        assert resp.json()["placement"]["requests"] == {"read": 1, "write": 0}, resp.text
+        assert resp.json()["placement"]["unchanged"] == 2
         rps = set(desired.from_document(host, _doc(host_a_inventory, host)))
         for rp in rps:
             assert placement.get(f"/resource_providers/{rp}").json()[

@@ -1,4 +1,4 @@
-"""host placement state; who registered each agent endpoint
+"""host placement state and report digest; who registered each agent endpoint
 
 Revision ID: 0004
 Revises: 0002
@@ -42,6 +42,8 @@ def upgrade():
     with op.batch_alter_table("host_placements", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_host_placements_next_try_at"), ["next_try_at"],
                               unique=False)
+    with op.batch_alter_table("hosts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("report_digest", sa.String(length=64), nullable=True))
     with op.batch_alter_table("agents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("registered_by", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("registered_by_agent", sa.Boolean(),
@@ -52,6 +54,8 @@ def downgrade():
     with op.batch_alter_table("agents", schema=None) as batch_op:
         batch_op.drop_column("registered_by_agent")
         batch_op.drop_column("registered_by")
+    with op.batch_alter_table("hosts", schema=None) as batch_op:
+        batch_op.drop_column("report_digest")
     with op.batch_alter_table("host_placements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_host_placements_next_try_at"))
     op.drop_table("host_placements")
