@@ -20,9 +20,12 @@ from accel_hosts import kernel_sim, sysfs
 from ipa_fpga.program import gbs
 
 BIN = os.path.dirname(sys.executable)
-USERS = {"admin": "admin-pw", "nova": "nova-pw", "agent": "agent-pw", "alice": "alice-pw",
-         "bob": "bob-pw"}
-RPC_USERS = {"accel-api": "rpc-pw"}
+#: The agent of host H authenticates as "accel-agent@H" ([agent_auth] user_prefix): the
+#: accel_agent role, and only H's endpoint and inventory.
+USERS = {"admin": "admin-pw", "nova": "nova-pw", "accel-agent@host-a": "agent-pw",
+         "accel-agent@host-b": "agent-b-pw", "alice": "alice-pw", "bob": "bob-pw"}
+#: accel-api derives each host's JSON-RPC password from this ([agent_rpc]).
+RPC_SECRET = "test-rpc-secret-0123456789abcdef"
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -88,8 +91,8 @@ class Stack:
                                    self.host_name, "--root", self.root])
         htpasswd = os.path.join(self.workdir, "htpasswd")
         write_htpasswd(htpasswd, USERS)
-        rpc_htpasswd = os.path.join(self.workdir, "htpasswd-json-rpc")
-        write_htpasswd(rpc_htpasswd, RPC_USERS)
+        # Written by the agent, with the hash of the credential accel-api gives it.
+        self.rpc_htpasswd = os.path.join(self.workdir, "agent-state", "json-rpc-htpasswd")
         api_state = os.path.join(self.workdir, "api")
         os.makedirs(api_state, exist_ok=True)
         api_conf = os.path.join(api_state, "accel-api.conf")
@@ -97,12 +100,10 @@ class Stack:
             f.write("[DEFAULT]\ndebug = false\n"
                     "[api]\nauth_strategy = http_basic\ngraceful_shutdown_timeout = 1\n"
                     f"[http_basic]\nauth_file = {htpasswd}\n"
-                    "user_projects = admin:admin,nova:service,agent:service,alice:proj-a,"
-                    "bob:proj-b\n"
-                    "user_roles = admin:admin,nova:service,agent:service,alice:member,"
-                    "bob:member\n"
+                    "user_projects = admin:admin,nova:service,alice:proj-a,bob:proj-b\n"
+                    "user_roles = admin:admin,nova:service,alice:member,bob:member\n"
                     "[agent_rpc]\nauth_strategy = http_basic\nusername = accel-api\n"
-                    f"password = {RPC_USERS['accel-api']}\n"
+                    f"credential_secret = {RPC_SECRET}\nallow_loopback = true\n"
                     f"[programming]\njob_timeout = {self.job_timeout}\n"
                     "agent_unreachable_timeout = 3\npoll_interval = 0.1\n"
                     + self.api_conf)
@@ -116,9 +117,11 @@ class Stack:
                     f"[agent]\nroot = {self.root}\nhostname = {self.hostname}\n"
                     f"state_dir = {self.workdir}/agent-state\nreport_interval = 0\n"
                     f"[json_rpc]\nhost_ip = 127.0.0.1\nport = {self.rpc_port}\n"
-                    f"auth_strategy = http_basic\nhttp_basic_auth_user_file = {rpc_htpasswd}\n"
-                    "[accel_api]\nauth_type = http_basic\nusername = agent\n"
-                    f"password = {USERS['agent']}\nendpoint_override = {self.url}\n")
+                    "auth_strategy = http_basic\n"
+                    "[accel_api]\nauth_type = http_basic\n"
+                    f"username = accel-agent@{self.hostname}\n"
+                    f"password = {USERS['accel-agent@' + self.hostname]}\n"
+                    f"endpoint_override = {self.url}\n")
         self.start_agent()
         return self
 
@@ -142,7 +145,8 @@ class Stack:
 
     def _agent_registered(self):
         resp = self.session("admin").get(f"{self.url}/v2/hosts/{self.hostname}")
-        if resp.status_code != 200:
+        if resp.status_code != 200 or not os.path.exists(self.rpc_htpasswd) or \
+                not os.path.getsize(self.rpc_htpasswd):
             return False
         try:
             with socket_connect(self.rpc_port):

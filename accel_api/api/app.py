@@ -140,6 +140,9 @@ def make_app(conf, db=None, background=False):
         url = conf.database.connection or default_url(conf.state_dir)
         db = Database(url, conf.database.pool_size, conf.database.max_overflow,
                       conf.database.retries)
+    if conf.agent_rpc.auth_strategy == "http_basic" and not conf.agent_rpc.credential_secret:
+        raise ValueError("[agent_rpc] auth_strategy = http_basic needs [agent_rpc] "
+                         "credential_secret: each host's agent credential is derived from it")
     api = AccelApi(conf, db)
     if background:
         api.start_background()

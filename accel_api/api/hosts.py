@@ -45,7 +45,8 @@ def get(req, hostname):
 
 def put_inventory(req, hostname):
     """Idempotent upsert of the host's inventory; 400 and no change when malformed."""
-    req.app.enforcer.authorize("accel:host:import_inventory", req.ctx)
+    req.app.enforcer.authorize("accel:host:import_inventory", req.ctx,
+                               {"hostname": hostname, "project_id": req.ctx.project_id})
     inventory_import.check_hostname(hostname)
     limit = req.app.conf.api.max_inventory_size
     raw = req.body_file_seekable.read(limit + 1)

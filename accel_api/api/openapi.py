@@ -165,8 +165,10 @@ OPERATIONS = {
         {"type": "string", "format": "binary"}, {200: _json(OBJ, "Stored (status active)"),
                                                  502: ERROR}),
     ("GET", "/v2/bitstreams/{uuid}/data"): (
-        "bitstreams", "Download the bytes (agents; owners of the bitstream)",
-        [_p("uuid", UUID)], None, {200: {"description": "The bytes", "content": {
+        "bitstreams", "Download the bytes (owners of the bitstream; an agent with the "
+                      "signed URL of a job sent to its host)",
+        [_p("uuid", UUID), _q("expires", "a job URL's expiry (seconds since the epoch)"),
+         _q("sig", "a job URL's signature")], None, {200: {"description": "The bytes", "content": {
             "application/octet-stream": {"schema": {"type": "string",
                                                     "format": "binary"}}}}}),
     ("PATCH", "/v2/deployables/{uuid}/program"): (
@@ -189,7 +191,8 @@ OPERATIONS = {
         "programming", "Show a programming job: state, reason, timestamps",
         [_p("uuid", UUID)], None, {200: _json(OBJ)}),
     ("PUT", "/v2/hosts/{hostname}/agent"): (
-        "hosts", "Register where the host's accel-agent listens (admin/service)",
+        "hosts", "Register where the host's accel-agent listens (only the host's own "
+                 "agent; answers the host's JSON-RPC credential)",
         [_p("hostname")], program_api.AGENT_SCHEMA, {200: _json(OBJ)}),
 }
 

@@ -72,6 +72,10 @@ def main(argv=None):
         LOG.error("accel-agent cannot start: %s. Set [agent] hostname to nova-compute's "
                   "[DEFAULT] host on this machine.", exc)
         return 2
+    if agent_conf.rpc_auth_strategy(conf) == "http_basic":
+        from ipa_fpga.agent import credential
+
+        credential.ensure_file(agent_conf.rpc_auth_file(conf))
     session = api_session(conf)
     reporter = report.Reporter(conf, session)
     mgr = manager.AgentManager(conf, session, on_change=reporter.report_soon)

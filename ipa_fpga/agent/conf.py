@@ -67,6 +67,25 @@ def register_opts(conf=CONF):
     conf.set_default("endpoint_override", "http://127.0.0.1:6666", API_GROUP)
 
 
+#: ironic-lib's default htpasswd path (an Ironic conductor's), not the agent's.
+IRONIC_RPC_AUTH_FILE = "/etc/ironic/htpasswd-json-rpc"
+
+
+def rpc_auth_file(conf):
+    """Where the agent keeps the bcrypt hash of accel-api's credential for this host:
+    ``[json_rpc] http_basic_auth_user_file`` when set, else ``<state_dir>/json-rpc-htpasswd``
+    (set as an override, so that ironic-lib's server reads the same file)."""
+    path = conf.json_rpc.http_basic_auth_user_file
+    if not path or path == IRONIC_RPC_AUTH_FILE:
+        path = os.path.join(os.path.expanduser(conf.agent.state_dir), "json-rpc-htpasswd")
+        conf.set_override("http_basic_auth_user_file", path, "json_rpc")
+    return path
+
+
+def rpc_auth_strategy(conf):
+    return conf.json_rpc.auth_strategy or conf.auth_strategy
+
+
 def list_opts():
     """``oslo.config.opts`` entry point ``accel_agent``."""
     ks = (ks_loading.get_session_conf_options() + ks_loading.get_auth_common_conf_options()
