@@ -109,6 +109,17 @@ def _legacy_root(client, hostname, doc):
     return root
 
 
+def _legacy_host(placement, client, base, host):
+    """A host with a leftover root and an instance holding one of its providers:
+    (document, leftover root, provider uuids, the held one, the consumer)."""
+    doc = _renamed(base, host)
+    legacy = _legacy_root(client, host, doc)
+    rps = set(desired.from_document(host, doc))
+    held, consumer = sorted(rps)[0], str(uuidlib.uuid4())
+    _allocate(placement, held, consumer)
+    return doc, legacy, rps, held, consumer
+
+
 # -- standalone hosts ----------------------------------------------------------------------
 
 def test_standalone_host_gets_a_root_nova_cannot_use_and_unchanged_reports_read_once(
@@ -222,11 +233,8 @@ def test_generation_conflict_is_retried(placement, client, host_a_inventory, mon
 def test_a_leftover_root_of_a_standalone_host_is_folded_into_its_root(
         placement, client, host_a_inventory):
     host = "standalone-legacy"
-    doc = _renamed(host_a_inventory, host)
-    legacy = _legacy_root(client, host, doc)
-    rps = set(desired.from_document(host, doc))
-    consumer = str(uuidlib.uuid4())
-    _allocate(placement, next(iter(rps)), consumer)
+    doc, legacy, rps, _held, consumer = _legacy_host(placement, client, host_a_inventory,
+                                                     host)
     result = sync.sync_document(client, _standalone(host), doc)
     assert result.state == sync.SYNCED and result.repaired
     assert placement.get(f"/resource_providers/{legacy['uuid']}").status_code == 404
@@ -290,12 +298,7 @@ def _same_shape(shape, host, expected, expected_host):
 def test_a_leftover_root_in_novas_way_is_repaired_keeping_allocations(
         placement, client, host_a_inventory):
     host = "compute-legacy"
-    doc = _renamed(host_a_inventory, host)
-    legacy = _legacy_root(client, host, doc)
-    rps = set(desired.from_document(host, doc))
-    consumer = str(uuidlib.uuid4())
-    held = sorted(rps)[0]
-    _allocate(placement, held, consumer)
+    doc, legacy, rps, held, consumer = _legacy_host(placement, client, host_a_inventory, host)
     cn_uuid = str(uuidlib.uuid4())
     assert placement.compute_node(host, cn_uuid) == 409  # what nova-compute hit
     # accel-api moves its providers out of the way and removes the bare root...

@@ -11,13 +11,10 @@ import threading
 import unittest
 import uuid
 
-from webob import Request
-
 from accel_api import jobs
 from accel_api.agents import credentials, endpoints
-from accel_api.api.app import load_conf, make_app
-from accel_api.db import engine, migrate
-from tests.accel_api_helpers import inventory, write_htpasswd
+from accel_api.api.app import load_conf
+from tests.accel_api_helpers import inprocess_app, inventory, write_htpasswd, wsgi_call
 
 SECRET = "unit-test-rpc-secret"
 USERS = {"admin": "a", "nova": "n", "ironic": "i", "accel-agent@host-a": "ha",
@@ -29,11 +26,7 @@ def _call(app, method, path, user=None, body=None):
     if user:
         token = base64.b64encode(f"{user}:{USERS[user]}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
-    req = Request.blank(path, method=method, headers=headers)
-    if body is not None:
-        req.body = json.dumps(body).encode()
-        req.content_type = "application/json"
-    return req.get_response(app)
+    return wsgi_call(app, method, path, body, headers)
 
 
 def _fault(resp):
@@ -58,10 +51,7 @@ class AgentChannelTest(unittest.TestCase):
                     "[agent_rpc]\nauth_strategy = http_basic\n"
                     f"credential_secret = {SECRET}\n"
                     f"[oslo_policy]\npolicy_file = {d}/policy.yaml\n")
-        cls.conf = load_conf(args=["--config-file", path])
-        cls.conf.set_override("state_dir", d)
-        migrate.upgrade(engine.default_url(d))
-        cls.app = make_app(cls.conf)
+        cls.app, cls.conf = inprocess_app(d, path)
 
     @classmethod
     def tearDownClass(cls):

@@ -6,29 +6,15 @@ import tempfile
 import unittest
 import urllib.parse
 
-from webob import Request
-
-from accel_api.api.app import load_conf, make_app
-from accel_api.db import engine, migrate
-from tests.accel_api_helpers import inventory
-
-
-def _call(app, method, path, body=None):
-    req = Request.blank(path, method=method)
-    if body is not None:
-        req.body = json.dumps(body).encode()
-        req.content_type = "application/json"
-    return req.get_response(app)
+from tests.accel_api_helpers import inprocess_app, inventory
+from tests.accel_api_helpers import wsgi_call as _call
 
 
 class HostNamesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls._dir = tempfile.TemporaryDirectory()
-        conf = load_conf(args=[])
-        conf.set_override("state_dir", cls._dir.name)
-        migrate.upgrade(engine.default_url(cls._dir.name))
-        cls.app = make_app(conf)
+        cls.app, _ = inprocess_app(cls._dir.name)
 
     @classmethod
     def tearDownClass(cls):

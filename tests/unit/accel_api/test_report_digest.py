@@ -2,33 +2,18 @@
 change made to the host's rows outside an import makes the next report a full import."""
 
 import copy
-import json
 import tempfile
 import unittest
 
-from webob import Request
-
-from accel_api.api.app import load_conf, make_app
-from accel_api.db import engine, migrate
-from tests.accel_api_helpers import inventory
-
-
-def _call(app, method, path, body=None):
-    req = Request.blank(path, method=method)
-    if body is not None:
-        req.body = json.dumps(body).encode()
-        req.content_type = "application/json"
-    return req.get_response(app)
+from tests.accel_api_helpers import inprocess_app, inventory
+from tests.accel_api_helpers import wsgi_call as _call
 
 
 class ReportDigestTest(unittest.TestCase):
     def setUp(self):
         self._dir = tempfile.TemporaryDirectory()
         self.addCleanup(self._dir.cleanup)
-        conf = load_conf(args=[])
-        conf.set_override("state_dir", self._dir.name)
-        migrate.upgrade(engine.default_url(self._dir.name))
-        self.app = make_app(conf)
+        self.app, _ = inprocess_app(self._dir.name)
         self.doc = inventory("compute-9", devices=2)
         self.doc["collected_at"] = "2026-12-01T00:00:00Z"
         self.assertEqual(self.put(self.doc)["unchanged"], False)
