@@ -142,7 +142,8 @@ agent_rpc_opts = [
                help="Secret each host's JSON-RPC password is derived from "
                     "(HMAC-SHA256 of the host name): every host's differs, so one taken "
                     "from a host opens no other. Needed with auth_strategy = http_basic; "
-                    "also signs the bitstream URLs of jobs. The same on every accel-api "
+                    "also signs the bitstream URLs of jobs, without which an agent user "
+                    "(role accel_agent only) cannot fetch them. The same on every accel-api "
                     "worker and node. Changing it rotates every host's password (each "
                     "agent learns its new one at its next registration)."),
     cfg.BoolOpt("allow_loopback", default=False,

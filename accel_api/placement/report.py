@@ -129,7 +129,7 @@ def _save(app, host_id, target, outcome, error=None):
         else:
             stored = outcome.stored
             row.reason = outcome.reason
-            row.root_uuid = stored.root_uuid or row.root_uuid
+            row.root_uuid = stored.root_uuid  # None while waiting
             row.digest, row.providers = stored.digest, stored.providers
             row.suspect_root_uuid = stored.suspect_root_uuid
             row.suspect_since = stored.suspect_since
