@@ -43,6 +43,15 @@ from tests.accel_api_helpers import inventory, running_server, scratch_database 
 from tests.realprocs.placement import Placement  # noqa: E402
 
 
+class FleetClient(Client):
+    """``claims.Client`` with patience: a host's first report writes ~100 times to a
+    Placement that a loaded machine may serve slowly."""
+
+    def _connect(self):
+        super()._connect()
+        self.sock.settimeout(900)
+
+
 def fleet_documents(hosts, deployables, standalone):
     """One inventory per host: ``deployables`` FPGA cards, one region each."""
     docs = {}
@@ -70,7 +79,7 @@ def cold_sync(url, docs, clients):
     costs, states, lock = [], {}, threading.Lock()
 
     def _worker(part):
-        client = Client(url)
+        client = FleetClient(url)
         for name in part:
             summary = _report(client, name, docs[name])
             with lock:
@@ -89,7 +98,7 @@ def steady_state(url, docs, clients, seconds):
     stop = time.monotonic() + seconds
 
     def _worker(index):
-        client = Client(url)
+        client = FleetClient(url)
         mine, local_lat, local_cost = names[index::clients], [], []
         n = 0
         while time.monotonic() < stop:
