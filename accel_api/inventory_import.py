@@ -40,6 +40,12 @@ def _set(obj, values):
     return changed
 
 
+def _programmable(dep):
+    """A region is programmable unless its inventory says otherwise (with the reason in
+    its ``programming_unavailable`` attribute); anything else only when it says so."""
+    return bool(dep.get("programmable", dep["kind"] == "region"))
+
+
 def _device_fields(dev):
     first = dev["functions"][0]
     return {
@@ -89,13 +95,19 @@ def document_digest(doc):
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def forget_report(session, deployable_id):
-    """Rows of this deployable's host changed outside an import: its next report is
-    imported in full again (it puts back what the document says)."""
-    host_id = (sa.select(m.Device.host_id).join(m.Deployable, m.Deployable.device_id ==
-                                                 m.Device.id)
-               .where(m.Deployable.id == deployable_id).scalar_subquery())
-    session.execute(sa.update(m.Host).where(m.Host.id == host_id).values(report_digest=None)
+def forget_report(session, deployable_id=None, handle_id=None):
+    """Rows of this deployable's (or attach handle's) host changed outside an import:
+    its next report is imported in full again (it puts back what the document says).
+    ``session``: an ORM session or a Core connection."""
+    query = sa.select(m.Device.host_id).join(m.Deployable,
+                                             m.Deployable.device_id == m.Device.id)
+    if handle_id is not None:
+        query = query.join(m.AttachHandle, m.AttachHandle.deployable_id == m.Deployable.id) \
+            .where(m.AttachHandle.id == handle_id)
+    else:
+        query = query.where(m.Deployable.id == deployable_id)
+    session.execute(sa.update(m.Host).where(m.Host.id == query.scalar_subquery())
+                    .values(report_digest=None)
                     .execution_options(synchronize_session=False))
 
 
@@ -156,7 +168,7 @@ def _import(session, hostname, doc, digest=None):
     if dep_ids:
         for h in session.scalars(
                 sa.select(m.AttachHandle).where(m.AttachHandle.deployable_id.in_(dep_ids))):
-            handles[(h.deployable_id, h.type, h.address)] = h
+            handles[(h.deployable_id, h.type, h.address, h.instance)] = h
         for a in session.scalars(
                 sa.select(m.Attribute).where(m.Attribute.deployable_id.in_(dep_ids))):
             attrs[(a.deployable_id, a.key)] = a
@@ -182,7 +194,7 @@ def _import(session, hostname, doc, digest=None):
                 "name": dep["name"], "kind": dep["kind"],
                 "num_accelerators": dep["num_accelerators"],
                 "resource_class": dep["resource_class"], "traits": list(dep["traits"]),
-                "driver_name": dev["driver"], "programmable": bool(dep.get("programmable")),
+                "driver_name": dev["driver"], "programmable": _programmable(dep),
                 "lost": False,
             }
             row = deployables.get(key)
@@ -204,17 +216,19 @@ def _import(session, hostname, doc, digest=None):
             root = by_local[dep["root"]].id
             _set(row, {"parent_id": parent, "root_id": root})
             for handle in dep["attach_handles"]:
-                hkey = (row.id, handle["type"], handle["address"])
+                instance = handle.get("instance") or ""
+                hkey = (row.id, handle["type"], handle["address"], instance)
+                part = {"partition_form": handle.get("partition_form"),
+                        "partition_type": handle.get("partition_type")}
                 h = handles.get(hkey)
                 if h is None:
                     h = m.AttachHandle(uuid=str(uuid.uuid4()), deployable_id=row.id,
                                        type=handle["type"], address=handle["address"],
-                                       in_use=False, lost=False)
+                                       instance=instance, in_use=False, lost=False, **part)
                     session.add(h)
                     handles[hkey] = h
                     summary["attach_handles"]["added"] += 1
-                elif h.lost:
-                    h.lost = False
+                elif _set(h, dict(part, lost=False)):
                     summary["attach_handles"]["updated"] += 1
                 seen_handles.add(hkey)
             for akey, value in (dep.get("attributes") or {}).items():

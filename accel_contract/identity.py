@@ -99,3 +99,10 @@ def bounded_name(name, limit=MAX_PROVIDER_NAME):
 def standalone_root_name(hostname):
     """Root provider name of a standalone host (``ironic-accel:standalone:<hostname>``)."""
     return bounded_name(STANDALONE_ROOT_PREFIX + hostname)
+
+
+def mdev_slot_uuid(hostname, parent, type_id, index):
+    """The uuid an mdev of ``type_id`` on ``parent`` will be created with, for free slot
+    ``index`` of one host: stable across reports, so a claim's handle keeps its identity
+    once the agent creates the mdev with it (Cyborg creates mdevs with the handle's uuid)."""
+    return str(uuid.uuid5(NAMESPACE, f"mdev-slot:{hostname}/{parent}/{type_id}/{index}"))

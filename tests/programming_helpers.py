@@ -21,9 +21,15 @@ from ipa_fpga.program import gbs
 
 BIN = os.path.dirname(sys.executable)
 #: The agent of host H authenticates as "accel-agent@H" ([agent_auth] user_prefix): the
-#: accel_agent role, and only H's endpoint and inventory.
+#: accel_agent role, and only H's endpoint and inventory (``agent_user``).
 USERS = {"admin": "admin-pw", "nova": "nova-pw", "accel-agent@host-a": "agent-pw",
          "accel-agent@host-b": "agent-b-pw", "alice": "alice-pw", "bob": "bob-pw"}
+
+
+def agent_user(hostname):
+    """The accel-api user of host ``hostname``'s agent, with its password."""
+    user = f"accel-agent@{hostname}"
+    return user, USERS.get(user, f"agent-{hostname}-pw")
 #: accel-api derives each host's JSON-RPC password from this ([agent_rpc]).
 RPC_SECRET = "test-rpc-secret-0123456789abcdef"
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,7 +96,8 @@ class Stack:
         self._spawn("kernel-sim", [sys.executable, "-m", "accel_hosts.kernel_sim", "--host",
                                    self.host_name, "--root", self.root])
         htpasswd = os.path.join(self.workdir, "htpasswd")
-        write_htpasswd(htpasswd, USERS)
+        self.users = dict(USERS, **dict([agent_user(self.hostname)]))
+        write_htpasswd(htpasswd, self.users)
         # Written by the agent, with the hash of the credential accel-api gives it.
         self.rpc_htpasswd = os.path.join(self.workdir, "agent-state", "json-rpc-htpasswd")
         api_state = os.path.join(self.workdir, "api")
@@ -119,13 +126,20 @@ class Stack:
                     f"[json_rpc]\nhost_ip = 127.0.0.1\nport = {self.rpc_port}\n"
                     "auth_strategy = http_basic\n"
                     "[accel_api]\nauth_type = http_basic\n"
-                    f"username = accel-agent@{self.hostname}\n"
-                    f"password = {USERS['accel-agent@' + self.hostname]}\n"
+                    f"username = {agent_user(self.hostname)[0]}\n"
+                    f"password = {agent_user(self.hostname)[1]}\n"
                     f"endpoint_override = {self.url}\n")
         self.start_agent()
         return self
 
+    def _reports(self):
+        try:
+            return self.log("accel-agent", 10 ** 7).count(f"of {self.hostname} to accel_api")
+        except FileNotFoundError:
+            return 0
+
     def start_agent(self):
+        self._reports_before = self._reports()
         self._spawn("accel-agent", [os.path.join(BIN, "accel-agent"), "--config-file",
                                     self.agent_conf])
         _wait(self._agent_registered, 60, "accel-agent to report and register",
@@ -144,6 +158,10 @@ class Stack:
             return False
 
     def _agent_registered(self):
+        # The agent logs "reported N device(s)" once both its inventory and its
+        # registration (PUT .../agent) were accepted.
+        if self._reports() <= self._reports_before:
+            return False
         resp = self.session("admin").get(f"{self.url}/v2/hosts/{self.hostname}")
         if resp.status_code != 200 or not os.path.exists(self.rpc_htpasswd) or \
                 not os.path.getsize(self.rpc_htpasswd):
@@ -171,7 +189,7 @@ class Stack:
 
     def session(self, user):
         s = requests.Session()
-        s.auth = (user, USERS[user])
+        s.auth = (user, self.users[user])
         s.headers["OpenStack-API-Version"] = "accelerator 2.3"
         return s
 

@@ -94,3 +94,10 @@ class AgentClient:
 
     def ping(self):
         return self._call("ping")
+
+    def create_partition(self, partition):
+        """Make a GPU partition (``{form, parent, type, instance}``); what was made."""
+        return self._call("create_partition", partition=partition)
+
+    def remove_partition(self, partition):
+        return self._call("remove_partition", partition=partition)

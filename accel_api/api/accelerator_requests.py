@@ -1,5 +1,7 @@
 """``/v2/accelerator_requests``: ARQs, Nova's bind/unbind protocol, project-scoped."""
 
+import json
+
 from accel_api import claims, errors, states
 from accel_api.api import util
 from accel_api.api.responses import json_response
@@ -39,8 +41,12 @@ def view(req, arq):
         "hostname": arq.hostname, "device_rp_uuid": arq.device_rp_uuid,
         "instance_uuid": arq.instance_uuid, "project_id": arq.project_id,
         "attach_handle_type": handle_type,
-        "attach_handle_uuid": arq.attach_handle_uuid if handle_type else None,
-        "attach_handle_info": claims.handle_info(handle_type, arq.attach_handle_address),
+        "attach_handle_uuid": claims.handle_uuid(handle_type, arq.attach_handle_uuid,
+                                                 arq.attach_handle_instance)
+        if handle_type else None,
+        "attach_handle_info": claims.handle_info(handle_type, arq.attach_handle_address,
+                                                 arq.attach_handle_partition_type,
+                                                 arq.attach_handle_instance),
         "links": util.links(req, "accelerator_requests", arq.uuid),
     }
 
@@ -135,9 +141,10 @@ def patch(req):
     if len(kinds) != 1:
         raise errors.BadRequest("a request either binds or unbinds; not both")
     if kinds.pop() == "add":
-        claims.bind(req.db, {u: f for u, (_, f) in parsed.items()}, req.app.programmer)
+        claims.bind(req.db, {u: f for u, (_, f) in parsed.items()}, req.app.programmer,
+                    req.app.partitioner)
     else:
-        claims.unbind(req.db, list(parsed))
+        claims.unbind(req.db, list(parsed), req.app.partitioner)
     return json_response(202, None)
 
 
@@ -152,11 +159,9 @@ def patch_one(req, uuid):
 
 def _peek_object(req):
     try:
-        doc = req.json_body
+        doc = json.loads(util.raw_body(req, req.app.max_body))
     except (ValueError, UnicodeDecodeError):
         raise errors.BadRequest("request body is not valid JSON") from None
-    finally:
-        req.body_file_seekable.seek(0)
     return isinstance(doc, dict)
 
 
@@ -164,7 +169,8 @@ def delete_one(req, uuid):
     """``DELETE /v2/accelerator_requests/{uuid}`` (what openstacksdk sends)."""
     req.app.enforcer.authorize("accel:arq:delete", req.ctx)
     project = _visible_project(req, "accel:arq:get_all_projects")
-    claims.delete_arqs(req.db, uuids=[util.check_uuid(uuid)], project_id=project)
+    claims.delete_arqs(req.db, uuids=[util.check_uuid(uuid)], project_id=project,
+                       partitioner=req.app.partitioner)
     return json_response(204)
 
 
@@ -179,10 +185,12 @@ def delete(req):
         if not uuids or len(uuids) > 1000:
             raise errors.BadRequest("arqs must list 1 to 1000 uuids")
         project = _visible_project(req, "accel:arq:get_all_projects")
-        claims.delete_arqs(req.db, uuids=uuids, project_id=project)
+        claims.delete_arqs(req.db, uuids=uuids, project_id=project,
+                           partitioner=req.app.partitioner)
     else:
         req.app.enforcer.authorize("accel:arq:delete_by_instance", req.ctx)
-        claims.delete_arqs(req.db, instance_uuid=util.check_uuid(instance, "instance"))
+        claims.delete_arqs(req.db, instance_uuid=util.check_uuid(instance, "instance"),
+                           partitioner=req.app.partitioner)
     return json_response(204)
 
 

@@ -49,9 +49,7 @@ def put_inventory(req, hostname):
                                {"hostname": hostname, "project_id": req.ctx.project_id})
     inventory_import.check_hostname(hostname)
     limit = req.app.conf.api.max_inventory_size
-    raw = req.body_file_seekable.read(limit + 1)
-    if len(raw) > limit:
-        raise errors.ApiError(f"inventory larger than {limit} bytes", 413)
+    raw = util.raw_body(req, limit, "inventory")
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

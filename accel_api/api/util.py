@@ -5,6 +5,7 @@ import uuid
 
 import jsonschema
 import jsonschema_rs
+import webob.request
 
 from accel_api import errors
 
@@ -15,9 +16,7 @@ def body(req, schema, unwrap=None, fast=False):
     ``unwrap``: a key the body may also come wrapped in (``{"attribute": {...}}``, as
     openstacksdk sends). ``fast``: see ``validate``.
     """
-    raw = req.body_file_seekable.read(req.app.max_body + 1)
-    if len(raw) > req.app.max_body:
-        raise errors.ApiError(f"request body larger than {req.app.max_body} bytes", 413)
+    raw = raw_body(req, req.app.max_body)
     if not raw:
         raise errors.BadRequest("a JSON request body is required")
     try:
@@ -28,6 +27,20 @@ def body(req, schema, unwrap=None, fast=False):
         doc = doc[unwrap]
     validate(doc, schema, fast=fast)
     return doc
+
+
+def raw_body(req, limit, what="request body"):
+    """The body's bytes, refused with 413 once past ``limit``: read as it arrives, so a
+    chunked body (no size said) is never taken whole first. Kept on ``req`` so that
+    the body can be read again."""
+    try:
+        raw = req.body_file.read(limit + 1)
+    except webob.request.DisconnectionError:
+        raise errors.BadRequest(f"the {what} ended before its Content-Length") from None
+    if len(raw) > limit:
+        raise errors.ApiError(f"{what} larger than {limit} bytes", 413)
+    req.body = raw
+    return raw
 
 
 _FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER

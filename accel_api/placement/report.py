@@ -64,8 +64,8 @@ def backoff(conf, tries):
 _PLACEMENT = m.HostPlacement.__table__
 
 
-def _load(conn, hostname):
-    """(host id, its placement row, desired providers), in three plain reads."""
+def _load(conn, conf, hostname):
+    """(host id, its placement row, desired providers), in four plain reads."""
     host_id = conn.execute(sa.select(m.Host.id).where(m.Host.hostname == hostname)).scalar()
     if host_id is None:
         return None, None, {}
@@ -74,7 +74,15 @@ def _load(conn, hostname):
         sa.select(*desired.row_columns(m))
         .join(m.Device, m.Deployable.device_id == m.Device.id)
         .where(m.Device.host_id == host_id)).all()
-    return host_id, row, desired.from_rows(hostname, rows)
+    addresses = {}
+    for dep_id, address in conn.execute(
+            sa.select(m.AttachHandle.deployable_id, m.AttachHandle.address)
+            .join(m.Deployable, m.AttachHandle.deployable_id == m.Deployable.id)
+            .join(m.Device, m.Deployable.device_id == m.Device.id)
+            .where(m.Device.host_id == host_id)):
+        addresses.setdefault(dep_id, set()).add(address)
+    pools = desired.reports_partitions(hostname, conf.gpu_partitions.placement_hosts)
+    return host_id, row, desired.from_rows(hostname, rows, addresses, pools)
 
 
 def _stored(row):
@@ -165,7 +173,7 @@ def sync_host(app, hostname, target=None):
     """Sync one host from the database; returns the summary dict (or None when the host
     or, without ``target``, its placement row is unknown)."""
     with app.db.reading() as conn:
-        host_id, row, want = _load(conn, hostname)
+        host_id, row, want = _load(conn, app.conf, hostname)
     if host_id is None:
         return None
     stored = _stored(row)

@@ -16,7 +16,11 @@ database), and returns a ``SyncResult`` with the new ``Stored`` state:
   are no longer desired are deleted (kept with everything reserved while allocations
   remain); other providers in the tree (Nova's) are never touched.
 
-A provider is ours when we stored it, or it carries ``CUSTOM_IRONIC_ACCEL_MANAGED``.
+A provider is ours when we stored it, or it carries ``CUSTOM_IRONIC_ACCEL_MANAGED``;
+each also carries ``OWNER_CYBORG``. A function Nova already reports (a provider of
+Nova's in the compute node's tree named after its PCI address) is never reported again
+(docs/gpu-partitioning.rst); partition pools (MDEV, MIG) are reported only for the
+hosts of ``[gpu_partitions] placement_hosts``.
 """
 
 import dataclasses
@@ -29,10 +33,14 @@ from accel_api.placement.desired import (  # noqa: F401  (re-exported)
     MANAGED_TRAIT,
     MAX_NAME,
     NOVA,
+    OWNER_TRAIT,
+    PARTITION_KINDS,
     STANDALONE,
     DesiredProvider,
     Target,
+    nova_provider_names,
     provider_name,
+    reports_partitions,
 )
 
 LOG = logging.getLogger(__name__)
@@ -65,6 +73,8 @@ class SyncResult:
     unchanged: list = dataclasses.field(default_factory=list)
     kept_in_use: list = dataclasses.field(default_factory=list)
     repaired: list = dataclasses.field(default_factory=list)
+    #: Deployables not reported because Nova reports their function (id -> provider).
+    owned_by_nova: dict = dataclasses.field(default_factory=dict)
     stored: Stored = dataclasses.field(default_factory=Stored)
     #: False when an unchanged host was trusted without reading Placement.
     verified: bool = True
@@ -78,6 +88,8 @@ class SyncResult:
             out["reason"] = self.reason
         if self.repaired:
             out["repaired"] = list(self.repaired)
+        if self.owned_by_nova:
+            out["owned_by_nova"] = dict(self.owned_by_nova)
         return out
 
 
@@ -161,18 +173,47 @@ def _converge(client, want, result):
     return changed, generation
 
 
+#: Marks a stored entry whose function Nova reports: [NOVA_OWNED, Nova's provider uuid].
+NOVA_OWNED = "nova"
+
+
 def _unchanged(tree, stored, want):
-    """True when the tree shows the root and every provider as the last sync left them."""
+    """True when the tree shows the root and every provider as the last sync left them
+    (and Nova's providers that report some of the functions still there)."""
     by_uuid = {p["uuid"]: p for p in tree}
     root = by_uuid.get(stored.root_uuid)
     if root is None or root.get("parent_provider_uuid"):
         return False
     for uuid, spec in want.items():
+        entry = stored.providers.get(uuid)
+        if entry and entry[0] == NOVA_OWNED:
+            if entry[1] not in by_uuid:
+                return False
+            continue
         p = by_uuid.get(uuid)
         if p is None or p.get("parent_provider_uuid") != stored.root_uuid or \
-                stored.providers.get(uuid) != [p["generation"], spec.digest]:
+                entry != [p["generation"], spec.digest]:
             return False
     return True
+
+
+def _nova_owned(client, target, want, tree):
+    """Desired providers whose function Nova already reports in the compute node's tree
+    (PCI in Placement, mdev parents): {uuid: Nova's provider}. A function is never
+    reported twice."""
+    if target.kind != NOVA:
+        return {}
+    foreign = {p["name"]: p for p in tree
+               if p["uuid"] not in want and p.get("parent_provider_uuid")}
+    owned = {}
+    for uuid, spec in want.items():
+        for address in spec.addresses:
+            hit = next((foreign[n] for n in nova_provider_names(target.root_name, address)
+                        if n in foreign), None)
+            if hit is not None and MANAGED_TRAIT not in client.traits(hit["uuid"])["traits"]:
+                owned[uuid] = hit
+                break
+    return owned
 
 
 def sync(client, target, want, stored=None, now=None, empty_root_grace=60, trust=False):
@@ -223,6 +264,12 @@ def sync(client, target, want, stored=None, now=None, empty_root_grace=60, trust
     tree = found.tree if found.tree is not None else client.tree(root["uuid"])
     by_uuid = {p["uuid"]: p for p in tree}
     providers = {}
+    want = dict(want)
+    for uuid, prov in _nova_owned(client, target, want, tree).items():
+        LOG.info("placement: %s is reported by Nova (%s); not reported again",
+                 want[uuid].deployable, prov["name"])
+        result.owned_by_nova[want.pop(uuid).deployable] = prov["name"]
+        providers[uuid] = [NOVA_OWNED, prov["uuid"]]
     for uuid, spec in want.items():
         current = by_uuid.get(uuid)
         if current is None:
@@ -277,14 +324,16 @@ def sync(client, target, want, stored=None, now=None, empty_root_grace=60, trust
     return result
 
 
-def sync_document(client, target, doc, disabled_devices=(), stored=None, **kwargs):
+def sync_document(client, target, doc, disabled_devices=(), stored=None, placement_hosts=(),
+                  **kwargs):
     """``sync`` for an inventory document (tests, the benchmark)."""
-    want = desired.from_document(target.hostname, doc, set(disabled_devices))
+    want = desired.from_document(target.hostname, doc, set(disabled_devices),
+                                 reports_partitions(target.hostname, placement_hosts))
     return sync(client, target, want, stored, **kwargs)
 
 
-def desired_providers(hostname, doc, disabled_devices=()):
-    return desired.from_document(hostname, doc, disabled_devices)
+def desired_providers(hostname, doc, disabled_devices=(), partition_pools=False):
+    return desired.from_document(hostname, doc, disabled_devices, partition_pools)
 
 
 def _delete(client, uuid, result):

@@ -371,3 +371,58 @@ def test_nodename_differing_from_the_host_name(placement, client, host_a_invento
     names = {p["name"] for p in placement.get(
         "/resource_providers", in_tree=result.root_uuid).json()["resource_providers"]}
     assert names == {nodename} | {w.name for w in desired.from_document(host, doc).values()}
+
+
+# -- what is not reported: functions Nova reports, partition pools not opted in ------------
+
+@pytest.fixture(scope="module")
+def gpu_vfio_inventory(tmp_path_factory):
+    from tests.functional.programming.conftest import _inventory
+
+    return copy.deepcopy(_inventory("gpu-vfio", str(tmp_path_factory.mktemp("gpu-vfio-root"))))
+
+
+@pytest.fixture(scope="module")
+def gpu_mig_inventory(tmp_path_factory):
+    from tests.functional.programming.conftest import _inventory
+
+    return copy.deepcopy(_inventory("gpu-mig", str(tmp_path_factory.mktemp("gpu-mig-root"))))
+
+
+def test_functions_nova_reports_are_never_reported_twice(placement, client, gpu_vfio_inventory):
+    """A VF Nova reports itself (PCI in Placement: provider ``<nodename>_<address>`` under
+    the compute node) is skipped; the others are ours, marked OWNER_CYBORG."""
+    host = "gpu-vfio"
+    cn_uuid = str(uuidlib.uuid4())
+    placement.compute_node(host, cn_uuid)
+    nova_vf = client.create_provider(f"{host}_0000:3d:00.6", parent_uuid=cn_uuid)
+    result = sync.sync_document(client, _nova(host), gpu_vfio_inventory)
+    assert result.owned_by_nova == {"0000:3d:00.6": f"{host}_0000:3d:00.6"}
+    vfs = [d["id"] for dev in gpu_vfio_inventory["devices"] for d in dev["deployables"]
+           if d["kind"] == "vf" and d["num_accelerators"]]
+    assert set(result.created) == {_rp(host, v) for v in vfs if v != "0000:3d:00.6"}
+    for uuid in result.created:
+        traits = placement.get(f"/resource_providers/{uuid}/traits").json()["traits"]
+        assert {"OWNER_CYBORG", sync.MANAGED_TRAIT} <= set(traits)
+    assert placement.get(f"/resource_providers/{nova_vf['uuid']}/traits").json()[
+        "traits"] == []  # Nova's provider untouched
+    again, cost = _counting(client, lambda: sync.sync_document(
+        client, _nova(host), gpu_vfio_inventory, stored=result.stored))
+    assert not again.created and not again.deleted and cost == {"read": 1, "write": 0}
+
+
+def test_partition_pools_are_reported_only_where_opted_in(placement, client, gpu_mig_inventory):
+    host = "gpu-mig"
+    pools = {_rp(host, d["id"]) for dev in gpu_mig_inventory["devices"]
+             for d in dev["deployables"] if d["kind"] == "mig"}
+    result = sync.sync_document(client, _standalone(host), gpu_mig_inventory)
+    assert not result.created and not set(result.unchanged) & pools
+    result = sync.sync_document(client, _standalone(host), gpu_mig_inventory,
+                                placement_hosts=[host], stored=result.stored)
+    assert set(result.created) == pools
+    resp = placement.get("/allocation_candidates", resources="CUSTOM_MIG_3G_40GB:1")
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["allocation_requests"]) == 1
+    result = sync.sync_document(client, _standalone(host), gpu_mig_inventory,
+                                stored=result.stored)  # opted out again: removed
+    assert set(result.deleted) == pools

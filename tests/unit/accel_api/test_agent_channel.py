@@ -8,13 +8,13 @@ import os
 import socket
 import tempfile
 import threading
-import unittest
 import uuid
 
 from accel_api import jobs
 from accel_api.agents import credentials, endpoints
 from accel_api.api.app import load_conf
 from tests.accel_api_helpers import inprocess_app, inventory, write_htpasswd, wsgi_call
+from tests.unit import base
 
 SECRET = "unit-test-rpc-secret"
 USERS = {"admin": "a", "nova": "n", "ironic": "i", "accel-agent@host-a": "ha",
@@ -33,9 +33,10 @@ def _fault(resp):
     return json.loads(resp.json["error_message"])["faultstring"]
 
 
-class AgentChannelTest(unittest.TestCase):
+class AgentChannelTest(base.TestCase):
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls._dir = tempfile.TemporaryDirectory()
         d = cls._dir.name
         write_htpasswd(os.path.join(d, "htpasswd"), USERS)
@@ -56,6 +57,7 @@ class AgentChannelTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls._dir.cleanup()
+        super().tearDownClass()
 
     def register(self, host, user, rpc_host="192.0.2.10", port=8089):
         return _call(self.app, "PUT", f"/v2/hosts/{host}/agent", user,
@@ -128,7 +130,7 @@ class AgentChannelTest(unittest.TestCase):
         endpoints.check_resolved("localhost", 80, allow_loopback=True)
 
 
-class CredentialsTest(unittest.TestCase):
+class CredentialsTest(base.TestCase):
     def test_every_host_and_secret_gets_its_own_password(self):
         a, b = credentials.rpc_password("s", "host-a"), credentials.rpc_password("s", "host-b")
         self.assertNotEqual(a, b)
@@ -149,7 +151,7 @@ class CredentialsTest(unittest.TestCase):
                                                             expires, query["sig"]))
 
 
-class NoCredentialToOthersEndpointsTest(unittest.TestCase):
+class NoCredentialToOthersEndpointsTest(base.TestCase):
     def test_a_job_sends_nothing_to_an_endpoint_the_agent_did_not_register(self):
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
@@ -185,7 +187,7 @@ class NoCredentialToOthersEndpointsTest(unittest.TestCase):
         self.assertEqual(accepted, [])
 
 
-class KeystoneAgentPrincipalTest(unittest.TestCase):
+class KeystoneAgentPrincipalTest(base.TestCase):
     """With keystone, auth_token vouches for the user's name and domain; the agent host
     follows from them (a forged header never survives)."""
 

@@ -3,22 +3,24 @@ and a host's view says where its providers are in Placement (null when not repor
 
 import json
 import tempfile
-import unittest
 import urllib.parse
 
 from tests.accel_api_helpers import inprocess_app, inventory
 from tests.accel_api_helpers import wsgi_call as _call
+from tests.unit import base
 
 
-class HostNamesTest(unittest.TestCase):
+class HostNamesTest(base.TestCase):
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls._dir = tempfile.TemporaryDirectory()
         cls.app, _ = inprocess_app(cls._dir.name)
 
     @classmethod
     def tearDownClass(cls):
         cls._dir.cleanup()
+        super().tearDownClass()
 
     def test_loopback_and_placeholder_names_are_refused_and_nothing_is_stored(self):
         for name in ("localhost", "localhost.localdomain", "127.0.0.1", "::1", "LOCALHOST",

@@ -3,14 +3,15 @@ change made to the host's rows outside an import makes the next report a full im
 
 import copy
 import tempfile
-import unittest
 
 from tests.accel_api_helpers import inprocess_app, inventory
 from tests.accel_api_helpers import wsgi_call as _call
+from tests.unit import base
 
 
-class ReportDigestTest(unittest.TestCase):
+class ReportDigestTest(base.TestCase):
     def setUp(self):
+        super().setUp()
         self._dir = tempfile.TemporaryDirectory()
         self.addCleanup(self._dir.cleanup)
         self.app, _ = inprocess_app(self._dir.name)

@@ -1,12 +1,12 @@
 """The host identity rule: names that cannot tell hosts apart are refused, with why."""
 
-import unittest
 import uuid
 
 from accel_contract import identity
+from tests.unit import base
 
 
-class HostnameRuleTest(unittest.TestCase):
+class HostnameRuleTest(base.TestCase):
     def test_loopback_empty_and_placeholder_names_are_refused(self):
         for name in ("", "localhost", "LOCALHOST", "localhost.", "localhost.localdomain",
                      "localhost4", "localhost6.localdomain6", "ip6-localhost", "ip6-loopback",
@@ -33,7 +33,7 @@ class HostnameRuleTest(unittest.TestCase):
             identity.check_hostname("localhost", "[agent] hostname")
 
 
-class StandaloneRootTest(unittest.TestCase):
+class StandaloneRootTest(base.TestCase):
     def test_standalone_roots_use_a_name_and_uuid_nova_never_makes(self):
         name = identity.standalone_root_name("compute-1")
         self.assertEqual(name, "ironic-accel:standalone:compute-1")

@@ -4,16 +4,17 @@ ironic-lib's JSON-RPC server checks: that credential passes, any other is refuse
 import os
 import stat
 import tempfile
-import unittest
 
 from ironic_lib import auth_basic
 from ironic_lib import exception as il_exc
 
 from ipa_fpga.agent import credential
+from tests.unit import base
 
 
-class AgentCredentialTest(unittest.TestCase):
+class AgentCredentialTest(base.TestCase):
     def setUp(self):
+        super().setUp()
         self._dir = tempfile.TemporaryDirectory()
         self.addCleanup(self._dir.cleanup)
         self.path = os.path.join(self._dir.name, "state", "json-rpc-htpasswd")

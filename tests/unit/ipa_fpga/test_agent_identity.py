@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import unittest
 
 from oslo_config import cfg
 
@@ -15,10 +14,12 @@ from accel_contract import inventory as contract
 from accel_hosts import sysfs
 from ipa_fpga.agent import conf as agent_conf
 from ipa_fpga.agent import report
+from tests.unit import base
 
 
-class AgentIdentityTest(unittest.TestCase):
+class AgentIdentityTest(base.TestCase):
     def setUp(self):
+        super().setUp()
         self._dir = tempfile.TemporaryDirectory()
         self.addCleanup(self._dir.cleanup)
         self.root = os.path.join(self._dir.name, "root")

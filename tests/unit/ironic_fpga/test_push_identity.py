@@ -1,7 +1,6 @@
 """The inspection push names the host after the Ironic node, never after the ramdisk."""
 
 import types
-import unittest
 import uuid
 
 from oslo_config import cfg
@@ -10,10 +9,12 @@ from accel_contract import inventory as contract
 from ironic_fpga.conf import inspection as conf_inspection
 from ironic_fpga.inspection import push
 from tests.accel_api_helpers import inventory
+from tests.unit import base
 
 
-class PushIdentityTest(unittest.TestCase):
+class PushIdentityTest(base.TestCase):
     def setUp(self):
+        super().setUp()
         self.conf = cfg.ConfigOpts()
         conf_inspection.register_opts(self.conf)
         self.conf([], default_config_files=[])

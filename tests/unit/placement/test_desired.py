@@ -2,10 +2,10 @@
 that change exactly when what Placement should hold (or where) changes."""
 
 import types
-import unittest
 
 from accel_api.placement import desired
 from tests.accel_api_helpers import inventory
+from tests.unit import base
 
 
 def _rows(hostname, doc, disabled=(), lost=()):
@@ -14,8 +14,8 @@ def _rows(hostname, doc, disabled=(), lost=()):
     for device in doc["devices"]:
         for dep in device["deployables"]:
             rows.append(types.SimpleNamespace(
-                local_id=dep["id"], rp_uuid=desired.identity.deployable_rp_uuid(
-                    hostname, dep["id"]),
+                id=len(rows), kind=dep["kind"], local_id=dep["id"],
+                rp_uuid=desired.identity.deployable_rp_uuid(hostname, dep["id"]),
                 resource_class=dep["resource_class"], num_accelerators=dep["num_accelerators"],
                 dep_traits=dep["traits"], dep_lost=dep["id"] in lost,
                 dev_traits=device.get("traits", []),
@@ -24,8 +24,9 @@ def _rows(hostname, doc, disabled=(), lost=()):
     return rows
 
 
-class DesiredTest(unittest.TestCase):
+class DesiredTest(base.TestCase):
     def setUp(self):
+        super().setUp()
         self.doc = inventory("compute-1", devices=3, handles_per_device=2)
         self.target = desired.Target("compute-1", desired.NOVA, "compute-1")
 
