@@ -1,12 +1,17 @@
 """Idempotent upsert of one host's inventory document (the shared contract).
 
 ``import_inventory`` validates first (nothing is written for a malformed document),
-then, in one transaction under the host's row lock, adds and updates devices,
+unless the document is the one last imported but for ``collected_at`` (its digest is
+kept on the host): then one ``UPDATE`` of ``collected_at`` is all it does. Otherwise,
+in one transaction under the host's row lock, adds and updates devices,
 deployables, attach handles and inventory attributes. What vanished from the
 document is deleted when nothing holds it, otherwise marked ``lost`` so a running
 instance keeps its claim until it is released.
 """
 
+import hashlib
+import json
+import re
 import uuid
 
 import sqlalchemy as sa
@@ -15,6 +20,10 @@ from accel_api import errors
 from accel_api.db import models as m
 from accel_contract import identity, inventory
 from accel_contract.errors import InventoryError
+
+#: RFC 3339 date-time, as the contract's ``collected_at`` (``format: date-time``).
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?"
+                      r"(Z|[+-]\d\d:\d\d)$", re.ASCII)
 
 
 def _counter():
@@ -60,7 +69,16 @@ def _device_fields(dev):
     }
 
 
+def check_hostname(hostname):
+    """The host identity rule (``accel_contract.identity``): 400 with the reason."""
+    try:
+        return identity.check_hostname(hostname)
+    except identity.InvalidHostname as exc:
+        raise errors.BadRequest(str(exc)) from None
+
+
 def validate_document(hostname, doc):
+    check_hostname(hostname)
     try:
         inventory.validate(doc)
     except InventoryError as exc:
@@ -70,25 +88,70 @@ def validate_document(hostname, doc):
             f"document is for host {doc['host']['hostname']!r}, not {hostname!r}")
 
 
+def document_digest(doc):
+    """Digest of a document but its ``collected_at`` (which every periodic report moves)."""
+    rest = {k: v for k, v in doc.items() if k != "collected_at"}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def forget_report(session, deployable_id=None, handle_id=None):
+    """Rows of this deployable's (or attach handle's) host changed outside an import:
+    its next report is imported in full again (it puts back what the document says).
+    ``session``: an ORM session or a Core connection."""
+    query = sa.select(m.Device.host_id).join(m.Deployable,
+                                             m.Deployable.device_id == m.Device.id)
+    if handle_id is not None:
+        query = query.join(m.AttachHandle, m.AttachHandle.deployable_id == m.Deployable.id) \
+            .where(m.AttachHandle.id == handle_id)
+    else:
+        query = query.where(m.Deployable.id == deployable_id)
+    session.execute(sa.update(m.Host).where(m.Host.id == query.scalar_subquery())
+                    .values(report_digest=None)
+                    .execution_options(synchronize_session=False))
+
+
+def _unchanged(session, hostname, digest, collected_at):
+    """One statement: the host's last import had this digest -> only ``collected_at``."""
+    done = session.execute(
+        sa.update(m.Host).where(m.Host.hostname == hostname, m.Host.report_digest == digest)
+        .values(collected_at=collected_at, updated_at=m.utcnow())
+        .execution_options(synchronize_session=False))
+    return done.rowcount == 1
+
+
+def _plain_timestamp(value):
+    return value is None or (isinstance(value, str) and _RFC3339.match(value) is not None)
+
+
 def import_inventory(db, hostname, doc):
-    """Validate then upsert; returns the summary dict."""
+    """Validate then upsert; returns the summary dict (``unchanged``: the document was
+    the one last imported, but for ``collected_at``, and nothing needed doing)."""
+    check_hostname(hostname)
+    digest = document_digest(doc) if isinstance(doc, dict) else None
+    if digest and _plain_timestamp(doc.get("collected_at")) and \
+            db.run(_unchanged, hostname, digest, doc.get("collected_at")):
+        summary = {"hostname": hostname, "devices": _counter(), "deployables": _counter(),
+                   "attach_handles": _counter(), "unchanged": True}
+        return summary
     validate_document(hostname, doc)
     try:
-        return db.run(_import, hostname, doc)
+        return db.run(_import, hostname, doc, digest)
     except sa.exc.IntegrityError:
         # A concurrent first import of the same host inserted it first: the retry finds
         # the host row and waits on its lock.
-        return db.run(_import, hostname, doc)
+        return db.run(_import, hostname, doc, digest)
 
 
-def _import(session, hostname, doc):
+def _import(session, hostname, doc, digest=None):
     summary = {"hostname": hostname, "devices": _counter(), "deployables": _counter(),
-               "attach_handles": _counter()}
+               "attach_handles": _counter(), "unchanged": False}
     host = session.scalar(
         sa.select(m.Host).where(m.Host.hostname == hostname).with_for_update())
     if host is None:
         host = m.Host(hostname=hostname)
         session.add(host)
+    host.report_digest = digest
     host.system_uuid = doc["host"].get("system_uuid")
     host.collected_at = doc.get("collected_at")
     collector = doc.get("collector")

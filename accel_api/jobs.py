@@ -19,7 +19,7 @@ import uuid as uuidlib
 import sqlalchemy as sa
 
 from accel_api import errors, states
-from accel_api.agents import rpc
+from accel_api.agents import credentials, rpc
 from accel_api.db import models as m
 from accel_contract import naming
 
@@ -67,6 +67,8 @@ class Plan:
     bitstream: dict
     rpc_host: str | None
     rpc_port: int | None
+    #: The endpoint was registered by the host's own agent (else no credential goes there).
+    registered_by_agent: bool = False
 
 
 def _bitstream_view(b):
@@ -160,15 +162,19 @@ def plan(session, deployable_uuid, ctx_project, is_admin, bitstream_id=None,
                 device_address=device.address, vendor_id=device.vendor,
                 hostname=host.hostname, bitstream=_bitstream_view(bitstream),
                 rpc_host=agent.rpc_host if agent else None,
-                rpc_port=agent.rpc_port if agent else None)
+                rpc_port=agent.rpc_port if agent else None,
+                registered_by_agent=bool(agent and agent.registered_by_agent))
 
 
-def agent_job(job_uuid, p, download_url):
-    """The job document sent to the agent (no credentials in it)."""
+def agent_job(job_uuid, p, download_url, signature=None):
+    """The job document sent to the agent (no credentials in it; the download URL may
+    carry a signature naming the host and the bitstream, see ``credentials``)."""
+    url = f"{download_url.rstrip('/')}/v2/bitstreams/{p.bitstream['uuid']}/data"
+    if signature:
+        url += f"?{signature}"
     return {"job_id": job_uuid, "deployable_id": p.local_id, "device_id": p.device_address,
             "bitstream_uuid": p.bitstream["uuid"],
-            "download_url": f"{download_url.rstrip('/')}/v2/bitstreams/"
-                            f"{p.bitstream['uuid']}/data",
+            "download_url": url,
             "sha256": p.bitstream["sha256"], "size": p.bitstream["size"],
             "interface_id": p.bitstream["interface_id"],
             "function_id": p.bitstream["function_id"]}
@@ -187,9 +193,17 @@ def drive(conf, p, job_uuid, deadline):
     if p.rpc_host is None:
         raise AgentUnavailable(f"no accel-agent registered for host {p.hostname}; start "
                                "accel-agent there (it registers itself)")
-    rpc.configure(conf)
-    client = rpc.AgentClient(p.rpc_host, p.rpc_port)
-    job = agent_job(job_uuid, p, download_url(conf))
+    if not p.registered_by_agent:
+        # Someone else pointed the endpoint: the host's credential never goes there.
+        return FAILED, (f"the agent endpoint of host {p.hostname} was not registered by "
+                        "that host's agent; nothing was sent to it (the agent registers "
+                        "again at its next report)"), None
+    client = rpc.AgentClient(conf, p.hostname, p.rpc_host, p.rpc_port)
+    secret = conf.agent_rpc.credential_secret
+    signature = credentials.download_query(
+        secret, p.hostname, p.bitstream["uuid"], conf.programming.job_timeout + 60) \
+        if secret else None
+    job = agent_job(job_uuid, p, download_url(conf), signature)
     unreachable_since = None
     started = False
     while True:
@@ -235,6 +249,9 @@ def finish(session, deployable_id, vendor_id, bitstream_uuid, function_id):
     traits += [t for t in naming.function_traits(vendor_id, function_id) if t not in traits]
     dep.traits = traits
     dep.bitstream_id = bitstream_uuid
+    from accel_api import inventory_import
+
+    inventory_import.forget_report(session, deployable_id)
 
 
 def new_job(session, p, project_id, arq_uuid=None, timeout=900):

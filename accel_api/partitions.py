@@ -92,15 +92,19 @@ class Partitioner:
         self.conf = conf
 
     def _client(self, conn, hostname):
-        agent = conn.execute(sa.select(m.Agent.rpc_host, m.Agent.rpc_port)
+        agent = conn.execute(sa.select(m.Agent.rpc_host, m.Agent.rpc_port,
+                                       m.Agent.registered_by_agent)
                              .where(m.Agent.hostname == hostname)).first()
         if agent is None:
             raise PartitionRefused(f"no accel-agent registered for host {hostname}: the agent "
                                    "creates GPU partitions there (start accel-agent)")
         if self.conf is None:
             raise PartitionRefused("this accel-api has no configuration for its agents")
-        rpc.configure(self.conf)
-        return rpc.AgentClient(agent.rpc_host, agent.rpc_port)
+        if not agent.registered_by_agent:
+            # Someone else pointed the endpoint: the host's credential never goes there.
+            raise PartitionRefused(f"the agent endpoint of host {hostname} was not registered "
+                                   "by that host's agent; nothing was sent to it")
+        return rpc.AgentClient(self.conf, hostname, agent.rpc_host, agent.rpc_port)
 
     def create(self, conn, hostname, handle, vgpu_type=None):
         """Make the partition of ``handle`` (a Core row with the partition columns);
@@ -132,6 +136,10 @@ class Partitioner:
         if changes:
             conn.execute(sa.update(m.AttachHandle).where(m.AttachHandle.id == handle.id)
                          .values(**changes))
+            from accel_api import inventory_import
+
+            # The host's next report (even the same document) is imported in full.
+            inventory_import.forget_report(conn, handle_id=handle.id)
         return record
 
     def remove(self, conn, hostname, partition):

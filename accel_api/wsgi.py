@@ -19,7 +19,9 @@ def init_application(environ=None):
     """The WSGI app, configured from the environment (see the module's docstring)."""
     conf = service.configure(service.config_files_from_env(environ))
     service.prepare_database(conf)
-    return make_app(conf)
+    # Background threads (Placement retries) run in each process that loads the app:
+    # under uWSGI, set enable-threads and lazy-apps (docs/api.rst).
+    return make_app(conf, background=True)
 
 
 application = init_application()

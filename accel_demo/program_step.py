@@ -86,7 +86,8 @@ def program_claimed_fpga(ctx):
                 f"[accel_api]\nendpoint_override = {url}\n")
     api_conf = os.path.join(state, "accel-api.conf")
     with open(api_conf, "w") as f:
-        f.write("[programming]\npoll_interval = 0.1\n")
+        f.write("[programming]\npoll_interval = 0.1\n"
+                "[agent_rpc]\nallow_loopback = true\n")  # the demo's agent is on loopback
     sim = kernel_sim.KernelSim(accel_hosts.load(name), root).start()
     procs = []
     try:

@@ -20,9 +20,18 @@ from accel_hosts import kernel_sim, sysfs
 from ipa_fpga.program import gbs
 
 BIN = os.path.dirname(sys.executable)
-USERS = {"admin": "admin-pw", "nova": "nova-pw", "agent": "agent-pw", "alice": "alice-pw",
-         "bob": "bob-pw"}
-RPC_USERS = {"accel-api": "rpc-pw"}
+#: The agent of host H authenticates as "accel-agent@H" ([agent_auth] user_prefix): the
+#: accel_agent role, and only H's endpoint and inventory (``agent_user``).
+USERS = {"admin": "admin-pw", "nova": "nova-pw", "accel-agent@host-a": "agent-pw",
+         "accel-agent@host-b": "agent-b-pw", "alice": "alice-pw", "bob": "bob-pw"}
+
+
+def agent_user(hostname):
+    """The accel-api user of host ``hostname``'s agent, with its password."""
+    user = f"accel-agent@{hostname}"
+    return user, USERS.get(user, f"agent-{hostname}-pw")
+#: accel-api derives each host's JSON-RPC password from this ([agent_rpc]).
+RPC_SECRET = "test-rpc-secret-0123456789abcdef"
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -87,9 +96,10 @@ class Stack:
         self._spawn("kernel-sim", [sys.executable, "-m", "accel_hosts.kernel_sim", "--host",
                                    self.host_name, "--root", self.root])
         htpasswd = os.path.join(self.workdir, "htpasswd")
-        write_htpasswd(htpasswd, USERS)
-        rpc_htpasswd = os.path.join(self.workdir, "htpasswd-json-rpc")
-        write_htpasswd(rpc_htpasswd, RPC_USERS)
+        self.users = dict(USERS, **dict([agent_user(self.hostname)]))
+        write_htpasswd(htpasswd, self.users)
+        # Written by the agent, with the hash of the credential accel-api gives it.
+        self.rpc_htpasswd = os.path.join(self.workdir, "agent-state", "json-rpc-htpasswd")
         api_state = os.path.join(self.workdir, "api")
         os.makedirs(api_state, exist_ok=True)
         api_conf = os.path.join(api_state, "accel-api.conf")
@@ -97,12 +107,10 @@ class Stack:
             f.write("[DEFAULT]\ndebug = false\n"
                     "[api]\nauth_strategy = http_basic\ngraceful_shutdown_timeout = 1\n"
                     f"[http_basic]\nauth_file = {htpasswd}\n"
-                    "user_projects = admin:admin,nova:service,agent:service,alice:proj-a,"
-                    "bob:proj-b\n"
-                    "user_roles = admin:admin,nova:service,agent:service,alice:member,"
-                    "bob:member\n"
+                    "user_projects = admin:admin,nova:service,alice:proj-a,bob:proj-b\n"
+                    "user_roles = admin:admin,nova:service,alice:member,bob:member\n"
                     "[agent_rpc]\nauth_strategy = http_basic\nusername = accel-api\n"
-                    f"password = {RPC_USERS['accel-api']}\n"
+                    f"credential_secret = {RPC_SECRET}\nallow_loopback = true\n"
                     f"[programming]\njob_timeout = {self.job_timeout}\n"
                     "agent_unreachable_timeout = 3\npoll_interval = 0.1\n"
                     + self.api_conf)
@@ -116,9 +124,11 @@ class Stack:
                     f"[agent]\nroot = {self.root}\nhostname = {self.hostname}\n"
                     f"state_dir = {self.workdir}/agent-state\nreport_interval = 0\n"
                     f"[json_rpc]\nhost_ip = 127.0.0.1\nport = {self.rpc_port}\n"
-                    f"auth_strategy = http_basic\nhttp_basic_auth_user_file = {rpc_htpasswd}\n"
-                    "[accel_api]\nauth_type = http_basic\nusername = agent\n"
-                    f"password = {USERS['agent']}\nendpoint_override = {self.url}\n")
+                    "auth_strategy = http_basic\n"
+                    "[accel_api]\nauth_type = http_basic\n"
+                    f"username = {agent_user(self.hostname)[0]}\n"
+                    f"password = {agent_user(self.hostname)[1]}\n"
+                    f"endpoint_override = {self.url}\n")
         self.start_agent()
         return self
 
@@ -153,7 +163,8 @@ class Stack:
         if self._reports() <= self._reports_before:
             return False
         resp = self.session("admin").get(f"{self.url}/v2/hosts/{self.hostname}")
-        if resp.status_code != 200:
+        if resp.status_code != 200 or not os.path.exists(self.rpc_htpasswd) or \
+                not os.path.getsize(self.rpc_htpasswd):
             return False
         try:
             with socket_connect(self.rpc_port):
@@ -178,7 +189,7 @@ class Stack:
 
     def session(self, user):
         s = requests.Session()
-        s.auth = (user, USERS[user])
+        s.auth = (user, self.users[user])
         s.headers["OpenStack-API-Version"] = "accelerator 2.3"
         return s
 

@@ -1,21 +1,22 @@
-"""JSON-RPC to accel-agent through ironic-lib's client (as Ironic standalone, no broker).
+"""JSON-RPC 2.0 to one host's accel-agent (ironic-lib's ``json_rpc.server`` serves it).
 
-ironic-lib's client reads the process-global ``cfg.CONF [json_rpc]`` group, so
-``configure`` copies accel-api's ``[agent_rpc]`` settings there once; the agent side
-serves ironic-lib's ``json_rpc.server`` with the matching ``[json_rpc]`` options
-(``auth_strategy = http_basic`` and an htpasswd file; ``use_ssl`` for TLS).
+The request is what ironic-lib's server expects (``{"jsonrpc": "2.0", "method", "params":
+{..., "context": {...}}, "id"}``), over a keystoneauth session (``[agent_rpc] use_ssl``,
+``cafile``, ``timeout``). Each host is called with its own credential
+(``credentials.rpc_password``, user ``[agent_rpc] username``), so the client is made
+per host rather than from ironic-lib's process-wide client options; and only after the
+endpoint's addresses passed ``endpoints.check_resolved``.
 """
 
 import logging
-import threading
+import uuid
 
-from keystoneauth1 import loading as ks_loading
-from oslo_config import cfg
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import session as ks_session
+
+from accel_api.agents import credentials, endpoints
 
 LOG = logging.getLogger(__name__)
-TOPIC = "accel-agent"
-_LOCK = threading.Lock()
-_CONFIGURED = {}
 
 
 class AgentUnreachable(Exception):
@@ -23,88 +24,66 @@ class AgentUnreachable(Exception):
 
 
 class AgentError(Exception):
-    """The agent answered with an error."""
+    """The agent answered with an error, or refused the call."""
 
 
-class _Context:
-    """The request context ironic-lib's client sends along (no secrets in it)."""
-
-    def __init__(self, request_id=None):
-        self.request_id = request_id
-
-    def to_dict(self):
-        return {"request_id": self.request_id}
-
-
-class _Serializer:
-    def serialize_entity(self, context, entity):
-        return entity
-
-    def deserialize_entity(self, context, entity):
-        return entity
-
-
-def configure(conf):
-    """Point ironic-lib's global ``[json_rpc]`` client options at ``[agent_rpc]``."""
-    from ironic_lib import json_rpc
-    from ironic_lib.json_rpc import client
-
-    opts = conf.agent_rpc
-    key = (opts.auth_strategy, opts.username, opts.password, opts.use_ssl, opts.cafile,
-           opts.timeout)
-    with _LOCK:
-        if _CONFIGURED.get("key") == key:
-            return
-        gconf = cfg.CONF
-        if "json_rpc" not in gconf or "auth_strategy" not in gconf.json_rpc:
-            json_rpc.register_opts(gconf)
-        if "auth_strategy" not in gconf:
-            gconf.register_opt(cfg.StrOpt("auth_strategy", default="noauth"))
-        gconf.set_override("auth_strategy", opts.auth_strategy, "json_rpc")
-        gconf.set_override("use_ssl", opts.use_ssl, "json_rpc")
-        plugin = "http_basic" if opts.auth_strategy == "http_basic" else "none"
-        gconf.set_override("auth_type", plugin, "json_rpc")
-        if plugin == "http_basic":
-            gconf.register_opts(ks_loading.get_auth_plugin_conf_options("http_basic"),
-                                group="json_rpc")
-            gconf.set_override("username", opts.username, "json_rpc")
-            gconf.set_override("password", opts.password, "json_rpc")
-        if opts.cafile:
-            gconf.set_override("cafile", opts.cafile, "json_rpc")
-        gconf.set_override("timeout", opts.timeout, "json_rpc")
-        client._SESSION = None  # rebuilt from the options above on the next call
-        _CONFIGURED["key"] = key
+def _session(opts):
+    verify = (opts.cafile or True) if opts.use_ssl else True
+    return ks_session.Session(verify=verify, timeout=opts.timeout)
 
 
 class AgentClient:
-    """Calls one host's agent at ``rpc_host:rpc_port``."""
+    """Calls host ``hostname``'s agent at ``rpc_host:rpc_port``."""
 
-    def __init__(self, rpc_host, rpc_port):
-        from ironic_lib.json_rpc import client
+    def __init__(self, conf, hostname, rpc_host, rpc_port):
+        opts = conf.agent_rpc
+        self.hostname = hostname
+        self._opts = opts
+        self._rpc_host, self._port = rpc_host, int(rpc_port)
+        shown = f"[{rpc_host}]" if ":" in rpc_host else rpc_host
+        self.url = f"{'https' if opts.use_ssl else 'http'}://{shown}:{self._port}"
+        self._auth = None
+        if opts.auth_strategy == "http_basic":
+            self._auth = (opts.username,
+                          credentials.rpc_password(opts.credential_secret, hostname))
+        self._session = _session(opts)
 
-        self._client = client.Client(_Serializer())
-        # The agent's own errors (ipa_fpga.agent.errors) come back with their message.
-        self._client.allowed_exception_namespaces = [
-            *client.Client.allowed_exception_namespaces, "ipa_fpga.agent.errors."]
-        host = f"[{rpc_host}]" if ":" in rpc_host else rpc_host
-        self._target = self._client.prepare(f"{TOPIC}.{host}:{int(rpc_port)}")
-
-    def _call(self, method, **kwargs):
-        import requests
-        from ironic_lib import exception as il_exc
-        from keystoneauth1 import exceptions as ks_exc
-
+    def _call(self, method, **params):
         try:
-            return self._target.call(_Context(), method, **kwargs)
+            endpoints.check_resolved(self._rpc_host, self._port, self._opts.allow_loopback)
+        except endpoints.RefusedEndpoint as exc:
+            raise AgentError(f"refused to call the registered endpoint: {exc}") from None
+        params["context"] = {"request_id": f"req-{uuid.uuid4()}"}
+        body = {"jsonrpc": "2.0", "method": method, "params": params,
+                "id": params["context"]["request_id"]}
+        try:
+            resp = self._session.post(self.url, json=body, raise_exc=False,
+                                      requests_auth=self._auth, authenticated=False,
+                                      headers={"Accept": "application/json"})
         except (ks_exc.ConnectFailure, ks_exc.ConnectionError, ks_exc.RequestTimeout,
-                ks_exc.DiscoveryFailure, requests.ConnectionError) as exc:
+                ks_exc.SSLError) as exc:
             raise AgentUnreachable(f"{type(exc).__name__}: {exc}") from None
-        except ks_exc.HttpError as exc:
-            raise AgentError(f"HTTP {exc.http_status}: {exc.message}") from None
-        except il_exc.IronicException as exc:
-            raise AgentError(str(exc)) from None
-        except ValueError as exc:  # a non-JSON answer (not an agent at that address)
-            raise AgentError(f"malformed answer: {exc}") from None
+        except ks_exc.ClientException as exc:
+            raise AgentUnreachable(f"{type(exc).__name__}: {exc}") from None
+        if resp.status_code in (502, 503, 504):  # a proxy on the way: try again later
+            raise AgentUnreachable(f"HTTP {resp.status_code}")
+        if resp.status_code in (401, 403):
+            raise AgentError(f"HTTP {resp.status_code}: the agent refused accel-api's "
+                             f"credential for host {self.hostname}")
+        try:
+            answer = resp.json()
+        except ValueError:
+            raise AgentError(f"HTTP {resp.status_code}: not a JSON-RPC answer "
+                             "(not an agent at that address?)") from None
+        if not isinstance(answer, dict):
+            raise AgentError("malformed JSON-RPC answer")
+        error = answer.get("error")
+        if error:
+            message = error.get("message") if isinstance(error, dict) else error
+            raise AgentError(str(message)[:1000])
+        if resp.status_code != 200 or "result" not in answer:
+            raise AgentError(f"HTTP {resp.status_code}: malformed JSON-RPC answer")
+        return answer["result"]
 
     def start_job(self, job):
         """Start (or look up, when ``job['job_id']`` is known) a programming job."""

@@ -66,6 +66,21 @@ class AccelApi:
         self.router = Router()
         for module in RESOURCE_MODULES:
             module.add_routes(self.router)
+        self.background = []
+
+    def start_background(self):
+        """Threads a serving worker runs beside requests: the Placement retries of hosts
+        that wait for their compute node's provider (when ``[placement]`` is set)."""
+        from accel_api.placement import report, retrier
+
+        if report.enabled(self.conf) and not self.background:
+            thread = retrier.Retrier(self)
+            thread.start()
+            self.background.append(thread)
+
+    def stop_background(self):
+        for thread in self.background:
+            thread.stop()
 
     def __call__(self, environ, start_response):
         req = Request(environ)
@@ -126,17 +141,25 @@ def load_conf(args=None, conf=None):
     return conf
 
 
-def make_app(conf, db=None):
-    """The full WSGI app: auth strategy around the API, on ``[database] connection``."""
-    return make_api_and_app(conf, db)[1]
+def make_app(conf, db=None, background=False):
+    """The full WSGI app: auth strategy around the API, on ``[database] connection``.
+
+    ``background``: also start the worker's background threads (a serving process
+    does; tests that only call the app do not)."""
+    return make_api_and_app(conf, db, background)[1]
 
 
-def make_api_and_app(conf, db=None):
+def make_api_and_app(conf, db=None, background=False):
     """(the API, the full WSGI app around it): the built-in server asks the API for
     each route's body limit."""
     if db is None:
         url = conf.database.connection or default_url(conf.state_dir)
         db = Database(url, conf.database.pool_size, conf.database.max_overflow,
                       conf.database.retries)
+    if conf.agent_rpc.auth_strategy == "http_basic" and not conf.agent_rpc.credential_secret:
+        raise ValueError("[agent_rpc] auth_strategy = http_basic needs [agent_rpc] "
+                         "credential_secret: each host's agent credential is derived from it")
     api = AccelApi(conf, db)
+    if background:
+        api.start_background()
     return api, auth.wrap(api, conf)

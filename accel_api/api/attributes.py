@@ -5,7 +5,7 @@ import uuid as uuidlib
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from accel_api import errors
+from accel_api import errors, inventory_import
 from accel_api.api import util
 from accel_api.api.responses import json_response
 from accel_api.db import models as m
@@ -79,9 +79,13 @@ def delete(req, uuid):
     uuid = util.check_uuid(uuid)
 
     def _do(session):
+        dep_id = session.scalar(sa.select(m.Attribute.deployable_id)
+                                .where(m.Attribute.uuid == uuid))
         count = session.execute(sa.delete(m.Attribute).where(m.Attribute.uuid == uuid)).rowcount
         if not count:
             raise errors.NotFound(f"Attribute {uuid} not found")
+        # An inventory attribute comes back with the host's next report.
+        inventory_import.forget_report(session, dep_id)
 
     req.db.run(_do)
     return json_response(204)

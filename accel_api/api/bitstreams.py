@@ -199,7 +199,8 @@ def download(req, uuid):
     row = _row_without_write_lock(req, ident)
     if row is None or not (
             req.app.enforcer.allowed("accel:bitstream:download", req.ctx)
-            or row["visibility"] == "public" or row["project_id"] == req.ctx.project_id):
+            or row["visibility"] == "public" or row["project_id"] == req.ctx.project_id
+            or _for_agents_job(req, ident)):
         raise errors.NotFound(f"Bitstream {ident} not found")
     if row["status"] != "active":
         raise errors.Conflict(f"bitstream {ident} has no data yet ({row['status']})")
@@ -215,6 +216,20 @@ def download(req, uuid):
     resp.content_length = row["size"]
     resp.headers["X-Checksum-Sha256"] = row["sha256"] or ""
     return resp
+
+
+def _for_agents_job(req, ident):
+    """An agent principal fetching the bitstream of a job sent to its host: the job's
+    URL carries ``expires`` and ``sig`` (``accel_api.agents.credentials``)."""
+    host = req.ctx.agent_host
+    if not host or host == "*" or \
+            not req.app.enforcer.allowed("accel:bitstream:download_for_job", req.ctx):
+        return False
+    from accel_api.agents import credentials
+
+    return credentials.check_download(
+        req.app.conf.agent_rpc.credential_secret, host, ident,
+        req.GET.get("expires"), req.GET.get("sig"))
 
 
 def _drop(req, location, exclude_id=None):

@@ -1,5 +1,6 @@
-"""``/v2/hosts``: imported hosts, and the inventory import the Ironic hook and
-accel-agent call (``PUT /v2/hosts/{hostname}/inventory``)."""
+"""``/v2/hosts``: imported hosts (with where their providers are in Placement), and the
+inventory import the Ironic hook and accel-agent call
+(``PUT /v2/hosts/{hostname}/inventory``)."""
 
 import json
 
@@ -9,26 +10,28 @@ from accel_api import errors, inventory_import
 from accel_api.api import util
 from accel_api.api.responses import json_response
 from accel_api.db import models as m
+from accel_api.placement import report
 
 
-def view(host, num_devices):
+def view(host, num_devices, placement=None):
     return {"hostname": host.hostname, "system_uuid": host.system_uuid,
             "collected_at": host.collected_at, "collector": host.collector,
-            "num_devices": num_devices, "created_at": util.ts(host.created_at),
-            "updated_at": util.ts(host.updated_at)}
+            "num_devices": num_devices, "placement": report.view(placement),
+            "created_at": util.ts(host.created_at), "updated_at": util.ts(host.updated_at)}
 
 
 def _select():
     count = (sa.select(sa.func.count(m.Device.id)).where(m.Device.host_id == m.Host.id)
              .correlate(m.Host).scalar_subquery())
-    return sa.select(m.Host, count)
+    return (sa.select(m.Host, count, m.HostPlacement)
+            .outerjoin(m.HostPlacement, m.HostPlacement.host_id == m.Host.id))
 
 
 def list_(req):
     req.app.enforcer.authorize("accel:host:get", req.ctx)
     with req.db.transaction() as session:
         rows = session.execute(_select().order_by(m.Host.hostname)).all()
-    return json_response(200, {"hosts": [view(h, n) for h, n in rows]})
+    return json_response(200, {"hosts": [view(*row) for row in rows]})
 
 
 def get(req, hostname):
@@ -42,7 +45,9 @@ def get(req, hostname):
 
 def put_inventory(req, hostname):
     """Idempotent upsert of the host's inventory; 400 and no change when malformed."""
-    req.app.enforcer.authorize("accel:host:import_inventory", req.ctx)
+    req.app.enforcer.authorize("accel:host:import_inventory", req.ctx,
+                               {"hostname": hostname, "project_id": req.ctx.project_id})
+    inventory_import.check_hostname(hostname)
     limit = req.app.conf.api.max_inventory_size
     raw = util.raw_body(req, limit, "inventory")
     try:
@@ -50,8 +55,6 @@ def put_inventory(req, hostname):
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.BadRequest(f"inventory is not valid JSON: {exc}") from None
     summary = inventory_import.import_inventory(req.db, hostname, doc)
-    from accel_api.placement import report
-
     placement = report.after_import(req.app, hostname, doc)
     if placement is not None:
         summary["placement"] = placement

@@ -44,6 +44,20 @@ INVENTORY = {"$ref": "#/components/schemas/Inventory"}
 IMPORT_SUMMARY = {"type": "object", "required": ["hostname", "devices", "deployables",
                                                  "attach_handles"]}
 
+_TS = {"type": ["string", "null"]}
+PLACEMENT_STATE = {
+    "type": ["object", "null"],
+    "description": "Where the host's providers are in Placement (null: not reported).",
+    "properties": {
+        "kind": {"type": "string", "enum": ["nova", "standalone"]},
+        "state": {"type": "string", "enum": ["waiting", "synced", "error"]},
+        "nodename": {"type": ["string", "null"]}, "since": _TS, "synced_at": _TS,
+        "next_try_at": _TS, "reason": {"type": ["string", "null"]},
+        "root_provider_uuid": {"type": ["string", "null"]}}}
+HOST = {"type": "object", "required": ["hostname", "num_devices", "placement"],
+        "properties": {"hostname": {"type": "string"}, "num_devices": {"type": "integer"},
+                       "placement": PLACEMENT_STATE}}
+
 # (method, path): (tag, summary, params, request schema, {status: response})
 OPERATIONS = {
     ("GET", "/"): ("versions", "Version document", [], None, {200: _json(OBJ)}),
@@ -115,9 +129,12 @@ OPERATIONS = {
     ("DELETE", "/v2/attributes/{uuid}"): ("attributes", "Delete an attribute (admin)",
                                           [_p("uuid", UUID)], None,
                                           {204: {"description": "Deleted"}}),
-    ("GET", "/v2/hosts"): ("hosts", "List hosts (admin)", [], None, {200: _list_of("hosts")}),
-    ("GET", "/v2/hosts/{hostname}"): ("hosts", "Show a host (admin)", [_p("hostname")], None,
-                                      {200: _json(OBJ)}),
+    ("GET", "/v2/hosts"): ("hosts", "List hosts (admin)", [], None, {200: _json(
+        {"type": "object", "required": ["hosts"],
+         "properties": {"hosts": {"type": "array", "items": HOST}}})}),
+    ("GET", "/v2/hosts/{hostname}"): (
+        "hosts", "Show a host (admin), with its Placement state", [_p("hostname")], None,
+        {200: _json(HOST)}),
     ("PUT", "/v2/hosts/{hostname}/inventory"): (
         "hosts", "Import the host's inventory document (admin/service); idempotent upsert",
         [_p("hostname")], INVENTORY, {200: _json(IMPORT_SUMMARY, "Import summary")}),
@@ -148,8 +165,10 @@ OPERATIONS = {
         {"type": "string", "format": "binary"}, {200: _json(OBJ, "Stored (status active)"),
                                                  502: ERROR}),
     ("GET", "/v2/bitstreams/{uuid}/data"): (
-        "bitstreams", "Download the bytes (agents; owners of the bitstream)",
-        [_p("uuid", UUID)], None, {200: {"description": "The bytes", "content": {
+        "bitstreams", "Download the bytes (owners of the bitstream; an agent with the "
+                      "signed URL of a job sent to its host)",
+        [_p("uuid", UUID), _q("expires", "a job URL's expiry (seconds since the epoch)"),
+         _q("sig", "a job URL's signature")], None, {200: {"description": "The bytes", "content": {
             "application/octet-stream": {"schema": {"type": "string",
                                                     "format": "binary"}}}}}),
     ("PATCH", "/v2/deployables/{uuid}/program"): (
@@ -172,7 +191,8 @@ OPERATIONS = {
         "programming", "Show a programming job: state, reason, timestamps",
         [_p("uuid", UUID)], None, {200: _json(OBJ)}),
     ("PUT", "/v2/hosts/{hostname}/agent"): (
-        "hosts", "Register where the host's accel-agent listens (admin/service)",
+        "hosts", "Register where the host's accel-agent listens (only the host's own "
+                 "agent; answers the host's JSON-RPC credential)",
         [_p("hostname")], program_api.AGENT_SCHEMA, {200: _json(OBJ)}),
 }
 

@@ -20,7 +20,8 @@ import threading
 
 import sqlalchemy as sa
 
-from accel_api import errors, jobs
+from accel_api import errors, inventory_import, jobs
+from accel_api.agents import credentials, endpoints
 from accel_api.api import deployables, util
 from accel_api.api.responses import json_response
 from accel_api.db import models as m
@@ -46,8 +47,7 @@ JOB_SCHEMA = {
 }
 AGENT_SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["rpc_host", "rpc_port"],
-    "properties": {"rpc_host": {"type": "string", "minLength": 1, "maxLength": 255,
-                                "pattern": "^[A-Za-z0-9.:_-]+$"},
+    "properties": {"rpc_host": {"type": "string", "minLength": 1, "maxLength": 253},
                    "rpc_port": {"type": "integer", "minimum": 1, "maximum": 65535},
                    "version": {"type": ["string", "null"], "maxLength": 64}},
 }
@@ -174,27 +174,42 @@ def list_jobs(req):
 
 
 def register_agent(req, hostname):
-    """The agent says where its JSON-RPC listens (at start and on every report)."""
-    req.app.enforcer.authorize("accel:host:register_agent", req.ctx)
-    if len(hostname) > 255:
-        raise errors.BadRequest("hostname longer than 255 characters")
+    """The agent says where its JSON-RPC listens (at start and on every report).
+
+    Only the host's own agent principal may (``accel:host:register_agent``). The answer
+    carries the host's JSON-RPC credential (``rpc_credential``) when accel-api calls the
+    agents with ``http_basic``: the agent keeps a bcrypt hash of it."""
+    req.app.enforcer.authorize("accel:host:register_agent", req.ctx,
+                               {"hostname": hostname, "project_id": req.ctx.project_id})
+    inventory_import.check_hostname(hostname)
     doc = util.body(req, AGENT_SCHEMA)
+    opts = req.app.conf.agent_rpc
+    try:
+        rpc_host = endpoints.check_rpc_host(doc["rpc_host"], opts.allow_loopback)
+    except endpoints.RefusedEndpoint as exc:
+        raise errors.BadRequest(str(exc)) from None
+    by_agent = req.ctx.agent_host in (hostname, "*")
 
     def _do(session):
         row = session.scalar(sa.select(m.Agent).where(m.Agent.hostname == hostname)
                              .with_for_update())
         if row is None:
-            row = m.Agent(hostname=hostname, rpc_host=doc["rpc_host"],
-                          rpc_port=doc["rpc_port"])
+            row = m.Agent(hostname=hostname, rpc_host=rpc_host, rpc_port=doc["rpc_port"])
             session.add(row)
-        row.rpc_host, row.rpc_port = doc["rpc_host"], doc["rpc_port"]
+        row.rpc_host, row.rpc_port = rpc_host, doc["rpc_port"]
         row.version, row.last_seen = doc.get("version"), jobs.utcnow()
+        row.registered_by, row.registered_by_agent = req.ctx.user_id, by_agent
         session.flush()
         return {"hostname": row.hostname, "rpc_host": row.rpc_host,
                 "rpc_port": row.rpc_port, "version": row.version,
-                "last_seen": util.ts(row.last_seen)}
+                "registered_by": row.registered_by, "last_seen": util.ts(row.last_seen)}
 
-    return json_response(200, req.db.run(_do))
+    body = req.db.run(_do)
+    if opts.auth_strategy == "http_basic" and by_agent:
+        body["rpc_credential"] = {
+            "username": opts.username,
+            "password": credentials.rpc_password(opts.credential_secret, hostname)}
+    return json_response(200, body, {"Cache-Control": "no-store"})
 
 
 def add_routes(router):

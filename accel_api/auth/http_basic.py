@@ -1,8 +1,10 @@
 """HTTP basic auth against an htpasswd file with bcrypt hashes, as Ironic standalone.
 
 Users map to a project and roles through ``[http_basic] user_projects``/``user_roles``;
-unlisted users get ``default_project``/``default_roles``. The file is re-read when
-its modification time changes, so users can be added without a restart.
+unlisted users get ``default_project``/``default_roles``, but for agent users
+(``[agent_auth] user_prefix`` + hostname), who get ``[agent_auth] http_basic_roles``.
+The file is re-read when its modification time changes, so users can be added without
+a restart.
 
 bcrypt is slow on purpose (about 2 ms per check at ``htpasswd -B``'s cost 5, 250 ms at
 cost 12), far more than a claim call costs; Nova makes several calls per instance. So a
@@ -23,7 +25,7 @@ import time
 
 import bcrypt
 
-from accel_api.auth import IDENTITY_KEYS, PUBLIC_PATHS
+from accel_api.auth import AGENT_HOST, IDENTITY_KEYS, PUBLIC_PATHS, agent_host_of
 
 
 def _read_htpasswd(path):
@@ -80,6 +82,7 @@ class BasicAuthMiddleware:
     def __init__(self, app, conf):
         self.app = app
         self.conf = conf.http_basic
+        self.agents = conf
         if not self.conf.auth_file or not os.path.isfile(self.conf.auth_file):
             raise ValueError(
                 f"[http_basic] auth_file {self.conf.auth_file!r} is not a readable file")
@@ -125,8 +128,17 @@ class BasicAuthMiddleware:
         if hashed is None or not self.verified.check(user, password, hashed):
             return self._deny(start_response, "Invalid username or password")
         roles = self.conf.user_roles.get(user)
-        roles = roles.split("+") if roles else list(self.conf.default_roles)
+        host = agent_host_of(self.agents, user)
+        if roles:
+            roles = roles.split("+")
+        elif host is not None:  # an agent user: the agent roles, never the defaults
+            roles = list(self.agents.agent_auth.http_basic_roles)
+        else:
+            roles = list(self.conf.default_roles)
+        if host is not None:
+            environ[AGENT_HOST] = host
         environ["HTTP_X_USER_ID"] = user
+        environ["HTTP_X_USER_NAME"] = user
         environ["HTTP_X_PROJECT_ID"] = self.conf.user_projects.get(
             user, self.conf.default_project)
         environ["HTTP_X_ROLES"] = ",".join(roles)

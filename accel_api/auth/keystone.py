@@ -6,7 +6,7 @@ token's roles in ``X-Service-Roles``, which the ``service`` policy rule accepts.
 
 from keystonemiddleware import auth_token
 
-from accel_api.auth import PUBLIC_PATHS
+from accel_api.auth import AGENT_HOST, PUBLIC_PATHS, agent_host_of
 
 
 class _PublicPaths:
@@ -17,11 +17,28 @@ class _PublicPaths:
         self.authed = authed
 
     def __call__(self, environ, start_response):
+        environ.pop(AGENT_HOST, None)  # auth_token only drops the headers it sets
         if environ.get("PATH_INFO", "/") in PUBLIC_PATHS:
             return self.app(environ, start_response)
         return self.authed(environ, start_response)
 
 
+class _AgentHost:
+    """After auth_token: a user of ``[agent_auth] user_domain`` named
+    ``<user_prefix><hostname>`` is that host's agent principal."""
+
+    def __init__(self, app, conf):
+        self.app = app
+        self.conf = conf
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_USER_DOMAIN_NAME") == self.conf.agent_auth.user_domain:
+            host = agent_host_of(self.conf, environ.get("HTTP_X_USER_NAME"))
+            if host is not None:
+                environ[AGENT_HOST] = host
+        return self.app(environ, start_response)
+
+
 def wrap(app, conf):
-    authed = auth_token.AuthProtocol(app, {"oslo_config_config": conf})
+    authed = auth_token.AuthProtocol(_AgentHost(app, conf), {"oslo_config_config": conf})
     return _PublicPaths(app, authed)

@@ -1,8 +1,9 @@
-"""noauth: every caller is admin of project ``admin``. Development only."""
+"""noauth: every caller is admin of project ``admin`` and every host's agent.
+Development only."""
 
 import logging
 
-from accel_api.auth import IDENTITY_KEYS
+from accel_api.auth import AGENT_HOST, IDENTITY_KEYS
 
 LOG = logging.getLogger(__name__)
 WARNING = ("accel-api runs with auth_strategy=noauth: EVERY CALLER IS ADMIN. "
@@ -19,5 +20,6 @@ class NoAuthMiddleware:
             environ.pop(key, None)
         environ["HTTP_X_USER_ID"] = "noauth"
         environ["HTTP_X_PROJECT_ID"] = "admin"
-        environ["HTTP_X_ROLES"] = "admin,service"
+        environ["HTTP_X_ROLES"] = "admin,service,accel_agent"
+        environ[AGENT_HOST] = "*"
         return self.app(environ, start_response)

@@ -43,7 +43,7 @@ def raise_open_files_limit():
 
 def make_gateway(conf, make_api_and_app, shares=None):
     """The gateway around a new app (one per worker process: pools are not forked)."""
-    api, app = make_api_and_app(conf)
+    api, app = make_api_and_app(conf, background=True)
     connections = None
     if shares is not None:
         connections = balancing.ConnectionTracker(shares, conf.api.client_socket_timeout)

@@ -157,14 +157,69 @@ gpu_partitions_opts = [
 agent_rpc_opts = [
     cfg.StrOpt("auth_strategy", default="noauth",
                choices=[("noauth", "no authentication (development only)"),
-                        ("http_basic", "HTTP basic auth (the agent's [json_rpc] "
-                                       "http_basic_auth_user_file)")],
+                        ("http_basic", "HTTP basic auth with a credential of each host's "
+                                       "own, derived from credential_secret; each agent "
+                                       "learns its own when it registers")],
                help="How accel-api authenticates to the agents' JSON-RPC (ironic-lib)."),
-    cfg.StrOpt("username", help="HTTP basic user for the agents' JSON-RPC."),
-    cfg.StrOpt("password", secret=True, help="HTTP basic password for the agents' JSON-RPC."),
+    cfg.StrOpt("username", default="accel-api",
+               help="HTTP basic user accel-api calls the agents' JSON-RPC as."),
+    cfg.StrOpt("credential_secret", secret=True,
+               help="Secret each host's JSON-RPC password is derived from "
+                    "(HMAC-SHA256 of the host name): every host's differs, so one taken "
+                    "from a host opens no other. Needed with auth_strategy = http_basic; "
+                    "also signs the bitstream URLs of jobs, without which an agent user "
+                    "(role accel_agent only) cannot fetch them. The same on every accel-api "
+                    "worker and node. Changing it rotates every host's password (each "
+                    "agent learns its new one at its next registration)."),
+    cfg.BoolOpt("allow_loopback", default=False,
+                help="Accept loopback rpc_host addresses (127.0.0.0/8, ::1, localhost): "
+                     "only where agents run on accel-api's own machine (tests, a "
+                     "single-machine deployment). Link-local, metadata, unspecified, "
+                     "multicast and reserved addresses are always refused."),
     cfg.BoolOpt("use_ssl", default=False, help="Reach the agents over https."),
     cfg.StrOpt("cafile", help="CA bundle that signed the agents' certificates."),
     cfg.IntOpt("timeout", default=30, min=1, help="Seconds one JSON-RPC call may take."),
+]
+
+agent_auth_opts = [
+    cfg.StrOpt("user_prefix", default="accel-agent@",
+               help="An agent authenticates to accel-api as the principal of its host: "
+                    "a user named <user_prefix><hostname> with the accel_agent role "
+                    "(policy rule host_agent). It may then register that host's agent "
+                    "endpoint and import that host's inventory, nothing of other hosts."),
+    cfg.StrOpt("user_domain", default="Default",
+               help="keystone: the domain (name) agent users must belong to, so that a "
+                    "user of another domain with a matching name is no host's agent."),
+    cfg.ListOpt("http_basic_roles", default=["accel_agent"],
+                help="http_basic: roles of users named <user_prefix><hostname> who are not "
+                     "listed in [http_basic] user_roles (instead of default_roles)."),
+]
+
+placement_report_opts = [
+    cfg.StrOpt("default_host_kind", default="nova",
+               choices=[("nova", "Nova manages the host: its providers go under the compute "
+                                 "node's resource provider, once nova-compute made it"),
+                        ("standalone", "no Nova (Ironic only): the providers go under a root "
+                                       "of accel-api's, ironic-accel:standalone:<hostname>")],
+               help="Kind of a host whose inventory document does not say "
+                    "(host.nova_compute absent or null). accel-agent says nova_compute = "
+                    "[agent] nova_compute; the Ironic inspection hook says false."),
+    cfg.IntOpt("compute_node_retry_interval", default=5, min=1,
+               help="Seconds before accel-api looks again for the compute node provider of "
+                    "a Nova host that has none yet (or after Placement failed); the wait "
+                    "doubles at each try, up to compute_node_retry_max_interval."),
+    cfg.IntOpt("compute_node_retry_max_interval", default=300, min=1,
+               help="Longest wait between two looks for a missing compute node provider."),
+    cfg.IntOpt("verify_interval", default=300, min=0,
+               help="Seconds an unchanged report trusts what accel-api last wrote or checked "
+                    "in Placement for the host, and costs no Placement request. Past it, the "
+                    "next report (or the retrier, for a host that stopped reporting) reads "
+                    "the host's tree once and converges what others changed. 0: every "
+                    "report reads it."),
+    cfg.IntOpt("empty_root_grace", default=60, min=0,
+               help="Seconds a root provider named like a Nova host's compute node, with no "
+                    "inventory, traits or children, may stay so before accel-api removes it "
+                    "as a leftover (nova-compute fills its own within a second)."),
 ]
 
 
@@ -177,11 +232,13 @@ def register_opts(conf):
     conf.register_opts(bitstream_opts, group="bitstreams")
     conf.register_opts(programming_opts, group="programming")
     conf.register_opts(agent_rpc_opts, group="agent_rpc")
+    conf.register_opts(agent_auth_opts, group="agent_auth")
     conf.register_opts(gpu_partitions_opts, group="gpu_partitions")
     from accel_api.bitstreams import glance
     from accel_api.placement import client as placement_client
 
     placement_client.register_opts(conf)
+    conf.register_opts(placement_report_opts, group="placement")
     glance.register_opts(conf)
 
 
@@ -196,8 +253,9 @@ def list_opts():
         ("bitstreams", bitstream_opts),
         ("programming", programming_opts),
         ("agent_rpc", agent_rpc_opts),
+        ("agent_auth", agent_auth_opts),
         ("gpu_partitions", gpu_partitions_opts),
-        ("placement", _ks_opts()),
+        ("placement", placement_report_opts + _ks_opts()),
         ("glance", _ks_opts()),
     ]
 

@@ -48,7 +48,43 @@ class Host(TimestampMixin, Base):
     system_uuid: Mapped[str | None] = mapped_column(sa.String(64))
     collected_at: Mapped[str | None] = mapped_column(sa.String(64))
     collector: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Digest of the last imported document but its ``collected_at``: a report with the
+    #: same digest changes nothing (cleared when rows it made change otherwise).
+    report_digest: Mapped[str | None] = mapped_column(sa.String(64))
     devices: Mapped[list["Device"]] = relationship(back_populates="host")
+
+
+class HostPlacement(Base):
+    """Where a host's providers are in Placement and what was last written there.
+
+    ``kind`` is ``nova`` (the providers go under the compute node's provider, named
+    ``nodename``) or ``standalone`` (under a root of ours). ``state``: ``waiting`` (for
+    the compute node's provider, since ``state_since``), ``synced``, ``error``
+    (``reason`` says why). ``digest`` and ``providers`` (``{uuid: [generation, digest]}``
+    of each provider as last written) let an unchanged report skip Placement but for
+    one read; ``next_try_at`` schedules the next retry of a waiting or failed host.
+    """
+
+    __tablename__ = "host_placements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("hosts.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    nodename: Mapped[str | None] = mapped_column(sa.String(255))
+    state: Mapped[str] = mapped_column(sa.String(16))
+    state_since: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(sa.String(1024))
+    root_uuid: Mapped[str | None] = mapped_column(sa.String(UUID_LEN))
+    digest: Mapped[str | None] = mapped_column(sa.String(64))
+    providers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: A root named like the host with nothing in it (a leftover, or Nova's being made).
+    suspect_root_uuid: Mapped[str | None] = mapped_column(sa.String(UUID_LEN))
+    suspect_since: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    tries: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_try_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, index=True)
+    synced_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(
+        sa.DateTime, default=utcnow, onupdate=utcnow)
 
 
 class Device(TimestampMixin, Base):
@@ -227,6 +263,11 @@ class Agent(TimestampMixin, Base):
     rpc_port: Mapped[int] = mapped_column(sa.Integer)
     version: Mapped[str | None] = mapped_column(sa.String(64))
     last_seen: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+    #: Who registered this endpoint, and whether it was the host's own agent: accel-api
+    #: sends the host's agent credential only to an endpoint its agent registered.
+    registered_by: Mapped[str | None] = mapped_column(sa.String(255))
+    registered_by_agent: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false())
 
 
 class ProgrammingJob(TimestampMixin, Base):

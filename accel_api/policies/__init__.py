@@ -11,6 +11,9 @@ SERVICE = "role:service or service_roles:service"
 ADMIN_OR_SERVICE = "rule:context_is_admin or rule:service"
 OWNER = "project_id:%(project_id)s"
 ADMIN_SERVICE_OR_OWNER = "rule:admin_or_service or rule:owner"
+#: The agent principal of the host the request is about (``agent_host`` is set by the
+#: auth layer from the user name, see ``accel_api.auth``; the target has ``hostname``).
+HOST_AGENT = "role:accel_agent and agent_host:%(hostname)s"
 
 _BASE = [
     policy.RuleDefault("context_is_admin", ADMIN, "Administrators."),
@@ -18,6 +21,9 @@ _BASE = [
                        "OpenStack services, e.g. Nova with its service token."),
     policy.RuleDefault("admin_or_service", ADMIN_OR_SERVICE, "Administrators or services."),
     policy.RuleDefault("owner", OWNER, "Members of the project that owns the resource."),
+    policy.RuleDefault("host_agent", HOST_AGENT,
+                       "The accel-agent of the host concerned: a user named "
+                       "[agent_auth] user_prefix + hostname, with the accel_agent role."),
 ]
 
 
@@ -64,8 +70,9 @@ _RULES = [
         [("DELETE", "/v2/attributes/{uuid}")]),
     _op("accel:host:get", "rule:context_is_admin", "List and show hosts.",
         [("GET", "/v2/hosts"), ("GET", "/v2/hosts/{hostname}")]),
-    _op("accel:host:import_inventory", "rule:admin_or_service",
-        "Import a host's inventory document (Ironic hook, accel-agent).",
+    _op("accel:host:import_inventory", "rule:admin_or_service or rule:host_agent",
+        "Import a host's inventory document (the Ironic hook's service user, or the "
+        "host's own accel-agent).",
         [("PUT", "/v2/hosts/{hostname}/inventory")]),
     _op("accel:claim:create", "", "Claim a device without Nova (owned by the caller's project).",
         [("POST", "/v2/claims")]),
@@ -91,8 +98,11 @@ _RULES = [
     _op("accel:bitstream:get_all_projects", "rule:admin_or_service",
         "See every project's bitstreams.", [("GET", "/v2/bitstreams")]),
     _op("accel:bitstream:download", "rule:admin_or_service",
-        "Download any bitstream (accel-agent fetching what it programs); projects may "
-        "always download their own and public ones.",
+        "Download any bitstream; projects may always download their own and public ones.",
+        [("GET", "/v2/bitstreams/{uuid}/data")]),
+    _op("accel:bitstream:download_for_job", "role:accel_agent",
+        "An accel-agent downloads the bitstream of a job sent to its host (the job's URL "
+        "carries a signature naming the host and the bitstream).",
         [("GET", "/v2/bitstreams/{uuid}/data")]),
     _op("accel:bitstream:delete", "",
         "Delete a bitstream (its project's members, or admins).",
@@ -111,8 +121,10 @@ _RULES = [
         [("GET", "/v2/programming_jobs"), ("GET", "/v2/programming_jobs/{uuid}")]),
     _op("accel:programming_job:get_all_projects", "rule:admin_or_service",
         "See every project's programming jobs.", [("GET", "/v2/programming_jobs")]),
-    _op("accel:host:register_agent", "rule:admin_or_service",
-        "Register where a host's accel-agent listens (the agent does it itself).",
+    _op("accel:host:register_agent", "rule:host_agent",
+        "Register or change where a host's accel-agent listens: only that host's own "
+        "agent (accel-api sends the host's agent credential to no endpoint another "
+        "principal registered).",
         [("PUT", "/v2/hosts/{hostname}/agent")]),
 ]
 
@@ -150,10 +162,13 @@ class Enforcer:
             self._loaded_at = now
         key = (id(self._enforcer.rules), rule, context.user_id, context.project_id,
                tuple(sorted(context.roles)), tuple(sorted(context.service_roles)),
-               tuple(sorted(target.items())))
+               context.agent_host, tuple(sorted(target.items())))
         decision = self._cache.get(key)
         if decision is None:
-            decision = bool(self._enforcer.enforce(rule, target, context.creds()))
+            creds = context.creds()
+            if creds.get("agent_host") == "*":  # noauth: every host's agent
+                creds["agent_host"] = target.get("hostname")
+            decision = bool(self._enforcer.enforce(rule, target, creds))
             if len(self._cache) >= self.MAX_CACHED:
                 self._cache.clear()
             self._cache[key] = decision

@@ -62,6 +62,20 @@ def main(argv=None):
     agent_conf.register_opts(conf)
     conf(sys.argv[1:] if argv is None else argv, project="accel-agent")
     log.setup(conf, "accel-agent")
+    from accel_contract import identity
+
+    try:
+        identity.check_hostname(conf.agent.hostname, "[agent] hostname")
+        if conf.agent.nodename:
+            identity.check_hostname(conf.agent.nodename, "[agent] nodename")
+    except identity.InvalidHostname as exc:
+        LOG.error("accel-agent cannot start: %s. Set [agent] hostname to nova-compute's "
+                  "[DEFAULT] host on this machine.", exc)
+        return 2
+    if agent_conf.rpc_auth_strategy(conf) == "http_basic":
+        from ipa_fpga.agent import credential
+
+        credential.ensure_file(agent_conf.rpc_auth_file(conf))
     session = api_session(conf)
     reporter = report.Reporter(conf, session)
     mgr = manager.AgentManager(conf, session, on_change=reporter.report_soon)

@@ -22,7 +22,19 @@ agent_opts = [
                help="Root of the sysfs/procfs/dev tree to read and write (tests and demos "
                     "point it at a fixture tree)."),
     cfg.StrOpt("hostname", default=socket.gethostname(), sample_default="<hostname>",
-               help="Host name reported to accel_api (Nova's hypervisor hostname)."),
+               help="Host name reported to accel_api: the name Nova binds accelerator "
+                    "requests with, i.e. nova-compute's [DEFAULT] host (both default to "
+                    "socket.gethostname()). Loopback names (localhost...) are refused."),
+    cfg.BoolOpt("nova_compute", default=True,
+                help="Nova manages this host (nova-compute runs here): accel-api reports "
+                     "its accelerators under the compute node's resource provider, once "
+                     "nova-compute has created it. False: a standalone host (no Nova); "
+                     "accel-api gives it a root provider of its own."),
+    cfg.StrOpt("nodename",
+               help="The hypervisor nodename nova-compute names the compute node's resource "
+                    "provider after (openstack hypervisor list), when it differs from "
+                    "hostname: the fake driver uses [DEFAULT] host, libvirt the name "
+                    "libvirt reports (often the fully qualified name). Default: hostname."),
     cfg.StrOpt("state_dir", default=default_state_dir(),
                sample_default="~/.local/state/accel-agent",
                help="Where job records (idempotency by job id) and downloads live."),
@@ -53,6 +65,25 @@ def register_opts(conf=CONF):
     ks_loading.register_auth_conf_options(conf, API_GROUP)
     ks_loading.register_adapter_conf_options(conf, API_GROUP, include_deprecated=False)
     conf.set_default("endpoint_override", "http://127.0.0.1:6666", API_GROUP)
+
+
+#: ironic-lib's default htpasswd path (an Ironic conductor's), not the agent's.
+IRONIC_RPC_AUTH_FILE = "/etc/ironic/htpasswd-json-rpc"
+
+
+def rpc_auth_file(conf):
+    """Where the agent keeps the bcrypt hash of accel-api's credential for this host:
+    ``[json_rpc] http_basic_auth_user_file`` when set, else ``<state_dir>/json-rpc-htpasswd``
+    (set as an override, so that ironic-lib's server reads the same file)."""
+    path = conf.json_rpc.http_basic_auth_user_file
+    if not path or path == IRONIC_RPC_AUTH_FILE:
+        path = os.path.join(os.path.expanduser(conf.agent.state_dir), "json-rpc-htpasswd")
+        conf.set_override("http_basic_auth_user_file", path, "json_rpc")
+    return path
+
+
+def rpc_auth_strategy(conf):
+    return conf.json_rpc.auth_strategy or conf.auth_strategy
 
 
 def list_opts():

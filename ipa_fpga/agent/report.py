@@ -2,9 +2,10 @@
 
 A report is the host's inventory document (ipa_fpga discovery on ``[agent] root``)
 ``PUT`` to ``/v2/hosts/{hostname}/inventory``, followed by ``PUT
-/v2/hosts/{hostname}/agent`` saying where this agent's JSON-RPC listens. accel_api
-reports to Placement from there. Until the first report succeeds it is retried every
-few seconds.
+/v2/hosts/{hostname}/agent`` saying where this agent's JSON-RPC listens; its answer
+carries the credential accel-api will call this host's agent with, whose hash the
+agent keeps (``credential``). accel_api reports to Placement from there. Until the
+first report succeeds it is retried every few seconds.
 """
 
 import logging
@@ -14,6 +15,16 @@ from ipa_fpga.discovery import discover
 
 LOG = logging.getLogger(__name__)
 RETRY = 2.0
+
+
+def document(conf):
+    """The inventory document of this host, saying how Placement should see it."""
+    agent = conf.agent
+    doc = discover(agent.root, agent.hostname)
+    doc["host"]["nova_compute"] = bool(agent.nova_compute)
+    if agent.nova_compute:
+        doc["host"]["nodename"] = agent.nodename or agent.hostname
+    return doc
 
 
 class Reporter:
@@ -29,7 +40,7 @@ class Reporter:
         agent = self._conf.agent
         with self._lock:
             try:
-                doc = discover(agent.root, agent.hostname)
+                doc = document(self._conf)
                 resp = self._session.put(f"/v2/hosts/{agent.hostname}/inventory", json=doc,
                                          raise_exc=False)
                 if resp.status_code != 200:
@@ -44,6 +55,7 @@ class Reporter:
                     LOG.error("agent registration refused: HTTP %s %s", resp.status_code,
                               resp.text[:300])
                     return False
+                self._keep_credential(resp)
             except Exception as exc:  # API down, discovery error: retried later
                 LOG.error("inventory report failed: %s: %s", type(exc).__name__, exc)
                 return False
@@ -51,6 +63,21 @@ class Reporter:
             LOG.info("reported %d device(s) of %s to accel_api", len(doc["devices"]),
                      agent.hostname)
             return True
+
+    def _keep_credential(self, resp):
+        """Keep (hashed) the JSON-RPC credential accel-api gave for this host."""
+        from ipa_fpga.agent import conf as agent_conf
+        from ipa_fpga.agent import credential
+
+        if agent_conf.rpc_auth_strategy(self._conf) != "http_basic":
+            return
+        given = resp.json().get("rpc_credential")
+        if given is None:
+            LOG.error("accel_api gave no JSON-RPC credential for this host (is its "
+                      "[agent_rpc] auth_strategy http_basic, and [accel_api] a user named "
+                      "after this host?): it cannot call this agent")
+            return
+        credential.store(agent_conf.rpc_auth_file(self._conf), given)
 
     def report_soon(self):
         threading.Thread(target=self.report, name="report", daemon=True).start()

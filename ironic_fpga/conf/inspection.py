@@ -45,6 +45,14 @@ api_opts = [
         help="Base URL of accel_api (e.g. http://accel-api:6666). When set, inspection "
         "pushes each inventory with PUT /v2/hosts/{hostname}/inventory.",
     ),
+    cfg.StrOpt(
+        "host_identity",
+        default="name",
+        choices=[("name", "the Ironic node's name (its uuid when it has none)"),
+                 ("uuid", "the Ironic node's uuid")],
+        help="What names an inspected node in accel_api (the host name of the pushed "
+        "inventory). Never the ramdisk's hostname: ramdisks often share one (localhost).",
+    ),
     cfg.BoolOpt(
         "strict",
         default=False,

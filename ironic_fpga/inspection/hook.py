@@ -14,7 +14,9 @@ changes the node. ``__call__()`` then converges the node:
   hook writes (``vendor_id``, ``device_id``, ``type``, ``device_info``,
   ``pci_address``) extended with ``model``, ``driver``, ``numa_node``,
   ``firmware`` (component -> version) and ``traits``;
-* the inventory is pushed to accel_api when ``[accel_api] url`` is set.
+* the inventory is pushed to accel_api when ``[accel_api] url`` is set, as the host
+  named after the node (``[accel_api] host_identity``: its name or uuid, never the
+  ramdisk's hostname), declared standalone (no Nova compute node for it).
 
 What the node ends with is the merge of this record and the one out-of-band
 inspection (``accelerators_bmc``) stored, if it ran (``ironic_fpga.inspection.merge``:
@@ -108,9 +110,10 @@ class AcceleratorsExtHook(base.InspectionHook):
         if not CONF[conf_inspection.API_GROUP].url:
             return
         try:
-            status = push.push_inventory(CONF, plan.hostname, doc)
-            LOG.info("Pushed the accelerator inventory of node %s to accel_api (HTTP %s)",
-                     task.node.uuid, status)
+            hostname = push.node_hostname(CONF, task.node)
+            status = push.push_inventory(CONF, hostname, push.node_document(doc, hostname))
+            LOG.info("Pushed the accelerator inventory of node %s to accel_api as host %s "
+                     "(HTTP %s)", task.node.uuid, hostname, status)
         except AccelError as exc:
             if CONF[conf_inspection.API_GROUP].strict:
                 raise exception.HardwareInspectionFailure(error=str(exc)) from None

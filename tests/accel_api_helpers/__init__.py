@@ -42,6 +42,30 @@ def inventory(hostname="host-1", devices=2, handles_per_device=2, resource_class
     return {"schema_version": "1.0", "host": {"hostname": hostname}, "devices": devs}
 
 
+def wsgi_call(app, method, path, body=None, headers=None):
+    """One request to a WSGI app in-process (JSON body); the WebOb response."""
+    import json
+
+    from webob import Request
+
+    req = Request.blank(path, method=method, headers=headers or {})
+    if body is not None:
+        req.body = json.dumps(body).encode()
+        req.content_type = "application/json"
+    return req.get_response(app)
+
+
+def inprocess_app(state_dir, config_file=None):
+    """accel-api's app on a migrated SQLite database under ``state_dir``: (app, conf)."""
+    from accel_api.api.app import load_conf, make_app
+    from accel_api.db import engine, migrate
+
+    conf = load_conf(args=["--config-file", config_file] if config_file else [])
+    conf.set_override("state_dir", state_dir)
+    migrate.upgrade(engine.default_url(state_dir))
+    return make_app(conf), conf
+
+
 def sqlite_database(folder):
     """A migrated accel_api database in ``folder`` (SQLite); the caller disposes of it."""
     from accel_api.db import migrate

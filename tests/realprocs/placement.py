@@ -3,6 +3,12 @@
 ``placement-manage db sync`` creates the schema, then ``placement.wsgi.init_application``
 is served under cheroot (the ``placement-api`` script is gone from the package).
 Requests carry ``X-Auth-Token: admin`` (noauth2 makes that token an admin).
+
+``compute_node`` makes the calls nova-compute's report client makes for the fake
+driver's compute node (provider named after the nodename with the compute node's uuid,
+its inventory, the ``COMPUTE_NODE``/``OWNER_NOVA`` and capability traits), so that the
+start orders of nova-compute and accel-api can be played against the real Placement;
+the real-Nova tests start nova-compute itself.
 """
 
 import os
@@ -16,9 +22,36 @@ HEADERS = {"X-Auth-Token": "admin", "OpenStack-API-Version": MICROVERSION,
            "Accept": "application/json"}
 
 
+#: Traits nova 34's resource tracker puts on a fake-driver compute node (its capability
+#: traits, then COMPUTE_NODE and OWNER_NOVA).
+NOVA_FAKE_TRAITS = [
+    "COMPUTE_ACCELERATORS", "COMPUTE_ADDRESS_SPACE_EMULATED", "COMPUTE_ADDRESS_SPACE_PASSTHROUGH",
+    "COMPUTE_DEVICE_TAGGING", "COMPUTE_IMAGE_TYPE_RAW", "COMPUTE_MEM_BACKING_FILE",
+    "COMPUTE_NET_ATTACH_INTERFACE", "COMPUTE_NET_ATTACH_INTERFACE_WITH_TAG",
+    "COMPUTE_NODE", "COMPUTE_REMOTE_MANAGED_PORTS", "COMPUTE_SECURITY_STATELESS_FIRMWARE",
+    "COMPUTE_TRUSTED_CERTS", "COMPUTE_VOLUME_ATTACH_WITH_TAG", "COMPUTE_VOLUME_EXTEND",
+    "COMPUTE_VOLUME_MULTI_ATTACH", "OWNER_NOVA",
+]
+#: The fake driver's inventory (1000 VCPU, 800000 MB, 600000 GB) with nova's initial
+#: allocation ratios and default reserved host memory.
+NOVA_FAKE_INVENTORY = {
+    "VCPU": {"total": 1000, "reserved": 0, "min_unit": 1, "max_unit": 1000, "step_size": 1,
+             "allocation_ratio": 4.0},
+    "MEMORY_MB": {"total": 800000, "reserved": 512, "min_unit": 1, "max_unit": 800000,
+                  "step_size": 1, "allocation_ratio": 1.0},
+    "DISK_GB": {"total": 600000, "reserved": 0, "min_unit": 1, "max_unit": 600000,
+                "step_size": 1, "allocation_ratio": 1.0},
+}
+
+
 class Placement:
-    def __init__(self, workdir):
+    """``database``: a SQLAlchemy URL for ``[placement_database]`` (default: SQLite in the
+    work directory; SQLite answers concurrent writers 'database is locked', so many
+    concurrent reporters need PostgreSQL or MariaDB, as in production)."""
+
+    def __init__(self, workdir, database=None):
         self.workdir = str(workdir)
+        self.database = database
         self.port = base.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -30,7 +63,7 @@ class Placement:
             f.write("[DEFAULT]\nuse_stderr = true\ndebug = false\n"
                     "[api]\nauth_strategy = noauth2\n"
                     "[placement_database]\n"
-                    f"connection = sqlite:///{self.workdir}/placement.sqlite\n")
+                    f"connection = {self.database or self._sqlite()}\n")
         subprocess.run([base.venv_bin("placement-manage"), "--config-file", conf, "db", "sync"],
                        check=True, capture_output=True, timeout=120)
         env = dict(os.environ, OS_PLACEMENT_CONFIG_DIR=self.workdir)
@@ -42,10 +75,39 @@ class Placement:
         base.wait_http(self.url + "/", self.process, timeout=timeout, headers=HEADERS)
         return self
 
+    def _sqlite(self):
+        return f"sqlite:///{self.workdir}/placement.sqlite"
+
     def get(self, path, **params):
         import requests
 
         return requests.get(self.url + path, headers=HEADERS, params=params, timeout=10)
+
+    def request(self, method, path, body=None, **params):
+        import requests
+
+        return requests.request(method, self.url + path, headers=HEADERS, json=body,
+                                params=params, timeout=10)
+
+    def compute_node(self, nodename, uuid):
+        """What nova-compute does at start for its compute node ``nodename``: find its
+        provider by uuid, else create it (409 when the name is taken: nova-compute then
+        fails that periodic run and tries again the next), then set inventory and traits.
+        Returns the HTTP status of the create (200), or 200 when it existed."""
+        found = self.request("GET", f"/resource_providers/{uuid}")
+        if found.status_code == 404:
+            made = self.request("POST", "/resource_providers", {"name": nodename, "uuid": uuid})
+            if made.status_code != 200:
+                return made.status_code
+        generation = self.request("GET", f"/resource_providers/{uuid}").json()["generation"]
+        resp = self.request("PUT", f"/resource_providers/{uuid}/inventories", {
+            "resource_provider_generation": generation, "inventories": NOVA_FAKE_INVENTORY})
+        assert resp.status_code == 200, resp.text
+        resp = self.request("PUT", f"/resource_providers/{uuid}/traits", {
+            "resource_provider_generation": resp.json()["resource_provider_generation"],
+            "traits": NOVA_FAKE_TRAITS})
+        assert resp.status_code == 200, resp.text
+        return 200
 
     def stop(self):
         if self.process is not None:

@@ -112,8 +112,10 @@ def test_inspection_sets_traits_properties_and_converges(ironic, fixture_root, t
     assert n3000["model"] == "N3000" and n3000["driver"] == "intel_dfl"
     assert n3000["firmware"]["max10_bmc_nios"] == "D.2.1.24"
     assert by_addr["0000:9a:00.0"]["firmware"]["vbios"] == "96.00.89.00.01"
-    # The hook pushed the same inventory to accel_api, authenticated with HTTP basic.
-    hostname = data["accelerators_inventory"]["host"]["hostname"]
+    # The hook pushed the same inventory to accel_api, authenticated with HTTP basic, as
+    # the host named after the node (not the ramdisk's hostname), a standalone host.
+    hostname = "inspect-mixed"
+    assert data["accelerators_inventory"]["host"]["hostname"] != hostname
     assert accel_api_devices(shared_accel_api, hostname) == len(
         data["accelerators_inventory"]["devices"])
 
@@ -138,6 +140,43 @@ def test_inspection_sets_traits_properties_and_converges(ironic, fixture_root, t
     assert accel_api_devices(shared_accel_api, hostname) == len(
         data["accelerators_inventory"]["devices"])
     assert ACCEL_API_PASSWORD not in ironic.log_tail(limit=10_000_000)
+
+
+def make_unnamed_node(ironic):
+    resp = api(ironic, "POST", "/v1/nodes", json={
+        "driver": "fake-hardware", "inspect_interface": "agent",
+        "deploy_interface": "custom-agent"})
+    assert resp.status_code == 201, resp.text
+    node_id = resp.json()["uuid"]
+    api(ironic, "PUT", f"/v1/nodes/{node_id}/states/provision", json={"target": "manage"})
+    wait_state(ironic, node_id, ["manageable"])
+    return node_id
+
+
+def test_nodes_whose_ramdisks_share_a_hostname_stay_two_hosts(ironic, tmp_path,
+                                                              shared_accel_api):
+    """Ramdisks without a hostname of their own all say ``localhost`` (Cyborg's fixture
+    tree does): each inspected node is still its own host in accel_api, named after the
+    node (its name, or its uuid when it has none)."""
+    named = make_node(ironic, "twin-a")
+    unnamed = make_unnamed_node(ironic)
+    sizes = {}
+    for node_id, layout, mac in ((named, "host-a", "52:54:00:cc:00:01"),
+                                 (unnamed, "mixed", "52:54:00:cc:00:02")):
+        data = collect(str(tmp_path / node_id), accel_hosts.load(layout))
+        data["accelerators_inventory"]["host"]["hostname"] = "localhost"
+        sizes[node_id] = len(data["accelerators_inventory"]["devices"])
+        resp = inspect(ironic, node_id, mac, data)
+        assert resp.status_code in (200, 202), resp.text
+        node = wait_state(ironic, node_id, ["manageable", "inspect failed"])
+        assert node["provision_state"] == "manageable", node["last_error"]
+    assert sizes[named] != sizes[unnamed]
+    assert accel_api_devices(shared_accel_api, "twin-a") == sizes[named]
+    assert accel_api_devices(shared_accel_api, unnamed) == sizes[unnamed]
+    assert accel_api_devices(shared_accel_api, "localhost") is None
+    host = requests.get(f"{shared_accel_api}/v2/hosts/twin-a", auth=ACCEL_API_ADMIN,
+                        timeout=10).json()
+    assert host["hostname"] == "twin-a"
 
 
 @pytest.mark.parametrize("mutate, message", [

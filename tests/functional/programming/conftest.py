@@ -8,6 +8,7 @@ import pytest
 import accel_hosts
 from accel_hosts import sysfs
 from ipa_fpga.discovery import discover
+from tests.realprocs.placement import Placement
 
 
 @functools.cache
@@ -20,3 +21,11 @@ def _inventory(name, root):
 def host_a_inventory(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("host-a-root"))
     return copy.deepcopy(_inventory("host-a", root))
+
+
+@pytest.fixture(scope="session")
+def placement(tmp_path_factory):
+    """One real Placement for the modules of this folder."""
+    proc = Placement(tmp_path_factory.mktemp("placement")).start()
+    yield proc
+    proc.stop()

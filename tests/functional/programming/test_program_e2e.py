@@ -272,3 +272,45 @@ def test_upload_over_the_limit_is_413_and_keeps_nothing(tmp_path):
         assert got["status"] == "uploading"
     store = os.path.join(str(tmp_path), "bitstreams")
     assert not [f for _, _, files in os.walk(store) for f in files]
+
+
+def test_the_agent_channel_is_per_host(stack):
+    """The real accel-agent of host-a accepts only host-a's credential; another host's
+    agent, Nova's and Ironic-like service users cannot re-point host-a's endpoint; an
+    agent user fetches no bitstream but the one of a job sent to its host."""
+    import requests
+
+    from accel_api.agents import credentials
+    from tests.programming_helpers import RPC_SECRET
+
+    url = f"http://127.0.0.1:{stack.rpc_port}"
+    ping = {"jsonrpc": "2.0", "method": "ping", "params": {"context": {}}, "id": "1"}
+    own = ("accel-api", credentials.rpc_password(RPC_SECRET, "host-a"))
+    other = ("accel-api", credentials.rpc_password(RPC_SECRET, "host-b"))
+    resp = requests.post(url, json=ping, auth=own, timeout=10)
+    assert resp.status_code == 200 and resp.json()["result"]["hostname"] == "host-a"
+    for auth in (other, None, ("accel-api", "guess")):
+        assert requests.post(url, json=ping, auth=auth, timeout=10).status_code == 401
+    # The agent keeps only a bcrypt hash of its credential.
+    with open(stack.rpc_htpasswd) as f:
+        entry = f.read()
+    assert own[1] not in entry and entry.startswith("accel-api:$2")
+
+    for user in ("accel-agent@host-b", "nova"):
+        resp = stack.session(user).put(f"{stack.url}/v2/hosts/host-a/agent",
+                                       json={"rpc_host": "192.0.2.66", "rpc_port": 1})
+        assert resp.status_code == 403, (user, resp.text)
+    assert "rpc_credential" not in stack.session("admin").get(
+        f"{stack.url}/v2/hosts/host-a").text
+
+    blob = bitstream(IFACE, AFU_NLB)
+    record = stack.upload("alice", blob, IFACE, AFU_NLB, name="agent-fetch")
+    data = f"{stack.url}/v2/bitstreams/{record['uuid']}/data"
+    agent = stack.session("accel-agent@host-a")
+    assert agent.get(data).status_code == 404  # not a job of its host
+    forged = credentials.download_query(RPC_SECRET, "host-b", record["uuid"], 60)
+    assert agent.get(f"{data}?{forged}").status_code == 404  # a job of another host's
+    signed = credentials.download_query(RPC_SECRET, "host-a", record["uuid"], 60)
+    resp = agent.get(f"{data}?{signed}")
+    assert resp.status_code == 200 and resp.content == blob
+    assert stack.session("accel-agent@host-b").get(f"{data}?{signed}").status_code == 404
