@@ -1,0 +1,69 @@
+"""The size limits of a JSON Schema, checked first and without descending into excess.
+
+A document over a limit (10,000 devices where the schema allows 4,096) is refused by
+``over_limits`` after looking at the one array that is too long: a full validator
+would first judge every one of its items, and its message would quote the whole
+array before saying what is wrong. Only ``maxItems``, ``maxProperties`` and
+``maxLength`` are checked, through ``properties``, ``additionalProperties``,
+``items`` and ``allOf``; everything else is left to the full validation that follows.
+``$ref`` is not followed: pass a schema whose references are inlined.
+
+``shorten`` keeps the head and the tail of a validator's message, whose tail says
+what is wrong ("... has more than 4096 items") where a cut at the end loses it.
+"""
+
+MESSAGE_CHARS = 300
+
+
+def shorten(message, limit=MESSAGE_CHARS):
+    """``message`` within ``limit`` characters, its beginning and its end kept."""
+    if len(message) <= limit:
+        return message
+    tail = limit * 2 // 3
+    return f"{message[:limit - tail - 5]} ... {message[-tail:]}"
+
+
+def _where(path):
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def over_limits(doc, schema, most=50):
+    """Problems (``"$.path: ..."``) of ``doc`` against the size limits of ``schema``."""
+    problems = []
+    stack = [(doc, schema, ())]
+    while stack and len(problems) < most:
+        node, sub, path = stack.pop()
+        if not isinstance(sub, dict):
+            continue
+        for part in sub.get("allOf", ()):
+            stack.append((node, part, path))
+        if isinstance(node, list):
+            limit = sub.get("maxItems")
+            if isinstance(limit, int) and len(node) > limit:
+                problems.append(f"{_where(path)}: {len(node)} items, more than the limit "
+                                f"of {limit}")
+                continue
+            items = sub.get("items")
+            if isinstance(items, dict):
+                stack.extend((item, items, (*path, i)) for i, item in enumerate(node))
+        elif isinstance(node, dict):
+            limit = sub.get("maxProperties")
+            if isinstance(limit, int) and len(node) > limit:
+                problems.append(f"{_where(path)}: {len(node)} properties, more than the "
+                                f"limit of {limit}")
+                continue
+            properties = sub.get("properties", {})
+            extra = sub.get("additionalProperties")
+            for key, value in node.items():
+                child = properties.get(key, extra)
+                if isinstance(child, dict):
+                    stack.append((value, child, (*path, key)))
+        elif isinstance(node, str):
+            limit = sub.get("maxLength")
+            if isinstance(limit, int) and len(node) > limit:
+                problems.append(f"{_where(path)}: a string of {len(node)} characters, "
+                                f"more than the limit of {limit}")
+    return problems
