@@ -19,7 +19,9 @@ from accel_api.api import (
     deployables,
     device_profiles,
     devices,
+    guard,
     hosts,
+    inputs,
     microversion,
     programming,
     versions,
@@ -74,7 +76,9 @@ class AccelApi:
         except errors.ApiError as exc:
             resp = json_response(exc.status, error_body(exc.message, exc.status))
         except Exception:
-            LOG.exception("unexpected error on %s %s", req.method, req.path_info)
+            # Nothing here may read the request again: what failed may be in it.
+            LOG.exception("unexpected error on %s %s", inputs.shown_method(environ),
+                          inputs.shown_path(environ))
             resp = json_response(500, error_body("Internal error; see the server log.", 500))
         version = req.version or microversion.MIN
         resp.headers[microversion.HEADER] = (
@@ -83,13 +87,17 @@ class AccelApi:
         return resp(environ, start_response)
 
     def _dispatch(self, req):
+        inputs.check_target(req)
         path = req.path_info.rstrip("/") or "/"
-        route, found = self.router.match(req.method, path)
+        # HEAD is GET without the body (WebOb's response leaves the body out).
+        method = "GET" if req.method == "HEAD" else req.method
+        route, found = self.router.match(method, path)
         if route is None:
             if found:
+                allowed = set(found) | ({"HEAD"} if "GET" in found else set())
                 return json_response(405, error_body(
-                    f"method {req.method} not allowed on {path}", 405),
-                    {"Allow": ", ".join(sorted(set(found)))})
+                    f"method {req.method[:16]} not allowed on {path}", 405),
+                    {"Allow": ", ".join(sorted(allowed))})
             raise errors.NotFound(f"no resource at {path}")
         req.version = microversion.parse(req)
         req.ctx = RequestContext.from_environ(req.environ)
@@ -99,7 +107,7 @@ class AccelApi:
             limit = getattr(self.conf[group], name)
         else:
             limit = getattr(self.conf.api, option) if option else self.max_body
-        length = req.content_length
+        length = inputs.content_length(req)
         if length is not None and length > limit:
             raise errors.ApiError(f"request body larger than {limit} bytes", status=413)
         return route.handler(req, **found)
@@ -117,10 +125,11 @@ def load_conf(args=None, conf=None):
 
 
 def make_app(conf, db=None):
-    """The full WSGI app: auth strategy around the API, on ``[database] connection``."""
+    """The full WSGI app on ``[database] connection``: the auth strategy around the API,
+    and around both ``guard.JsonErrors``, so whatever fails anywhere is a JSON error."""
     if db is None:
         url = conf.database.connection or default_url(conf.state_dir)
         db = Database(url, conf.database.pool_size, conf.database.max_overflow,
                       conf.database.retries)
     api = AccelApi(conf, db)
-    return auth.wrap(api, conf)
+    return guard.JsonErrors(auth.wrap(api, conf))

@@ -1,12 +1,10 @@
 """``/v2/hosts``: imported hosts, and the inventory import the Ironic hook and
 accel-agent call (``PUT /v2/hosts/{hostname}/inventory``)."""
 
-import json
-
 import sqlalchemy as sa
 
 from accel_api import errors, inventory_import
-from accel_api.api import util
+from accel_api.api import inputs, util
 from accel_api.api.responses import json_response
 from accel_api.db import models as m
 
@@ -43,14 +41,9 @@ def get(req, hostname):
 def put_inventory(req, hostname):
     """Idempotent upsert of the host's inventory; 400 and no change when malformed."""
     req.app.enforcer.authorize("accel:host:import_inventory", req.ctx)
-    limit = req.app.conf.api.max_inventory_size
-    raw = req.body_file_seekable.read(limit + 1)
-    if len(raw) > limit:
-        raise errors.ApiError(f"inventory larger than {limit} bytes", 413)
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.BadRequest(f"inventory is not valid JSON: {exc}") from None
+    # Checked by the contract's validation, after its size limits (inventory.validate).
+    doc = inputs.json_body(req, req.app.conf.api.max_inventory_size, "inventory",
+                           verify=False)
     summary = inventory_import.import_inventory(req.db, hostname, doc)
     from accel_api.placement import report
 

@@ -1,29 +1,23 @@
 """Request helpers: JSON bodies checked against schemas, uuids, links, timestamps."""
 
-import json
+import itertools
 import uuid
 
 import jsonschema
 import jsonschema_rs
 
 from accel_api import errors
+from accel_api.api import inputs
+from accel_contract import limits
 
 
 def body(req, schema, unwrap=None, fast=False):
-    """The request's JSON body, validated; 400 with the reason otherwise.
+    """The request's JSON body (``inputs.json_body``), validated; 4xx with the reason.
 
     ``unwrap``: a key the body may also come wrapped in (``{"attribute": {...}}``, as
     openstacksdk sends). ``fast``: see ``validate``.
     """
-    raw = req.body_file_seekable.read(req.app.max_body + 1)
-    if len(raw) > req.app.max_body:
-        raise errors.ApiError(f"request body larger than {req.app.max_body} bytes", 413)
-    if not raw:
-        raise errors.BadRequest("a JSON request body is required")
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.BadRequest(f"request body is not valid JSON: {exc}") from None
+    doc = inputs.json_body(req)
     if unwrap and isinstance(doc, dict) and list(doc) == [unwrap]:
         doc = doc[unwrap]
     validate(doc, schema, fast=fast)
@@ -31,6 +25,8 @@ def body(req, schema, unwrap=None, fast=False):
 
 
 _FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
+#: Schema errors looked at to choose the message from.
+MAX_ERRORS = 50
 #: Validators by schema identity: the schemas are module constants, built once.
 _VALIDATORS = {}
 
@@ -79,10 +75,15 @@ def validate(doc, schema, fast=False):
     validator = _validator(schema)
     if validator.is_valid(doc):
         return
-    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    over = limits.over_limits(doc, schema, most=1)
+    if over:
+        raise errors.BadRequest(f"invalid request {over[0]}")
+    # The best of the first errors: a hostile body can hold hundreds of thousands.
+    error = jsonschema.exceptions.best_match(
+        itertools.islice(validator.iter_errors(doc), MAX_ERRORS))
     if error is not None:
         where = "".join(f"[{p!r}]" for p in error.absolute_path) or "body"
-        raise errors.BadRequest(f"invalid request {where}: {error.message[:300]}")
+        raise errors.BadRequest(f"invalid request {where}: {limits.shorten(error.message)}")
 
 
 def check_uuid(value, what="uuid"):
@@ -113,7 +114,9 @@ def ts(value):
 
 
 def query(req, name, allowed=None):
-    """One optional query parameter (last wins); checks its allowed values."""
+    """One optional query parameter (last wins); checks its allowed values.
+
+    ``inputs.check_target`` has already refused what is not UTF-8 or not storable."""
     value = req.GET.get(name)
     if value is not None and allowed is not None and value not in allowed:
         raise errors.BadRequest(f"{name} must be one of {', '.join(allowed)}")

@@ -91,7 +91,7 @@ def test_bad_input_is_a_4xx_with_a_message(app, method, path, body, raw, status,
 
 def test_wrong_method_is_405(app):
     resp = _call(app, "PUT", "/v2/devices")
-    assert resp.status_int == 405 and resp.headers["Allow"] == "GET"
+    assert resp.status_int == 405 and resp.headers["Allow"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize("header,status,answered", [
