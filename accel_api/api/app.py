@@ -67,6 +67,8 @@ class AccelApi:
         self.router = Router()
         for module in RESOURCE_MODULES:
             module.add_routes(self.router)
+        if conf.bitstreams.backend == "local":
+            bitstreams.open_store(self)  # sweeps what a killed upload left, at start
 
     def __call__(self, environ, start_response):
         req = Request(environ)

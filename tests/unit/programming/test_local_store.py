@@ -18,13 +18,18 @@ def test_put_open_delete_round_trip(tmp_path):
     s = local.LocalStore(tmp_path)
     data = os.urandom(100_000)
     stored = s.put(_chunks(data, 4096), 1 << 20, store.Metadata(name="x"))
+    s.commit(stored)
+    s.release(stored)
     assert stored.sha512 == hashlib.sha512(data).hexdigest()
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert stored.size == len(data)
     assert stored.location == f"sha512:{stored.sha512}"
     assert b"".join(s.open(stored.location, chunk=1000)) == data
     # Same bytes, same location: content addressed.
-    assert s.put(_chunks(data), 1 << 20, store.Metadata(name="y")).location == stored.location
+    again = s.put(_chunks(data), 1 << 20, store.Metadata(name="y"))
+    assert again.location == stored.location
+    s.commit(again)
+    s.release(again)
     s.delete(stored.location)
     with pytest.raises(store.NotStored):
         s.open(stored.location)
