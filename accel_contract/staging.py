@@ -64,7 +64,7 @@ def sweep(directory, prefix):
     for name in names:
         path = os.path.join(directory, name)
         if name.startswith(_NEW):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone meanwhile, or not ours to remove
                 if time.time() - os.stat(path).st_mtime > NEW_FILE_AGE and _unlocked(path):
                     os.unlink(path)
                     removed.append(name)
@@ -86,8 +86,12 @@ def _unlocked(path, remove=False):
         except BlockingIOError:
             return False
         if remove:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError:  # another user's file in a shared directory
+                return False
         return True
     finally:
         os.close(fd)
