@@ -8,6 +8,7 @@ import logging
 
 import webob
 from oslo_config import cfg
+from sqlalchemy import exc as sa_exc
 
 from accel_api import auth, errors
 from accel_api import programming as programmers
@@ -77,6 +78,13 @@ class AccelApi:
             resp = self._dispatch(req)
         except errors.ApiError as exc:
             resp = json_response(exc.status, error_body(exc.message, exc.status))
+        except sa_exc.DataError as exc:
+            # A value the database refused (too long, out of range) that no check caught
+            # first: the request's data, so a 400; logged, as such a check is missing.
+            LOG.error("database refused a value of %s %s: %s", inputs.shown_method(environ),
+                      inputs.shown_path(environ), str(exc.orig)[:300])
+            resp = json_response(400, error_body(
+                "a value of the request cannot be stored (too long or out of range)", 400))
         except Exception:
             # Nothing here may read the request again: what failed may be in it.
             LOG.exception("unexpected error on %s %s", inputs.shown_method(environ),

@@ -207,3 +207,40 @@ def _quote(name):
     import urllib.parse
 
     return urllib.parse.quote(name, safe="")
+
+
+def _maximal_inventory(hostname):
+    """An inventory whose free-text strings are all as long as the contract allows, in
+    characters UTF-8 needs 2 to 4 bytes for."""
+    doc = inventory(hostname, 1, 2, bus_base=0x90)
+    doc["host"].update(system_uuid="u" * 64, kernel="\U0001F427" * 255,
+                       sysfs_root="/" + "s" * 4095)
+    doc["collected_at"] = "2026-12-01T10:00:00." + "1" * 38 + "+00:00"
+    doc["collector"] = {"name": "\u00e9" * 255, "version": "v" * 64}
+    device = doc["devices"][0]
+    device.update(vendor="\U0001F600" * 255, product="\u00df" * 255, model="\u4e2d" * 255,
+                  attributes={"k" * 128: "\u00e9" * 4096, "n": 1e308, "b": True})
+    device["functions"][0].update(name="\u00e9" * 255, kernel_driver="d" * 64,
+                                  local_cpulist="0," * 2047 + "1")
+    device["firmware"] = [{"component": "c" * 64, "name": "\u00e9" * 255,
+                           "version": "\U0001F600" * 255, "updatable": True,
+                           "update_method": "fw_upload", "update_target": "t" * 4096,
+                           "lowest_supported_version": "l" * 255}]
+    dep = device["deployables"][0]
+    dep["name"] = "\U0001F680" * 255
+    dep["attributes"] = {"z" * 128: "\U0001F680" * 4096}
+    return doc
+
+
+def test_a_maximal_inventory_is_stored_on_every_database(api):
+    """Every string of the contract at its maximum length, in multi-byte characters: the
+    import stores it (or refuses it with a reason), never a database error."""
+    service, admin = api.client("service"), api.client("admin")
+    doc = _maximal_inventory("maximal")
+    answer = service.request("PUT", "/v2/hosts/maximal/inventory", json_body=doc)
+    SENT[api.kind] = SENT.get(api.kind, 0) + 3
+    assert answer.status == 200, answer.body[:500]
+    again = service.request("PUT", "/v2/hosts/maximal/inventory", json_body=doc)
+    assert again.status == 200 and again.json()["devices"]["updated"] == 0, again.body[:300]
+    shown = admin.get("/v2/hosts/maximal").json()
+    assert shown["collector"] == f"{doc['collector']['name']} {doc['collector']['version']}"

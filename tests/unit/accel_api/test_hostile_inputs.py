@@ -320,3 +320,23 @@ class AuthLayersTest(unittest.TestCase):
         os.unlink(htpasswd)
         resp = call(app, "GET", "/v2/accelerator_requests", headers=self._basic("carol", "pw"))
         self.assertServerError(resp, 503, "cannot read its user file")
+
+
+class DatabaseRefusalsTest(ApiCase):
+    def test_a_value_the_database_refuses_is_a_400_not_a_500(self):
+        from sqlalchemy import exc as sa_exc
+
+        api = self.app.app  # inside guard.JsonErrors and the auth layer
+        while not hasattr(api, "router"):
+            api = api.app
+        route = next(r for r in api.router.routes
+                     if (r.method, r.template) == ("GET", "/v2/hosts"))
+        original = route.handler
+
+        def refused(req):
+            raise sa_exc.DataError("INSERT ...", {}, Exception("value too long"))
+
+        route.handler = refused
+        self.addCleanup(setattr, route, "handler", original)
+        resp = call(self.app, "GET", "/v2/hosts")
+        self.assertClientError(resp, "cannot be stored", status=400)

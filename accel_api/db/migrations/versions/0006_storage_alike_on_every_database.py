@@ -1,4 +1,5 @@
-"""MariaDB/MySQL: utf8mb4 with a binary, no-pad collation, as SQLite and PostgreSQL compare
+"""what every database stores alike: a binary collation on MariaDB/MySQL, the collector
+as long as the contract allows
 
 Revision ID: 0006
 Revises: 0002
@@ -9,9 +10,13 @@ spaces: importing host ``H1`` overwrote host ``h1``'s inventory, ``cafe`` and ``
 were one host, and a unique name could collide with another that SQLite and
 PostgreSQL keep apart. Every table, and the database's default for tables made later,
 get utf8mb4 (any character, 4-byte ones too) and a binary collation without padding;
-other databases are unchanged.
+other databases keep theirs.
+
+``hosts.collector`` holds "<name> <version>" of the contract's collector, up to
+255 + 1 + 64 characters: 255 made PostgreSQL and MariaDB refuse a valid inventory.
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
@@ -45,8 +50,6 @@ def _convert(collation):
 def upgrade():
     if op.get_bind().dialect.name in ("mysql", "mariadb"):
         _convert(_collation(op.get_bind()))
-
-
-def downgrade():
-    if op.get_bind().dialect.name in ("mysql", "mariadb"):
-        _convert("utf8mb4_general_ci")
+    with op.batch_alter_table("hosts") as batch:
+        batch.alter_column("collector", existing_type=sa.String(length=255),
+                           type_=sa.String(length=320), existing_nullable=True)
