@@ -17,6 +17,7 @@ from accel_contract.errors import AccelError
 from accel_hosts.model import (
     BRIDGE_CLASS,
     Card,
+    CxlState,
     DflState,
     FirmwareComponent,
     NvidiaState,
@@ -491,6 +492,43 @@ def acc100(spec, numbering):
                           "ACC")), bridges
 
 
+# -- NVIDIA BlueField DPU ------------------------------------------------------------------
+
+
+def bluefield3(spec, numbering):
+    """NVIDIA BlueField-3 DPU as the host sees it: its ConnectX-7 PF (0x15b3:0xa2dc, mlx5_core).
+
+    One PF is modelled (a single-port card); the DPU's own BMC, Arm OS and firmware
+    bundle are its firmware components (versions from a BF-24.10 BlueField BMC capture,
+    ../shared/hwfacts/redfish-vendors.md section 4).
+    """
+    address = str(spec["address"])
+    numa = int(spec.get("numa_node", 0))
+    bridges, parent = _upstream(spec, address, numa, numbering, "32.0 GT/s PCIe")
+    fn = PciFunction(
+        address, "0x15b3", "0xa2dc", "0x020000", "0x01", "0x15b3", "0x0051", "mlx5_core", numa,
+        numbering.take("iommu_group"), "32.0 GT/s PCIe", 16, "32.0 GT/s PCIe", 16,
+        parent=parent, role="accelerator",
+    )
+    fw = _fw(spec, [
+        FirmwareComponent("nic_firmware", "ConnectX-7 NIC firmware", "32.43.1008", True,
+                          "vendor_tool"),
+        FirmwareComponent("dpu_bundle", "BlueField BFB bundle",
+                          "bf-bundle-2.9.0-90_24.10_ubuntu-22.04_prod", True, "redfish"),
+        FirmwareComponent("dpu_atf", "BlueField ATF", "v2.2(release):4.9.0-25-g0ce57e322",
+                          False, "none"),
+        FirmwareComponent("dpu_bsp", "BlueField BSP", "4.9.0.13378", False, "none"),
+        FirmwareComponent("dpu_uefi", "BlueField UEFI", "4.9.0-46-g7e3911bd4d", False, "none"),
+        FirmwareComponent("dpu_bmc", "BlueField BMC firmware", "BF-24.10-10", True, "redfish"),
+        FirmwareComponent("dpu_erot", "BlueField ERoT firmware", "00.02.0182.0000_n02", True,
+                          "redfish"),
+    ])
+    card = Card(functions=[fn], firmware=fw,
+                **_common(spec, "bluefield3", "NVIDIA BlueField-3 B3220 DPU", "NVIDIA", "MT24"))
+    card.part_number = card.part_number or "900-9D3B6-00CV-AA0"
+    return card, bridges
+
+
 def generic(spec, numbering):
     """Any single-function device given by its ids (e.g. an uncatalogued class-0x1200 card)."""
     address = str(spec["address"])
@@ -507,8 +545,27 @@ def generic(spec, numbering):
         )
     except KeyError as exc:
         raise HostDescriptionError(f"generic card {address} needs {exc.args[0]}") from None
-    return Card(functions=[fn], **_common(spec, "generic", spec.get("model", "PCI device"),
-                                          spec.get("manufacturer", "Unknown"), "GEN")), bridges
+    return Card(functions=[fn], firmware=_declared_fw(spec),
+                **_common(spec, "generic", spec.get("model", "PCI device"),
+                          spec.get("manufacturer", "Unknown"), "GEN")), bridges
+
+
+def _declared_fw(spec):
+    """A generic card's firmware, declared whole in its description:
+    ``firmware: {device_firmware: {name: ..., version: ..., updatable: true}}``."""
+    out = []
+    for component, entry in (spec.get("firmware") or {}).items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("version"), str):
+            raise HostDescriptionError(
+                f"generic card {spec.get('address')}: firmware {component} needs a version")
+        try:
+            out.append(FirmwareComponent(
+                str(component), str(entry.get("name", component)), entry["version"],
+                bool(entry.get("updatable", True)), str(entry.get("update_method", "redfish")),
+                entry.get("lowest_supported_version")))
+        except TypeError as exc:
+            raise HostDescriptionError(f"bad firmware {component}: {exc}") from None
+    return out
 
 
 #: Template per card kind (the ``kind`` of a card in a host description).
@@ -522,6 +579,7 @@ TEMPLATES = {
     "a100_sxm4": lambda s, n: nvidia_gpu(s, n, "a100_sxm4"),
     "l4": lambda s, n: nvidia_gpu(s, n, "l4"),
     "nvswitch": nvswitch,
+    "bluefield3": bluefield3,
     "qat_4xxx": qat_4xxx,
     "acc100": acc100,
     "generic": generic,
@@ -538,6 +596,23 @@ def expand(spec, numbering):
             f"unknown card kind {spec['kind']!r}; known: {', '.join(sorted(TEMPLATES))}"
         )
     try:
-        return template(spec, numbering)
+        card, bridges = template(spec, numbering)
     except KeyError as exc:
         raise HostDescriptionError(f"{spec['kind']} card needs {exc.args[0]!r}") from None
+    if spec.get("cxl") is not None:
+        card.cxl = _cxl(spec["cxl"], card)
+    return card, bridges
+
+
+def _cxl(value, card):
+    """The ``cxl:`` of a card entry: ``{device_type: Type2, memory_mib: 16384}``."""
+    if not isinstance(value, dict) or value.get("device_type") not in ("Type1", "Type2"):
+        raise HostDescriptionError(
+            f"{card.id}: cxl needs device_type Type1 or Type2 (accelerators), got {value!r}")
+    try:
+        state = CxlState(**value)
+    except TypeError as exc:
+        raise HostDescriptionError(f"{card.id}: bad cxl entry: {exc}") from None
+    if state.device_type == "Type1" and state.memory_mib:
+        raise HostDescriptionError(f"{card.id}: a CXL Type 1 device has no device memory")
+    return state

@@ -131,6 +131,17 @@ class QatState:
 
 
 @dataclass
+class CxlState:
+    """A CXL device's identity as its DVSEC and a BMC describe it (DMTF ``CXLDevice``)."""
+
+    device_type: str  # Type1 (cache), Type2 (cache + device memory), Type3 (memory)
+    protocol: str = "CXL2_0"  # current protocol version
+    capable: list[str] = field(default_factory=lambda: ["CXL1_1", "CXL2_0"])
+    memory_mib: int = 0  # device-attached memory (HBM of a Type 2), 0 for a Type 1
+    cache_mib: int = 64
+
+
+@dataclass
 class Card:
     """One physical card (or baseboard device): what a BMC inventories as one processor."""
 
@@ -147,6 +158,7 @@ class Card:
     xrt: XrtState | None = None
     nvidia: NvidiaState | None = None
     qat: QatState | None = None
+    cxl: CxlState | None = None  # a CXL device (Type 1 or 2 accelerator)
     name: str | None = None  # short id in the description ("fpga0")
 
     @property

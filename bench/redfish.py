@@ -11,7 +11,11 @@ Targets (issue 6): >= 10x sushy-tools' throughput, p50 < 5 ms at concurrency 32,
 1,000 servers in < 200 MiB RSS. sushy-tools' fake driver has no processors (501):
 its Processor column is shown as such.
 
-    .venv/bin/python bench/redfish.py [--seconds 3]
+Then each vendor layout profile (one BMC per process) is started on its natural host and
+one accelerator resource is loaded at concurrency 8; the time to build the BMC's whole
+site (once per change of the server) is measured in process.
+
+    .venv/bin/python bench/redfish.py [--seconds 3] [--layouts-only]
 """
 
 from __future__ import annotations
@@ -204,7 +208,11 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=3.0, help="duration of each measurement")
     p.add_argument("--servers", type=int, default=1000, help="servers for the memory figure")
+    p.add_argument("--layouts-only", action="store_true",
+                   help="measure the vendor layout profiles only")
     args = p.parse_args(argv)
+    if args.layouts_only:
+        return layouts(args.seconds)
     levels = (1, 8, 32)
     rows = {}
     with tempfile.TemporaryDirectory(prefix="bench-redfish-") as tmp, \
@@ -276,6 +284,50 @@ def main(argv=None):
     print()
     for what, ok in verdicts:
         print(f"  [{'met' if ok else 'MISSED'}] {what}")
+    print()
+    return layouts(args.seconds)
+
+
+#: layout profile -> (host description, one accelerator resource of it)
+LAYOUTS = {
+    "hgx": ("host-b", "/redfish/v1/Systems/HGX_Baseboard_0/Processors/GPU_SXM_1"),
+    "bluefield": ("host-d", "/redfish/v1/Chassis/Card1/NetworkAdapters/NvidiaNetworkAdapter"),
+    "idrac": ("host-d", "/redfish/v1/Chassis/System.Embedded.1/NetworkAdapters/NIC.Slot.2"),
+    "ilo": ("host-c", "/redfish/v1/Chassis/1/PCIeDevices/1"),
+    "cxl": ("host-d", "/redfish/v1/Chassis/cxl0/PCIeDevices/1"),
+    "dmtf": ("mixed", "/redfish/v1/Systems/mixed/GraphicsControllers/gpu0"),
+}
+
+
+def layouts(seconds):
+    """Per vendor layout: site build time and a loaded accelerator resource."""
+    from redfish_mocks.service import EmulatorService
+    from redfish_mocks.state import Emulator
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-redfish-") as tmp, \
+            open(os.path.join(tmp, "log"), "ab") as log:
+        for profile, (host, path) in LAYOUTS.items():
+            port = free_port()
+            svc = EmulatorService(Emulator([accel_hosts.load(host)], profile=profile))
+            start = time.perf_counter()
+            for _ in range(20):
+                site = svc.layout.build(svc.vendor)
+            build = (time.perf_counter() - start) * 1000 / 20
+            with service([venv_bin("accel-redfish-mock"), "--port", str(port), "--host", host,
+                          "--profile", profile], port, log):
+                rows.append((profile, host, path, build, len(site.docs),
+                             load(port, path, 8, seconds)))
+    print(f"vendor layouts ({seconds:g} s per cell, concurrency 8)")
+    hdr = (f"{'profile':10} {'host':7} {'resources':>9} {'build ms':>8} | {'req/s':>7} "
+           f"{'p50 ms':>7} {'p99 ms':>7}")
+    print(hdr)
+    print("-" * len(hdr))
+    for profile, host, path, build, count, o in rows:
+        bad = {k: v for k, v in o[3].items() if k != 200}
+        print(f"{profile:10} {host:7} {count:9d} {build:8.1f} | {o[0]:7.0f} {o[1]:7.2f} "
+              f"{o[2]:7.2f}"
+              + (f"  (non-200: {bad})" if bad else "") + f"  {path}")
     return 0
 
 

@@ -5,6 +5,8 @@ Examples::
     accel-redfish-mock --host mixed --port 8000
     accel-redfish-mock --host host-a --host host-b --count 500 --profile monitor-204
     accel-redfish-mock --host mixed --server-profile mixed=fail-halfway
+    accel-redfish-mock --host host-b --profile hgx            # one BMC laid out as a DGX's
+    accel-redfish-mock --host host-d --profile bluefield+slow # a DPU's BMC, slow updates
     accel-redfish-mock --mockup path/to/mockups/public-rackmount1     # static, read-only
 """
 
@@ -39,7 +41,9 @@ def build_parser():
     p.add_argument("--large-host", type=int, metavar="FUNCTIONS",
                    help="add the generated large host with at least this many PCI functions")
     p.add_argument("--count", type=int, default=1, help="servers emulated per host description")
-    p.add_argument("--profile", default="standard", help="vendor profile of every server")
+    p.add_argument("--profile", default="standard",
+                   help="vendor profile of every server: a behaviour, a layout (one BMC per "
+                   "service), or LAYOUT+BEHAVIOUR")
     p.add_argument("--server-profile", action="append", default=[], metavar="ID=PROFILE",
                    help="vendor profile of one server")
     p.add_argument("--update-seconds", type=float,
@@ -48,6 +52,9 @@ def build_parser():
                    help='inject a fault at start, e.g. mixed=\'{"kind": "latency", "ms": 50}\'')
     p.add_argument("--mockup", metavar="DIR",
                    help="static mode: serve this DMTF mockup directory read-only")
+    p.add_argument("--page-size", type=int, metavar="N",
+                   help="page every collection N members at a time (Members@odata.nextLink); "
+                   "default: as the profile pages (most do not), or as a capture recorded")
     p.add_argument("--username", default="admin")
     p.add_argument("--password", default="password")
     p.add_argument("--verbose", action="store_true", help="log every request")
@@ -56,7 +63,8 @@ def build_parser():
 
 def make_service(args):
     if args.mockup:
-        return StaticService(args.mockup, args.username, args.password)
+        return StaticService(args.mockup, args.username, args.password,
+                             page_size=args.page_size)
     hosts = [accel_hosts.load(h) for h in (args.host or ([] if args.large_host else ["mixed"]))]
     if args.large_host:
         hosts.append(accel_hosts.large_host(args.large_host))
@@ -79,7 +87,7 @@ def make_service(args):
         if not sep or sid not in emu.servers:
             raise ValueError(f"--fault {item!r}: expected ID=JSON with a known server id")
         emu.servers[sid].faults.add(json.loads(spec))
-    return EmulatorService(emu, args.username, args.password)
+    return EmulatorService(emu, args.username, args.password, page_size=args.page_size)
 
 
 def main(argv=None):
@@ -92,9 +100,15 @@ def main(argv=None):
             accel_hosts.HostDescriptionError) as exc:
         print(f"accel-redfish-mock: {exc}", file=sys.stderr)
         return 2
-    what = f"mockup {args.mockup}" if args.mockup else \
-        f"{len(service.emu.servers)} server(s): {', '.join(list(service.emu.servers)[:5])}" + \
-        (" ..." if len(service.emu.servers) > 5 else "")
+    if args.mockup:
+        what = f"mockup {args.mockup}"
+    elif service.layout is not None:
+        what = (f"{service.vendor.sid} as a {service.layout.name} BMC "
+                f"(profile {service.vendor.profile.name})")
+    else:
+        what = (f"{len(service.emu.servers)} server(s): "
+                f"{', '.join(list(service.emu.servers)[:5])}"
+                + (" ..." if len(service.emu.servers) > 5 else ""))
     print(f"accel-redfish-mock: serving {what} on {httpd.url}/redfish/v1", flush=True)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     try:

@@ -32,6 +32,16 @@ TYPES = {
     "ActionInfo": "v1_5_0",
     "Message": "v1_3_0",
     "Resource": "v1_21_0",
+    # vendor layouts (redfish_mocks.layouts)
+    "NetworkAdapter": "v1_14_0",
+    "NetworkAdapterCollection": None,
+    "GraphicsController": "v1_0_2",
+    "GraphicsControllerCollection": None,
+    "Bios": "v1_2_3",
+    "CXLLogicalDevice": "v1_3_0",
+    "CXLLogicalDeviceCollection": None,
+    "Memory": "v1_23_0",
+    "MemoryCollection": None,
 }
 
 
@@ -76,7 +86,7 @@ def metadata_xml():
     return "\n".join(lines) + "\n"
 
 
-def odata_service_document():
+def odata_service_document(update_service=True):
     """The OData service document at ``/redfish/v1/odata``."""
     names = {
         "Systems": "/redfish/v1/Systems",
@@ -86,6 +96,8 @@ def odata_service_document():
         "TaskService": "/redfish/v1/TaskService",
         "SessionService": "/redfish/v1/SessionService",
     }
+    if not update_service:
+        del names["UpdateService"]
     value = [{"name": "Service", "kind": "Singleton", "url": "/redfish/v1/"}]
     value += [{"name": n, "kind": "Singleton", "url": u} for n, u in names.items()]
     return {"@odata.context": "/redfish/v1/$metadata", "value": value}

@@ -1,8 +1,10 @@
-"""The emulator's request handling: auth, faults, routing, caching, actions.
+"""The emulator's request handling: auth, faults, routing, caching, paging, actions.
 
-Routes map a path's segments to a renderer in ``tree``; GETs of server resources
-are cached as serialized bytes keyed by the owning server's generation, so a
-repeated GET costs a dict lookup.
+Standard layout: routes map a path's segments to a renderer in ``tree``; GETs of server
+resources are cached as serialized bytes keyed by the owning server's generation, so a
+repeated GET costs a dict lookup. Vendor layout (one BMC per service, ``layouts``): the
+layout builds the BMC's whole site per generation and every GET is a lookup in it.
+Collections are paged on ``$top``/``$skip`` and by the page size (``paging``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 import urllib.parse
 
 from redfish_mocks import faults as faults_mod
-from redfish_mocks import odata, profiles, tree
+from redfish_mocks import layouts, odata, paging, profiles, tree
 from redfish_mocks import sessions as sessions_mod
 from redfish_mocks import tasks as tasks_mod
 from redfish_mocks import update_service as update_mod
@@ -25,11 +27,20 @@ _CACHE_LIMIT = 20000
 
 
 class EmulatorService:
-    def __init__(self, emu, username="admin", password="password"):
+    def __init__(self, emu, username="admin", password="password", page_size=None):
+        if page_size is not None and page_size < 1:
+            raise ValueError("the page size must be at least 1")
         self.emu = emu
+        self.page_size = page_size
         self.tasks = tasks_mod.TaskStore()
         self.sessions = sessions_mod.Sessions(username, password)
         self._cache = {}
+        #: the one server of a vendor-layout service and its layout (None: standard)
+        self.vendor = emu.vendor_server
+        self.layout = layouts.get(self.vendor.profile.layout) if self.vendor else None
+        if self.layout is not None:
+            self.layout.check(self.vendor)
+        self._site = (None, None, {})  # (generation, Site, {path: serialized body})
         self._static = {
             "/redfish": json.dumps({"v1": "/redfish/v1/"}).encode(),
             f"{V1}/$metadata": odata.metadata_xml().encode(),
@@ -37,23 +48,24 @@ class EmulatorService:
 
     # -- entry point --------------------------------------------------------------------------
     def handle(self, method, raw_path, headers, body):
-        path = urllib.parse.unquote(urllib.parse.urlsplit(raw_path).path)
+        split = urllib.parse.urlsplit(raw_path)
+        path = urllib.parse.unquote(split.path)
         if len(path) > 1 and path.endswith("/"):
             path = path[:-1]
+        parts = path.split("/")[3:] if path.startswith(V1) else None
+        server = self._owner(parts) if parts is not None else None
+        if server is not None and not server.reachable():
+            return DROP  # a rebooting BMC answers nothing, not even a login
         if path == f"{V1}/SessionService/Sessions" and method == "POST":
-            return self._login(body)
+            return self.sessions.login(body)
         if path not in sessions_mod.PUBLIC and not self.sessions.authenticated(headers):
             return redfish_error(401, "authentication required (X-Auth-Token or Basic)",
                                  "Base.1.19.NoValidSession",
                                  [("WWW-Authenticate", 'Basic realm="accel-redfish-mock"')])
         if path.startswith("/accel-mock/v1"):
             return self._admin(method, path, body)
-        parts = path.split("/")[3:] if path.startswith(V1) else None
-        server = self._owner(parts)
         delay = 0.0
         if server is not None:
-            if not server.reachable():
-                return DROP
             delay = server.faults.latency_ms / 1000.0
             status = server.faults.take_http_error()
             if status:
@@ -62,11 +74,14 @@ class EmulatorService:
                                      if status == 503 else "Base.1.19.GeneralError",
                                      [("Retry-After", "1")] if status == 503 else None)
         if method in ("GET", "HEAD"):
-            resp = self._get(path, parts, server)
+            try:
+                resp = self._get(path, parts, server, paging.parse(split.query))
+            except paging.QueryError as exc:
+                resp = redfish_error(exc.status, str(exc), exc.message_id)
         elif method == "POST":
             resp = self._post(path, parts, server, headers, body)
         elif method == "PATCH":
-            resp = self._patch(parts, server, body)
+            resp = self._patch(path, parts, server, body)
         elif method == "DELETE":
             resp = self._delete(parts)
         else:
@@ -78,6 +93,8 @@ class EmulatorService:
 
     # -- ownership (for faults) --------------------------------------------------------------
     def _owner(self, parts):
+        if self.vendor is not None:
+            return self.vendor  # the whole service is this one BMC
         if not parts or len(parts) < 2:
             return None
         head = parts[0]
@@ -91,9 +108,12 @@ class EmulatorService:
         return None
 
     # -- GET --------------------------------------------------------------------------------
-    def _get(self, path, parts, server):
+    def _get(self, path, parts, server, query):
         static = self._static.get(path)
         if static is not None:
+            if query.paging:
+                raise paging.QueryError(400, f"{path} is not a resource collection",
+                                        "Base.1.19.QueryNotSupportedOnResource")
             ctype = "application/xml" if path.endswith("$metadata") else \
                 "application/json; charset=utf-8"
             return Response(200, static, [("Content-Type", ctype)])
@@ -102,19 +122,73 @@ class EmulatorService:
         if parts and parts[0] == "TaskService" and len(parts) == 3 and \
                 parts[1] == "TaskMonitors":
             return self._monitor(parts[2])
+        if self.layout is not None and parts[:1] not in (["TaskService"], ["SessionService"],
+                                                         ["odata"]):
+            found = self._site_get(path)
+        else:
+            found = self._render_get(path, parts, server)
+        if found is None:
+            return redfish_error(404, f"{path} not found", "Base.1.19.ResourceMissingAtURI")
+        body, doc = found
+        size = self._page_size(parts, server)
+        if not query.paging and (size is None or doc is None or
+                                 len(doc["Members"]) <= size):
+            return Response(200, body, JSON)
+        if doc is None:
+            raise paging.QueryError(400, f"{path} is not a resource collection: $top and "
+                                    "$skip do not apply", "Base.1.19.QueryNotSupportedOnResource")
+        page = paging.page(doc, path, query, size)
+        if page is doc:
+            return Response(200, body, JSON)
+        return json_response(200, page)
+
+    def _page_size(self, parts, server):
+        if self.page_size is not None:
+            return self.page_size
+        prof = server.profile if server is not None else None
+        if prof is None or prof.page_size is None:
+            return None
+        if prof.paged and (not parts or parts[-1] not in prof.paged):
+            return None
+        return prof.page_size
+
+    def _render_get(self, path, parts, server):
+        """(body, the document if it is a collection) of a standard-layout resource."""
         gen = server.generation if server is not None else 0
         cached = self._cache.get(path)
         if cached is not None and cached[0] == gen:
-            return Response(200, cached[1], JSON)
+            return cached[1], cached[2]
         doc, cacheable = self._render(parts, server)
         if doc is None:
-            return redfish_error(404, f"{path} not found", "Base.1.19.ResourceMissingAtURI")
+            return None
         body = json.dumps(doc, separators=(",", ":")).encode()
+        doc = doc if paging.is_collection(doc) else None
         if cacheable:
             if len(self._cache) > _CACHE_LIMIT:
                 self._cache.clear()
-            self._cache[path] = (gen, body)
-        return Response(200, body, JSON)
+            self._cache[path] = (gen, body, doc)
+        return body, doc
+
+    def site(self):
+        """The vendor BMC's site at its current generation (built once per generation)."""
+        server = self.vendor
+        with self.emu.lock:
+            gen, site, bodies = self._site
+            if gen != server.generation:
+                gen, site, bodies = server.generation, self.layout.build(server), {}
+                self._site = (gen, site, bodies)
+        return site, bodies
+
+    def _site_get(self, path):
+        site, bodies = self.site()
+        key = V1 if path == V1 else path
+        doc = site.docs.get(key)
+        if doc is None:
+            return None
+        body = bodies.get(key)
+        if body is None:
+            body = bodies[key] = json.dumps(doc, separators=(",", ":")).encode()
+        return body, (doc if paging.is_collection(doc) else None)
 
     def _render(self, parts, server):
         """(document or None, cacheable)."""
@@ -125,7 +199,8 @@ class EmulatorService:
         if n == 1:
             fn = {"Systems": tree.systems, "Chassis": tree.chassis_collection,
                   "Managers": tree.managers, "UpdateService": tree.update_service,
-                  "odata": lambda e: odata.odata_service_document()}.get(head)
+                  "odata": lambda e: odata.odata_service_document(
+                      self.layout is None or self.layout.update_service)}.get(head)
             if fn:
                 return fn(emu), True
             if head == "TaskService":
@@ -237,36 +312,40 @@ class EmulatorService:
                                         "Base.1.19.MalformedJSON")
         return doc
 
-    def _login(self, body):
-        try:
-            doc = self._json(body)
-        except update_mod.BadRequest as exc:
-            return redfish_error(400, str(exc), exc.message_id)
-        if not self.sessions.check_password(doc.get("UserName", ""), doc.get("Password", "")):
-            return redfish_error(401, "invalid user name or password",
-                                 "Base.1.19.InsufficientPrivilege")
-        sid, token = self.sessions.create(str(doc["UserName"]))
-        uri = f"{V1}/SessionService/Sessions/{sid}"
-        return json_response(201, self.sessions.session(sid),
-                             [("X-Auth-Token", token), ("Location", uri)])
+    def select_targets(self, targets, via, given):
+        """The Selection an update request's Targets make (``via``: simple, multipart)."""
+        if self.layout is None:
+            return update_mod.standard_targets(self.emu, targets)
+        site, _bodies = self.site()
+        return self.layout.select(self.vendor, site, targets, via, given)
 
     def _post(self, path, parts, server, headers, body):
+        layout = self.layout
+        simple = layout is None or layout.simple_targets is not None
+        multipart = f"{V1}/UpdateService/upload" if layout is None else layout.multipart_path
         try:
-            if path == f"{V1}/UpdateService/Actions/UpdateService.SimpleUpdate":
+            if simple and path == f"{V1}/UpdateService/Actions/UpdateService.SimpleUpdate":
                 return self._accepted(update_mod.simple_update(self, self._json(body)))
-            if path == f"{V1}/UpdateService/upload":
+            if multipart and path == multipart:
                 return self._accepted(update_mod.multipart_update(
-                    self, headers.get("Content-Type"), body))
-            if server is not None and parts[2:] == ["Actions", "ComputerSystem.Reset"] and \
-                    parts[0] == "Systems":
+                    self, headers.get("Content-Type"), body, path))
+            if server is not None and path in self._systems(server, "/Actions/"
+                                                            "ComputerSystem.Reset"):
                 return self._reset(server, self._json(body))
         except update_mod.BadRequest as exc:
             return redfish_error(400, str(exc), exc.message_id)
         return redfish_error(405, f"POST is not supported on {path}",
                              "Base.1.19.OperationNotAllowed")
 
+    def _systems(self, server, suffix=""):
+        """Paths (plus ``suffix``) of the ComputerSystems whose reset and boot may change."""
+        if self.layout is not None:
+            return [uri + suffix for uri in self.layout.reset_targets(server)]
+        return [f"{V1}/Systems/{server.sid}{suffix}"]
+
     def _accepted(self, task):
-        headers = [("Location", task.monitor_uri)]
+        headers = [("Location", task.uri if task.profile.location == "task"
+                    else task.monitor_uri)]
         if task.profile.task_body_in_202:
             return json_response(202, task.to_dict(), headers)
         return Response(202, b"", headers)
@@ -288,8 +367,8 @@ class EmulatorService:
         return Response(204)
 
     # -- PATCH / DELETE -------------------------------------------------------------------------
-    def _patch(self, parts, server, body):
-        if server is None or parts[0] != "Systems" or len(parts) != 2:
+    def _patch(self, path, parts, server, body):
+        if server is None or path not in self._systems(server):
             return redfish_error(405, "PATCH is only supported on a ComputerSystem",
                                  "Base.1.19.OperationNotAllowed")
         try:

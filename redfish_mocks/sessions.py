@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hmac
 import itertools
+import json
 import secrets
 import threading
 
 from redfish_mocks import odata
+from redfish_mocks.httpd import json_response, redfish_error
 
 V1 = "/redfish/v1"
 
@@ -44,6 +46,23 @@ class Sessions:
                 return False
             return self.check_password(user, pw)
         return False
+
+    def login(self, body):
+        """The answer to ``POST /redfish/v1/SessionService/Sessions`` with ``body``."""
+        try:
+            doc = json.loads(body or b"{}")
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            return redfish_error(400, "the request body must be a JSON object with UserName "
+                                 "and Password", "Base.1.19.MalformedJSON")
+        if not self.check_password(doc.get("UserName", ""), doc.get("Password", "")):
+            return redfish_error(401, "invalid user name or password",
+                                 "Base.1.19.InsufficientPrivilege")
+        sid, token = self.create(str(doc["UserName"]))
+        return json_response(201, self.session(sid),
+                             [("X-Auth-Token", token),
+                              ("Location", f"{V1}/SessionService/Sessions/{sid}")])
 
     def create(self, username):
         with self.lock:

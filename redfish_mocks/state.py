@@ -53,13 +53,20 @@ class Server:
                      "BootSourceOverrideTarget": "None",
                      "BootSourceOverrideMode": "UEFI"}
         self.versions = {}  # inventory id -> version, only for updated entries
+        self.previous = {}  # inventory id -> the version before the last update
         self.faults = faults_mod.FaultSet()
         self.generation = 0  # bumped on every change; keys the render cache
         self.updating = False
+        self._specs = None  # FirmwareSpecs: fixed by the host model, built once
 
     # -- firmware ---------------------------------------------------------------------------
     def firmware_specs(self):
         """Every FirmwareInventory entry of this server, BIOS and BMC first."""
+        if self._specs is None:
+            self._specs = self._build_specs()
+        return self._specs
+
+    def _build_specs(self):
         host, sid = self.host, self.sid
         specs = [
             FirmwareSpec(f"{sid}-{BIOS}", "System BIOS", "bios", host.bios_version or "1.0.0",
@@ -85,6 +92,9 @@ class Server:
         return self.versions.get(spec.inventory_id, spec.version)
 
     def set_version(self, inventory_id, version):
+        spec = self.firmware(inventory_id)
+        if spec is not None:
+            self.previous[inventory_id] = self.version_of(spec)
         self.versions[inventory_id] = version
         self.touch()
 
@@ -113,6 +123,21 @@ class Emulator:
                     prof = profiles.with_overrides(prof, update_seconds=update_seconds)
                 self.servers[sid] = Server(sid, host, prof)
         self.generation = 0
+        laid_out = [s for s in self.servers.values() if s.profile.layout != "standard"]
+        if laid_out and len(self.servers) > 1:
+            raise ValueError(
+                f"profile {laid_out[0].profile.name} lays out a whole BMC with the vendor's "
+                "own resource names: serve that server alone (one host, --count 1), "
+                "one service per BMC")
+
+    @property
+    def vendor_server(self):
+        """The one server of a vendor-layout service, or None (standard layout)."""
+        if len(self.servers) == 1:
+            server = next(iter(self.servers.values()))
+            if server.profile.layout != "standard":
+                return server
+        return None
 
     def server(self, sid):
         return self.servers.get(sid)
@@ -128,5 +153,9 @@ class Emulator:
 
     def set_profile(self, sid, name):
         server = self.servers[sid]
-        server.profile = profiles.get(name)
+        profile = profiles.get(name)
+        if not profiles.same_layout(server.profile, profile):
+            raise ValueError(f"profile {name} lays resources out differently from "
+                             f"{server.profile.name}: start another service for it")
+        server.profile = profile
         server.touch()

@@ -19,8 +19,8 @@ def _now():
 class Task:
     """One long-running operation; its fields change only under ``lock``."""
 
-    def __init__(self, name, server, profile, payload=None):
-        self.id = str(next(_ids))
+    def __init__(self, name, server, profile, payload=None, prefix=""):
+        self.id = f"{prefix}{next(_ids)}"
         self.name = name
         self.server = server  # the emulated server the task acts on (its reachability applies)
         self.profile = profile

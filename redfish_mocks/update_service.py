@@ -18,7 +18,7 @@ import urllib.request
 
 from redfish_mocks import image as image_mod
 from redfish_mocks import tasks as tasks_mod
-from redfish_mocks.tree import MAX_IMAGE_BYTES
+from redfish_mocks.resources import MAX_IMAGE_BYTES
 
 V1 = "/redfish/v1"
 INVENTORY = f"{V1}/UpdateService/FirmwareInventory/"
@@ -33,8 +33,33 @@ class BadRequest(Exception):
         self.message_id = message_id
 
 
-def _targets(emu, targets):
-    """[(server, spec)] for the Targets list; all must be updatable entries of one server."""
+class Selection:
+    """What one update request acts on: inventory entries of one server.
+
+    ``chosen``: [(spec, inventory id)] the request named. ``by_image``: when the BMC
+    decides from the image (Dell ``Targets: []``, HPE, NVIDIA's tray targets), the
+    updateable candidates; those whose component is the image's are updated.
+    """
+
+    def __init__(self, server, chosen=(), by_image=None):
+        self.server = server
+        self.chosen = list(chosen)
+        self.by_image = None if by_image is None else list(by_image)
+
+    def resolve(self, component):
+        """[(spec, inventory id)] the image for ``component`` updates; ImageError if none."""
+        if self.by_image is None:
+            return self.chosen
+        found = [(spec, iid) for spec, iid in self.by_image if spec.component == component]
+        if not found:
+            raise image_mod.ImageError(
+                f"no updateable component of this system takes an image for {component!r}")
+        return found
+
+
+def standard_targets(emu, targets):
+    """The Selection of a Targets list on the standard layout: updatable FirmwareInventory
+    entries of one server, all named."""
     if not isinstance(targets, list) or not targets:
         raise BadRequest("Targets is required: a list of FirmwareInventory URIs "
                          "(this service emulates several systems)",
@@ -51,7 +76,7 @@ def _targets(emu, targets):
         found.append((server, spec))
     if len({s.sid for s, _ in found}) != 1:
         raise BadRequest("Targets must all belong to one system")
-    return found
+    return Selection(found[0][0], [(spec, spec.inventory_id) for _s, spec in found])
 
 
 def simple_update(service, body):
@@ -72,14 +97,14 @@ def simple_update(service, body):
     force = body.get("ForceUpdate", False)
     if not isinstance(force, bool):
         raise BadRequest("ForceUpdate must be a boolean")
-    targets = _targets(service.emu, body.get("Targets"))
+    targets = service.select_targets(body.get("Targets"), "simple", "Targets" in body)
     payload = {"TargetUri": f"{V1}/UpdateService/Actions/UpdateService.SimpleUpdate",
                "HttpOperation": "POST",
                "JsonBody": json.dumps(body, sort_keys=True)}
     return _start(service, targets, force, payload, fetch=uri)
 
 
-def multipart_update(service, content_type, data):
+def multipart_update(service, content_type, data, path=f"{V1}/UpdateService/upload"):
     """Validate a multipart push (UpdateParameters + UpdateFile) and start its task."""
     if not content_type or "multipart/form-data" not in content_type.lower():
         raise BadRequest("the request must be multipart/form-data",
@@ -106,19 +131,20 @@ def multipart_update(service, content_type, data):
     force = params.get("ForceUpdate", False)
     if not isinstance(force, bool):
         raise BadRequest("ForceUpdate must be a boolean")
-    targets = _targets(service.emu, params.get("Targets"))
-    payload = {"TargetUri": f"{V1}/UpdateService/upload", "HttpOperation": "POST"}
+    targets = service.select_targets(params.get("Targets"), "multipart", "Targets" in params)
+    payload = {"TargetUri": path, "HttpOperation": "POST"}
     return _start(service, targets, force, payload, data=image)
 
 
 def _start(service, targets, force, payload, fetch=None, data=None):
-    server = targets[0][0]
+    server = targets.server
     with service.emu.lock:
         if server.updating:
             raise BadRequest(f"an update of system {server.sid} is already running",
                              "Base.1.19.ResourceInUse")
         server.updating = True
-    task = tasks_mod.Task(f"Firmware update of {server.sid}", server, server.profile, payload)
+    task = tasks_mod.Task(f"Firmware update of {server.sid}", server, server.profile, payload,
+                          prefix=server.profile.task_prefix)
     service.tasks.add(task)
     threading.Thread(target=_run, args=(service, task, targets, force, fetch, data),
                      daemon=True, name=f"update-task-{task.id}").start()
@@ -157,18 +183,19 @@ def _run(service, task, targets, force, fetch, data):
                 return
         try:
             header, _payload = image_mod.parse(data)
+            chosen = targets.resolve(header["component"])
         except image_mod.ImageError as exc:
             task.fail(f"image rejected: {exc}")
             return
-        for _srv, spec in targets:
+        for spec, iid in chosen:
             if header["component"] != spec.component:
                 task.fail(f"image is for component {header['component']!r}, target "
-                          f"{spec.inventory_id} is {spec.component!r}")
+                          f"{iid} is {spec.component!r}")
                 return
             if (spec.lowest_supported_version and not force and _version_key(
                     header["version"]) < _version_key(spec.lowest_supported_version)):
                 task.fail(f"version {header['version']} is below the lowest supported "
-                          f"version {spec.lowest_supported_version} of {spec.inventory_id}")
+                          f"version {spec.lowest_supported_version} of {iid}")
                 return
         injected = server.faults.take_update_failure()
         vanish = server.faults.take_vanish()
@@ -190,13 +217,13 @@ def _run(service, task, targets, force, fetch, data):
                 return
             task.set(percent=min(percent, 99))
         with service.emu.lock:
-            for _srv, spec in targets:
+            for spec, _iid in chosen:
                 server.set_version(spec.inventory_id, header["version"])
-        for _srv, spec in targets:
+        for _spec, iid in chosen:
             task.message("Update.1.1.UpdateSuccessful",
-                         f"{spec.inventory_id} updated to {header['version']}", "OK",
-                         (spec.inventory_id, header["version"]))
-        if any(spec.kind == "bmc" for _s, spec in targets) and \
+                         f"{iid} updated to {header['version']}", "OK",
+                         (iid, header["version"]))
+        if any(spec.kind == "bmc" for spec, _i in chosen) and \
                 profile.bmc_unreachable_after_own_update:
             # The BMC reboots into its new firmware before anyone sees the task complete.
             server.faults.make_unreachable(profile.bmc_unreachable_after_own_update)

@@ -6,13 +6,11 @@ The emulator runs as the real ``accel-redfish-mock`` process with the ``mixed`` 
 """
 
 import os
-import re
-import subprocess
 
 import pytest
 
 from tests.realprocs import base
-from tests.redfish_helpers import ImageServer, MockProcess, shared_dir
+from tests.redfish_helpers import ImageServer, MockProcess, run_validator, shared_dir
 
 pytestmark = pytest.mark.functional
 
@@ -22,22 +20,6 @@ needs_shared = pytest.mark.skipif(
     not (CSDL and os.path.isdir(CSDL)),
     reason="the DMTF schemas are not here: neither <repo>/../shared/redfish/csdl nor "
            "$ACCEL_SHARED_DIR/redfish/csdl exists")
-
-
-def _validate(url, logdir):
-    proc = subprocess.run(
-        [base.venv_bin("rf_service_validator"), "-r", url, "-u", "admin", "-p", "password",
-         "--authtype", "Basic", "--skipschema", "--schema_directory", CSDL,
-         "--logdir", str(logdir)],
-        capture_output=True, text=True, timeout=300, cwd=str(logdir))
-    out = proc.stdout + proc.stderr
-    table = re.search(r"PASS\s*\|\s*WARN\s*\|\s*FAIL\s*\|\s*NOT TESTED\s*\|\s*\n[+\-]+\n"
-                      r"\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|", out)
-    assert table, f"no summary in the validator's output:\n{out[-3000:]}"
-    passed, _warn, failed = (int(g) for g in table.groups())
-    failures = [line for line in out.splitlines() if "Fail: " in line
-                and not line.strip().endswith("Fail: 0") and "Fail: 0," not in line]
-    return passed, failed, out, failures
 
 
 @needs_shared
@@ -57,11 +39,11 @@ def test_emulator_passes_the_validator_with_zero_fail(tmp_path):
         assert resp.status_code == 202
         base.wait_for(lambda: mock.get("/redfish/v1/TaskService/Tasks/1")["TaskState"]
                       == "Completed", 20, what="the update task")
-        passed, failed, out, failures = _validate(mock.url, tmp_path)
+        run = run_validator(mock.url, tmp_path)
     finally:
         images.stop()
         mock.stop()
-    assert failed == 0, "\n".join(failures) + "\n" + out[-4000:]
-    assert passed > 1000  # it really walked the tree (processors, PCIe, inventory, task)
-    assert "/redfish/v1/TaskService/Tasks/1" in out
-    assert "/redfish/v1/Systems/mixed/Processors/fpga0/AccelerationFunctions" in out
+    assert run.failed == 0, "\n".join(map(str, run.failures)) + "\n" + run.output[-4000:]
+    assert run.passed > 1000  # it really walked the tree (processors, PCIe, inventory, task)
+    assert "/redfish/v1/TaskService/Tasks/1" in run.output
+    assert "/redfish/v1/Systems/mixed/Processors/fpga0/AccelerationFunctions" in run.output

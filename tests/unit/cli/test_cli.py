@@ -97,7 +97,7 @@ def test_bad_format_is_a_usage_error():
 
 def test_fixture_cli(tmp_path):
     proc = run("accel-fixture", "list")
-    assert proc.stdout.split() == ["example", "host-a", "host-b", "host-c", "mixed"]
+    assert proc.stdout.split() == ["example", "host-a", "host-b", "host-c", "host-d", "mixed"]
     proc = run("accel-fixture", "build", "--host", "large:120", "--root", str(tmp_path / "l"))
     assert proc.returncode == 0 and "PCI functions" in proc.stdout
     proc = run("accel-fixture", "build", "--host", "nope", "--root", str(tmp_path / "x"))

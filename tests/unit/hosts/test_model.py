@@ -6,7 +6,7 @@ from accel_hosts.cards import HostDescriptionError
 
 
 def test_bundled_names():
-    assert accel_hosts.names() == ["example", "host-a", "host-b", "host-c", "mixed"]
+    assert accel_hosts.names() == ["example", "host-a", "host-b", "host-c", "host-d", "mixed"]
 
 
 def test_host_a_matches_hwfacts_topology():

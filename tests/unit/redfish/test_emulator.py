@@ -172,6 +172,7 @@ def test_static_mode_serves_a_mockup_read_only():
     with open(os.path.join(MOCKUP, "Systems", "437XR1138R2", "Processors", "FPGA1",
                            "index.json")) as f:
         expected = json.load(f)
+    expected.pop("@Redfish.Copyright")  # a mockup-only annotation a live service never sends
     assert call(svc, "GET", f"{V1}/Systems/437XR1138R2/Processors/FPGA1")[1] == expected
     assert call(svc, "GET", f"{V1}/Systems", headers={})[0] == 401
     assert call(svc, "POST", f"{V1}/Systems/437XR1138R2/Actions/ComputerSystem.Reset",
