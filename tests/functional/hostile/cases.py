@@ -15,7 +15,7 @@ import yaml
 
 from accel_api.api import openapi
 from tests.accel_api_helpers import inventory
-from tests.functional.hostile.harness import ANONYMOUS, PRINCIPALS
+from tests.functional.hostile.harness import AGENT, ANONYMOUS
 
 #: What a refused request may answer.
 REFUSED = range(400, 500)
@@ -269,17 +269,25 @@ def traversal(ids):
 
 
 def ssrf(ids):
-    """Where accel-api would connect on a client's word: an agent's rpc_host. Only real
-    host names and routable addresses; never metadata, link-local or unspecified ones."""
-    hosts = ["169.254.169.254", "fe80::1", "0.0.0.0", "::", "metadata.google.internal.",
-             "http://127.0.0.1:80/", "127.0.0.1/admin", "user@127.0.0.1", "[::1]",
+    """Where accel-api would connect on a client's word: an agent's rpc_host, given by the
+    host's own agent (the only principal that may). Only real host names and routable
+    addresses; never metadata, link-local or unspecified ones (loopback is allowed here,
+    ``[agent_rpc] allow_loopback``). Services and other agents get 403 whatever they send."""
+    # (A name is checked again at each call, by what it resolves to: a registered
+    # metadata.google.internal is refused where it resolves to 169.254.169.254.)
+    hosts = ["169.254.169.254", "fe80::1", "0.0.0.0", "::", "fd00:ec2::254", "224.0.0.1",
+             "255.255.255.255", "http://127.0.0.1:80/", "127.0.0.1/admin", "user@127.0.0.1",
              "127.0.0.1 ", "a..b", "-leading.dash", "x" * 256, "::ffff:169.254.169.254",
-             "0x7f.1", "2130706433"]
-    cases = [Case("SSRF addresses", "service", "PUT", "/v2/hosts/h1/agent",
+             "0x7f.1", "2130706433", "127.1"]
+    cases = [Case("SSRF addresses", AGENT, "PUT", "/v2/hosts/h1/agent",
                   _json({"rpc_host": h, "rpc_port": 8089}), JSON) for h in hosts]
-    cases += [Case("SSRF addresses", "service", "PUT", "/v2/hosts/h1/agent",
+    cases += [Case("SSRF addresses", AGENT, "PUT", "/v2/hosts/h1/agent",
                    _json({"rpc_host": "127.0.0.1", "rpc_port": p}), JSON)
               for p in (0, 65536, -1, "8089", 8089.5, True, 10**30)]
+    cases += [Case("SSRF addresses", principal, "PUT", f"/v2/hosts/{host}/agent",
+                   _json({"rpc_host": "192.0.2.10", "rpc_port": 8089}), JSON)
+              for principal, host in (("service", "h1"), ("admin", "h1"), (AGENT, "h2"),
+                                      ("alice", "h1"))]
     return cases
 
 
@@ -457,4 +465,3 @@ def cross_project(ids):
 FAMILIES = (deep_json, unstorable_strings, bad_utf8_paths, bad_queries, microversions,
             traversal, ssrf, bad_patches, numbers_and_keys, media_types, methods, overlong,
             authentication, cross_project)
-assert set(PRINCIPALS) | {ANONYMOUS} == {"admin", "service", "alice", "bob", "anonymous"}

@@ -22,14 +22,17 @@ import sqlalchemy as sa
 
 from tests.accel_api_helpers import inventory, running_server, write_htpasswd
 
-#: name -> (password, project, roles); "anonymous" sends no Authorization.
+#: name -> (password, project, roles); "anonymous" sends no Authorization. Host h1's
+#: agent is the principal of h1 (its roles come from [agent_auth] http_basic_roles).
 PRINCIPALS = {
     "admin": ("admin-pw", "admin", "admin"),
     "service": ("service-pw", "service", "service"),
     "alice": ("alice-pw", "project-a", "member"),
     "bob": ("bob-pw", "project-b", "member"),
+    "accel-agent@h1": ("agent-pw", "service", None),
 }
 ANONYMOUS = "anonymous"
+AGENT = "accel-agent@h1"
 MAX_BODY = 64 * 1024
 MAX_INVENTORY = 256 * 1024
 MAX_BITSTREAM = 1024 * 1024
@@ -118,13 +121,15 @@ def _wire(value):
 
 def _config(state, htpasswd, database):
     projects = ",".join(f"{u}:{p}" for u, (_, p, _) in PRINCIPALS.items())
-    roles = ",".join(f"{u}:{r}" for u, (_, _, r) in PRINCIPALS.items())
+    roles = ",".join(f"{u}:{r}" for u, (_, _, r) in PRINCIPALS.items() if r)
     return (f"[api]\nclient_socket_timeout = 5\nauth_strategy = http_basic\n"
             f"max_request_body_size = {MAX_BODY}\nmax_inventory_size = {MAX_INVENTORY}\n"
             f"[http_basic]\nauth_file = {htpasswd}\nuser_projects = {projects}\n"
             f"user_roles = {roles}\ndefault_project = nobody\ndefault_roles = reader\n"
             f"[bitstreams]\nlocal_dir = {os.path.join(state, 'bitstreams')}\n"
-            f"max_size = {MAX_BITSTREAM}\nchunk_size = 4096\n")
+            f"max_size = {MAX_BITSTREAM}\nchunk_size = 4096\n"
+            # The seeded agent of h1 listens (not) on loopback, as in every local test.
+            "[agent_rpc]\nallow_loopback = true\n")
 
 
 @dataclasses.dataclass
@@ -204,7 +209,7 @@ def seed(api):
         _ok(upload(client, created["uuid"], f"{owner} bytes".encode() * 100), 200)
         ids[f"uploading_{owner}"] = _ok(client.request("POST", "/v2/bitstreams", json_body={
             "name": f"{owner}-pending"}), 201)["uuid"]
-    _ok(service.request("PUT", "/v2/hosts/h1/agent", json_body={
+    _ok(api.client(AGENT).request("PUT", "/v2/hosts/h1/agent", json_body={
         "rpc_host": "127.0.0.1", "rpc_port": _closed_port()}), 200)
 
 
