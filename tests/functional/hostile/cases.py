@@ -465,3 +465,9 @@ def cross_project(ids):
 FAMILIES = (deep_json, unstorable_strings, bad_utf8_paths, bad_queries, microversions,
             traversal, ssrf, bad_patches, numbers_and_keys, media_types, methods, overlong,
             authentication, cross_project)
+#: Families refused before any database access (decoding, media type, method, the
+#: credentials): the same on every database, so SQLite gets them all and the others a
+#: sample (``SAMPLE``), to keep the suite lean.
+BEFORE_THE_DATABASE = (deep_json, bad_utf8_paths, bad_queries, microversions, media_types,
+                       methods, overlong, authentication)
+SAMPLE = 4

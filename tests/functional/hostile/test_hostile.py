@@ -45,8 +45,13 @@ def _send_all(api, cases, threads=4):
 
 @pytest.fixture(scope="module")
 def generated(api):
-    """{family: its cases} for this server's seeded ids (made once per database)."""
-    return {family: family(api.ids) for family in hostile.FAMILIES}
+    """{family: its cases} for this server's seeded ids (made once per database); of the
+    families refused before the database, every ``SAMPLE``-th case but on SQLite."""
+    out = {family: family(api.ids) for family in hostile.FAMILIES}
+    if api.kind != "sqlite":
+        for family in hostile.BEFORE_THE_DATABASE:
+            out[family] = out[family][::hostile.SAMPLE]
+    return out
 
 
 @pytest.mark.parametrize("family", hostile.FAMILIES, ids=lambda f: f.__name__)
@@ -63,11 +68,12 @@ def test_refused_with_a_reason_and_nothing_changed(api, generated, family):
     assert not changed, f"refused requests changed {sorted(changed)}: {changed}"
 
 
-def test_every_route_meets_the_families(generated):
+def test_every_route_meets_the_families(api):
     """The families reach every route of the OpenAPI document (a new route is covered
     without anyone writing cases for it), each by more than one."""
     reached = {}
-    for family, cases in generated.items():
+    for family in hostile.FAMILIES:
+        cases = family(api.ids)
         for case in cases:
             reached.setdefault((case.method, case.path.split("?")[0]), set()).add(family)
     for method, template, _ in hostile.routes():
@@ -82,7 +88,7 @@ def test_floods_answer_everything_without_a_server_error(api):
     answer is a 2xx or a 4xx, and what was created is what was answered created."""
     admin, alice = api.client("admin"), api.client("alice")
     ops = []
-    for i in range(60):
+    for i in range(40):
         ops.append(("admin", "POST", "/v2/device_profiles", [
             {"name": f"flood-{i % 20}", "groups": [{"resources:FPGA": "1"}]}]))
         ops.append(("admin", "DELETE", f"/v2/device_profiles/flood-{(i + 7) % 20}", None))
