@@ -22,6 +22,7 @@ from accel_contract import jsondoc
 MAX_PATH = 2048
 MAX_QUERY = 64 * 1024
 _DIGITS = re.compile(r"[0-9]{1,19}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _JSON_TYPES = ("application/json",)
 READ_CHUNK = 64 * 1024
 
@@ -75,10 +76,8 @@ def check_target(req):
 
 
 def _control(text):
-    for char in text:
-        if char < " " or char == "\x7f":
-            return f"contains the control character {char!r}"
-    return None
+    found = _CONTROL.search(text)
+    return f"contains the control character {found.group()!r}" if found else None
 
 
 def content_length(req):
