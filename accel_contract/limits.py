@@ -30,6 +30,11 @@ def _where(path):
     return out
 
 
+#: The size keyword of each kind of value, and how its size is said.
+_SIZES = {list: ("maxItems", "{} items"), dict: ("maxProperties", "{} properties"),
+          str: ("maxLength", "a string of {} characters")}
+
+
 def over_limits(doc, schema, most=50):
     """Problems (``"$.path: ..."``) of ``doc`` against the size limits of ``schema``."""
     problems = []
@@ -40,30 +45,18 @@ def over_limits(doc, schema, most=50):
             continue
         for part in sub.get("allOf", ()):
             stack.append((node, part, path))
-        if isinstance(node, list):
-            limit = sub.get("maxItems")
-            if isinstance(limit, int) and len(node) > limit:
-                problems.append(f"{_where(path)}: {len(node)} items, more than the limit "
-                                f"of {limit}")
-                continue
-            items = sub.get("items")
-            if isinstance(items, dict):
-                stack.extend((item, items, (*path, i)) for i, item in enumerate(node))
+        keyword, size = _SIZES.get(type(node), (None, None))
+        limit = sub.get(keyword) if keyword else None
+        if isinstance(limit, int) and len(node) > limit:
+            problems.append(f"{_where(path)}: {size.format(len(node))}, more than the limit "
+                            f"of {limit}")
+        elif isinstance(node, list) and isinstance(sub.get("items"), dict):
+            stack.extend((item, sub["items"], (*path, i)) for i, item in enumerate(node))
         elif isinstance(node, dict):
-            limit = sub.get("maxProperties")
-            if isinstance(limit, int) and len(node) > limit:
-                problems.append(f"{_where(path)}: {len(node)} properties, more than the "
-                                f"limit of {limit}")
-                continue
             properties = sub.get("properties", {})
             extra = sub.get("additionalProperties")
             for key, value in node.items():
                 child = properties.get(key, extra)
                 if isinstance(child, dict):
                     stack.append((value, child, (*path, key)))
-        elif isinstance(node, str):
-            limit = sub.get("maxLength")
-            if isinstance(limit, int) and len(node) > limit:
-                problems.append(f"{_where(path)}: a string of {len(node)} characters, "
-                                f"more than the limit of {limit}")
     return problems

@@ -21,9 +21,9 @@ def glance_proc(tmp_path_factory):
     proc.stop()
 
 
-@pytest.fixture(scope="module")
-def backend(glance_proc, tmp_path_factory):
-    path = tmp_path_factory.mktemp("glance-client") / "accel-api.conf"
+def _store(glance_proc, directory):
+    """A GlanceStore of its own (a connection never used yet) for ``glance_proc``."""
+    path = directory / "accel-api.conf"
     # Glance runs without auth here; keystoneauth's admin_token plugin just sends a token.
     path.write_text("[glance]\nauth_type = admin_token\ntoken = unused\n"
                     f"endpoint = {glance_proc.url}\nendpoint_override = {glance_proc.url}\n")
@@ -31,6 +31,11 @@ def backend(glance_proc, tmp_path_factory):
     glance.register_opts(conf)
     conf(["--config-file", str(path)], default_config_files=[])
     return glance.GlanceStore.from_conf(conf)
+
+
+@pytest.fixture(scope="module")
+def backend(glance_proc, tmp_path_factory):
+    return _store(glance_proc, tmp_path_factory.mktemp("glance-client"))
 
 
 def _chunks(data, size=65536):
@@ -172,13 +177,7 @@ def test_concurrent_first_requests_of_a_fresh_store_all_reach_glance(glance_proc
     a version discovery document"): a fresh accel-api's first uploads got 502."""
     import concurrent.futures
 
-    path = tmp_path / "accel-api.conf"
-    path.write_text("[glance]\nauth_type = admin_token\ntoken = unused\n"
-                    f"endpoint = {glance_proc.url}\nendpoint_override = {glance_proc.url}\n")
-    conf = cfg.ConfigOpts()
-    glance.register_opts(conf)
-    conf(["--config-file", str(path)], default_config_files=[])
-    fresh = glance.GlanceStore.from_conf(conf)
+    fresh = _store(glance_proc, tmp_path)
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
         codes = list(pool.map(lambda _: fresh._request("GET", "/images").status_code,
                               range(6)))
