@@ -23,13 +23,14 @@ import sqlalchemy as sa
 from tests.accel_api_helpers import inventory, running_server, write_htpasswd
 
 #: name -> (password, project, roles); "anonymous" sends no Authorization. Host h1's
-#: agent is the principal of h1 (its roles come from [agent_auth] http_basic_roles).
+#: agent: the principal of h1 where the agent channel is per host (the name and the
+#: accel_agent role make it so), a service user where it is not.
 PRINCIPALS = {
     "admin": ("admin-pw", "admin", "admin"),
     "service": ("service-pw", "service", "service"),
     "alice": ("alice-pw", "project-a", "member"),
     "bob": ("bob-pw", "project-b", "member"),
-    "accel-agent@h1": ("agent-pw", "service", None),
+    "accel-agent@h1": ("agent-pw", "service", "service+accel_agent"),
 }
 ANONYMOUS = "anonymous"
 AGENT = "accel-agent@h1"
@@ -121,7 +122,7 @@ def _wire(value):
 
 def _config(state, htpasswd, database):
     projects = ",".join(f"{u}:{p}" for u, (_, p, _) in PRINCIPALS.items())
-    roles = ",".join(f"{u}:{r}" for u, (_, _, r) in PRINCIPALS.items() if r)
+    roles = ",".join(f"{u}:{r}" for u, (_, _, r) in PRINCIPALS.items())
     return (f"[api]\nclient_socket_timeout = 5\nauth_strategy = http_basic\n"
             f"max_request_body_size = {MAX_BODY}\nmax_inventory_size = {MAX_INVENTORY}\n"
             f"[http_basic]\nauth_file = {htpasswd}\nuser_projects = {projects}\n"
