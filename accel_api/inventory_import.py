@@ -31,6 +31,12 @@ def _set(obj, values):
     return changed
 
 
+def _programmable(dep):
+    """A region is programmable unless its inventory says otherwise (with the reason in
+    its ``programming_unavailable`` attribute); anything else only when it says so."""
+    return bool(dep.get("programmable", dep["kind"] == "region"))
+
+
 def _device_fields(dev):
     first = dev["functions"][0]
     return {
@@ -99,7 +105,7 @@ def _import(session, hostname, doc):
     if dep_ids:
         for h in session.scalars(
                 sa.select(m.AttachHandle).where(m.AttachHandle.deployable_id.in_(dep_ids))):
-            handles[(h.deployable_id, h.type, h.address)] = h
+            handles[(h.deployable_id, h.type, h.address, h.instance)] = h
         for a in session.scalars(
                 sa.select(m.Attribute).where(m.Attribute.deployable_id.in_(dep_ids))):
             attrs[(a.deployable_id, a.key)] = a
@@ -125,7 +131,7 @@ def _import(session, hostname, doc):
                 "name": dep["name"], "kind": dep["kind"],
                 "num_accelerators": dep["num_accelerators"],
                 "resource_class": dep["resource_class"], "traits": list(dep["traits"]),
-                "driver_name": dev["driver"], "programmable": bool(dep.get("programmable")),
+                "driver_name": dev["driver"], "programmable": _programmable(dep),
                 "lost": False,
             }
             row = deployables.get(key)
@@ -147,17 +153,19 @@ def _import(session, hostname, doc):
             root = by_local[dep["root"]].id
             _set(row, {"parent_id": parent, "root_id": root})
             for handle in dep["attach_handles"]:
-                hkey = (row.id, handle["type"], handle["address"])
+                instance = handle.get("instance") or ""
+                hkey = (row.id, handle["type"], handle["address"], instance)
+                part = {"partition_form": handle.get("partition_form"),
+                        "partition_type": handle.get("partition_type")}
                 h = handles.get(hkey)
                 if h is None:
                     h = m.AttachHandle(uuid=str(uuid.uuid4()), deployable_id=row.id,
                                        type=handle["type"], address=handle["address"],
-                                       in_use=False, lost=False)
+                                       instance=instance, in_use=False, lost=False, **part)
                     session.add(h)
                     handles[hkey] = h
                     summary["attach_handles"]["added"] += 1
-                elif h.lost:
-                    h.lost = False
+                elif _set(h, dict(part, lost=False)):
                     summary["attach_handles"]["updated"] += 1
                 seen_handles.add(hkey)
             for akey, value in (dep.get("attributes") or {}).items():

@@ -171,8 +171,12 @@ def plan(session, deployable_uuid, ctx_project, is_admin, bitstream_id=None,
         raise errors.Conflict(f"deployable {deployable_uuid} vanished from its host")
     if device.status != "enabled":
         raise errors.Conflict(f"device of deployable {deployable_uuid} is disabled")
-    if not dep.programmable and dep.kind != "region":
-        raise errors.Conflict(f"deployable {deployable_uuid} ({dep.kind}) is not programmable")
+    if not dep.programmable:
+        why = session.scalar(sa.select(m.Attribute.value).where(
+            m.Attribute.deployable_id == dep.id,
+            m.Attribute.key == "programming_unavailable"))
+        raise errors.Conflict(f"deployable {deployable_uuid} ({dep.kind}) is not programmable"
+                              + (f": {why}" if why else ""))
     region_iface = region_interface(session, dep.id)
     bitstream = find_bitstream(session, ctx_project, is_admin, bitstream_id, function_id,
                                region_iface if bitstream_id is None else None)

@@ -20,3 +20,10 @@ def deployable_rp_uuid(hostname, deployable_id):
 def device_uuid(hostname, device_id):
     """Stable uuid of one device (its primary PCI address) of one host."""
     return str(uuid.uuid5(NAMESPACE, f"device:{hostname}/{device_id}"))
+
+
+def mdev_slot_uuid(hostname, parent, type_id, index):
+    """The uuid an mdev of ``type_id`` on ``parent`` will be created with, for free slot
+    ``index`` of one host: stable across reports, so a claim's handle keeps its identity
+    once the agent creates the mdev with it (Cyborg creates mdevs with the handle's uuid)."""
+    return str(uuid.uuid5(NAMESPACE, f"mdev-slot:{hostname}/{parent}/{type_id}/{index}"))

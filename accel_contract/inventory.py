@@ -13,7 +13,7 @@ from importlib import resources
 from accel_contract import jsondoc, limits, naming
 from accel_contract.errors import InventoryError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 #: Largest document accepted anywhere (API bodies, plugin data): 64 MiB.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: Schema violations reported at most: enough to act on, and a hostile document with
@@ -138,6 +138,7 @@ def _check_references(doc):
         if device["id"] in device_ids:
             problems.append(f"{where}.id: duplicate device id {device['id']}")
         device_ids.add(device["id"])
+        addresses = {fn["address"] for fn in device["functions"]}
         for fi, fn in enumerate(device["functions"]):
             if fn["address"] in function_addresses:
                 problems.append(f"{where}.functions[{fi}].address: {fn['address']} listed twice")
@@ -161,14 +162,58 @@ def _check_references(doc):
             if rc is None and dep["num_accelerators"]:
                 problems.append(f"{dwhere}: num_accelerators > 0 needs a resource_class")
             for hi, handle in enumerate(dep["attach_handles"]):
-                key = (handle["type"], handle["address"])
+                key = handle_key(handle)
+                hwhere = f"{dwhere}.attach_handles[{hi}]"
                 if key in handles:
-                    problems.append(
-                        f"{dwhere}.attach_handles[{hi}]: {handle['address']} is already "
-                        f"offered by deployable {handles[key]}"
-                    )
+                    shown = " ".join(k for k in key[1:] if k)
+                    problems.append(f"{hwhere}: {shown} is already offered by deployable "
+                                    f"{handles[key]}")
                 handles[key] = dep["id"]
+                problems.extend(_check_partition_handle(hwhere, handle, addresses))
         problems.extend(_check_tree(where, local))
+        problems.extend(_check_partitions(where, device.get("partitions"), addresses))
+    return problems
+
+
+def handle_key(handle):
+    """What makes an attach handle unique in a document: type, address and, for the
+    partitions that share one parent address, partition type and instance (a MIG slot is
+    room for one more instance of its profile). accel_api keys handles by deployable,
+    type, address and instance (a pool deployable holds one partition type)."""
+    if handle["type"] == "PCI":
+        return "PCI", handle["address"], "", ""
+    return (handle["type"], handle["address"], handle.get("partition_type") or "",
+            handle.get("instance") or "")
+
+
+def _check_partition_handle(where, handle, addresses):
+    """MDEV and MIG handles name their parent function, partition type and instance."""
+    if handle["type"] == "PCI":
+        return [f"{where}: a PCI handle has no instance"] if handle.get("instance") else []
+    problems = []
+    if handle["address"] not in addresses:
+        problems.append(f"{where}: parent {handle['address']} is not a function of the device")
+    for key in ("partition_type", "instance"):
+        if not handle.get(key):
+            problems.append(f"{where}: a {handle['type']} handle needs its {key}")
+    return problems
+
+
+def _check_partitions(where, partitions, addresses):
+    if not partitions:
+        return []
+    problems = []
+    for section in ("types", "instances"):
+        seen = set()
+        for i, item in enumerate(partitions[section]):
+            if item["parent"] not in addresses:
+                problems.append(f"{where}.partitions.{section}[{i}]: parent {item['parent']} "
+                                "is not a function of the device")
+            key = (item["form"], item["parent"], item["id"])
+            if key in seen:
+                problems.append(f"{where}.partitions.{section}[{i}]: {item['form']} "
+                                f"{item['id']} of {item['parent']} is listed twice")
+            seen.add(key)
     return problems
 
 

@@ -47,7 +47,8 @@ VENDOR_WORDS = {
 #: Resource class per device type and deployable kind; ``None`` = not offered.
 _RESOURCE_CLASSES = {
     "FPGA": {"*": "FPGA"},
-    "GPU": {"gpu": "PGPU", "pf": "PGPU", "accelerator": "PGPU", "vf": "VGPU", "mig": "VGPU"},
+    # GPU partitions (kinds mdev, mig) are named by ``partition_resource_class``.
+    "GPU": {"gpu": "PGPU", "pf": "PGPU", "accelerator": "PGPU", "vf": "VGPU"},
     "CRYPTO": {"*": "CUSTOM_QAT"},
     "FEC": {"*": "CUSTOM_FEC"},
     "NPU": {"*": "CUSTOM_NPU"},
@@ -236,6 +237,93 @@ def qat_service_traits(cfg_services):
 def mig_traits(profile):
     """Trait of a MIG instance profile, e.g. ``1g.10gb`` -> ``CUSTOM_GPU_MIG_1G_10GB``."""
     return [custom("GPU_MIG", profile)]
+
+
+# -- GPU partitions ------------------------------------------------------------------------
+#
+# Three forms ship (docs/gpu-partitioning.rst): ``mdev`` (a mediated device created on a
+# parent function: NVIDIA's legacy vGPU types, Intel GVT-g), ``vgpu_vf`` (NVIDIA's vendor
+# VFIO framework: a VF holds one vGPU, chosen by ``nvidia/current_vgpu_type``) and ``mig``
+# (a MIG GPU instance with its compute instance: no PCI function, no mdev).
+
+PARTITION_FORMS = ("mdev", "vgpu_vf", "mig")
+#: Forms a VM attaches as a device (a PCI VF, or an mdev): their resource class is VGPU.
+VM_ATTACHABLE_FORMS = frozenset({"mdev", "vgpu_vf"})
+#: Trait prefixes that only partitions Nova's libvirt driver cannot attach carry (a device
+#: profile requiring one asks Nova for an MDEV or MIG handle it would ignore).
+NOVA_UNUSABLE_TRAIT_PREFIXES = ("CUSTOM_MDEV_", "CUSTOM_GPU_MIG_")
+_CYBORG_VGPU_TRAIT = re.compile(r"^CUSTOM_NVIDIA_[0-9A-F]{4}_[A-Z0-9_]+$")
+
+
+def partition_resource_class(form, profile=None):
+    """THE naming rule of GPU partitions' resource classes.
+
+    A partition a VM attaches as a device (an mdev, or a VF of NVIDIA's vendor VFIO
+    framework) is ``VGPU``: the standard class Nova's own vGPU reporting and Cyborg use;
+    its type is in the traits. A partition with no such device form is
+    ``CUSTOM_<FORM>_<PROFILE>`` (``mig`` + ``1g.10gb`` -> ``CUSTOM_MIG_1G_10GB``): instances
+    of different profiles are not interchangeable, so the profile is the resource.
+    """
+    if form in VM_ATTACHABLE_FORMS:
+        return "VGPU"
+    if form == "mig":
+        if not profile:
+            raise NamingError("a MIG resource class needs the GPU-instance profile")
+        return custom("MIG", profile)
+    raise NamingError(f"unknown partition form {form!r}; known: {', '.join(PARTITION_FORMS)}")
+
+
+def vgpu_type_name(name):
+    """The profile part of a vGPU type's name: the last space-separated token.
+
+    ``"NVIDIA A16-4C"`` -> ``"A16-4C"``, ``"GRID P40-4C"`` -> ``"P40-4C"``, ``"GVTg_V5_4"``
+    unchanged (hwfacts: NVIDIA prefixes ``GRID``/``NVIDIA`` and board words).
+    """
+    words = str(name or "").split()
+    if not words:
+        raise NamingError("a vGPU type without a name")
+    return words[-1]
+
+
+def vgpu_type_traits(form, vendor_id, device_id, name, type_id=None):
+    """Traits naming a vGPU type on the deployable that offers it.
+
+    ``mdev``: Cyborg's ``CUSTOM_NVIDIA_<PRODUCT ID>_<TYPE>`` for NVIDIA (its mdev vGPU
+    trait, so Cyborg's device profiles keep matching), ``CUSTOM_MDEV_<TYPE>`` and
+    ``CUSTOM_MDEV_<TYPE ID>`` (``nvidia-721``, ``i915-GVTg_V5_4``). ``vgpu_vf``:
+    ``CUSTOM_VGPU_<TYPE>`` (Cyborg has no name for the VF framework).
+    """
+    profile = vgpu_type_name(name)
+    if form == "vgpu_vf":
+        return [custom("VGPU", profile)]
+    if form != "mdev":
+        raise NamingError(f"{form!r} partitions are not vGPU types")
+    traits = []
+    if vendor_word(vendor_id) == "NVIDIA":
+        traits.append(custom("NVIDIA", _hex(device_id), profile))
+    traits.append(custom("MDEV", profile))
+    if type_id:
+        traits.append(custom("MDEV", type_id))
+    return _unique(traits)
+
+
+def partition_capability_traits(forms, mig_current=None):
+    """Device traits of what partitioning a GPU offers now, and MIG's state:
+    ``CUSTOM_GPU_PARTITION_MDEV``/``_VGPU_VF``/``_MIG``, ``CUSTOM_GPU_MIG_ENABLED``."""
+    traits = [custom("GPU_PARTITION", form) for form in PARTITION_FORMS if form in forms]
+    if mig_current == "Enabled":
+        traits.append("CUSTOM_GPU_MIG_ENABLED")
+    return traits
+
+
+def nova_unusable_trait(trait):
+    """True for a trait only MDEV or MIG partitions carry (Nova cannot attach those)."""
+    return trait.startswith(NOVA_UNUSABLE_TRAIT_PREFIXES) or bool(_CYBORG_VGPU_TRAIT.match(trait))
+
+
+def is_partition_resource_class(name):
+    """True for a class only non-device partitions are offered as (``CUSTOM_MIG_*``)."""
+    return str(name).startswith("CUSTOM_MIG_")
 
 
 def _unique(names):

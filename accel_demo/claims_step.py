@@ -87,6 +87,9 @@ def claim_with_accel_api(ctx):
             summary = resp.json()
             ctx.say(f"imported {name}: {summary['devices']['added']} devices, "
                     f"{summary['deployables']['added']} deployables")
+            ctx.check(summary["devices"]["added"] == len(doc["devices"]),
+                      f"{name}: accel-api added {summary['devices']['added']} devices of "
+                      f"{len(doc['devices'])}")
         conn = openstack.connection.Connection(
             auth_type="none", accelerator_endpoint_override=url + "/v2")
         group = {f"resources:{dep['resource_class']}": "1"}
@@ -107,5 +110,12 @@ def claim_with_accel_api(ctx):
             if bound.attach_handle_type == "PCI" else str(info)
         ctx.say(f"ARQ {bound.uuid} {bound.state} on {hostname} ({dep['name']}): "
                 f"{bound.attach_handle_type} {address}")
+        ctx.check(bound.state == "Bound", f"ARQ {bound.uuid} is {bound.state}, not Bound")
+        handles = [h["address"] for h in dep["attach_handles"]]
+        ctx.check(bound.attach_handle_type == "PCI" and address in handles,
+                  f"ARQ {bound.uuid} is attached to {address}, not one of {handles}")
         conn.accelerator.delete_accelerator_request(arq.uuid)
+        left = requests.get(f"{url}/v2/accelerator_requests/{arq.uuid}", timeout=30)
+        ctx.check(left.status_code == 404,
+                  f"ARQ {arq.uuid} still answers HTTP {left.status_code} after its delete")
         ctx.say("ARQ deleted; stopping accel-api")

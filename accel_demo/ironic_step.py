@@ -11,7 +11,7 @@ import hashlib
 import os
 
 import accel_hosts
-from accel_hosts import kernel_sim, sysfs
+from accel_hosts import cards, kernel_sim, sysfs
 from ipa_fpga import conf as ipa_conf
 from ipa_fpga import inspection_collector
 from ironic_fpga.inspection import plan as hook
@@ -27,7 +27,21 @@ def inspect_hosts(ctx):
         finally:
             ipa_conf.cfg.CONF.clear_override("sysfs_root", group=ipa_conf.GROUP)
         doc = data[inspection_collector.PLUGIN_DATA_KEY]
+        ctx.check(_same_inventory(doc, ctx.inventories[name]),
+                  f"{name}: the IPA collector's document differs from accel-discover's")
         plan = hook.Plan(doc, [])
+        device_traits = {t for d in doc["devices"] for t in d["traits"]}
+        ctx.check(plan.traits and device_traits <= set(plan.traits),
+                  f"{name}: node traits {plan.traits} lack device traits "
+                  f"{sorted(device_traits - set(plan.traits))}")
+        ctx.check(len(plan.accelerators) == len(doc["devices"]),
+                  f"{name}: {len(plan.accelerators)} properties.accelerators entries for "
+                  f"{len(doc['devices'])} devices")
+        counted = sum(int(v) for k, v in plan.capabilities.items()
+                      if k.startswith("accel_") and k.endswith("_count"))
+        expected = sum(1 for d in doc["devices"] if d["type"] not in ("NIC", "FABRIC"))
+        ctx.check(counted == expected,
+                  f"{name}: capabilities count {counted} accelerators, expected {expected}")
         ctx.say(f"{name}: node traits ({len(plan.traits)}):")
         for trait in plan.traits:
             ctx.say(f"    {trait}")
@@ -36,6 +50,12 @@ def inspect_hosts(ctx):
             fw = ", ".join(f"{k}={v}" for k, v in acc["firmware"].items()) or "-"
             ctx.say(f"    properties.accelerators: {acc['pci_address']} {acc['type']} "
                     f"{acc['model']} ({acc['vendor_id']}:{acc['device_id']}) firmware: {fw}")
+
+
+def _same_inventory(a, b):
+    """Equal documents but for when each was collected."""
+    return ({k: v for k, v in a.items() if k != "collected_at"}
+            == {k: v for k, v in b.items() if k != "collected_at"})
 
 
 class _Failures:
@@ -78,6 +98,15 @@ def flash_firmware(ctx):
         for item in result:
             ctx.say(f"{name}: flashed {item['component']} on {item['device']}: "
                     f"{item['previous_version']} -> {item['version']} (verified)")
-        ctx.say(f"{name}: bmcfw_version after: {open(bmc).read().strip()}")
+        ctx.check([(r["device"], r["component"], r["version"]) for r in result]
+                  == [(card.primary.address, "max10_bmc_nios", "D.2.1.25")],
+                  f"{name}: the step reported {result}, expected max10_bmc_nios D.2.1.25 "
+                  f"on {card.primary.address}")
+        with open(bmc) as f:
+            after = f.read().strip()
+        ctx.say(f"{name}: bmcfw_version after: {after}")
+        ctx.check(after == cards.m10_version("D.2.1.25"),
+                  f"{name}: bmcfw_version reads {after} after the flash, expected "
+                  f"{cards.m10_version('D.2.1.25')} (D.2.1.25)")
         return
     ctx.say("no N3000 with a firmware-upload device in the demo hosts")

@@ -10,6 +10,7 @@ before the ARQ becomes Bound.
 """
 
 import contextlib
+import hashlib
 import os
 import socket
 import subprocess
@@ -133,6 +134,10 @@ def _run_flow(ctx, url, hostname, iface, root):
                headers={"Content-Type": "application/octet-stream"}).json()
     ctx.say(f"uploaded bitstream {bs['uuid']}: {bs['size']} bytes, sha512 "
             f"{bs['checksum'][:16]}...")
+    digest = hashlib.sha512(data).hexdigest()
+    ctx.check(bs.get("size") == len(data) and bs.get("checksum") == digest,
+              f"accel-api stored {bs.get('size')} bytes with sha512 {bs.get('checksum')}, "
+              f"uploaded {len(data)} bytes")
     resp = s.post(f"{url}/v2/device_profiles", json=[{"name": "demo-gzip", "groups": [{
         "resources:FPGA": "1", "trait:CUSTOM_FPGA_INTEL": "required",
         "accel:bitstream_id": bs["uuid"]}]}])
@@ -153,14 +158,22 @@ def _run_flow(ctx, url, hostname, iface, root):
     arq_doc = s.get(f"{url}/v2/accelerator_requests/{arq}").json()
     dep = s.get(f"{url}/v2/deployables/{region['uuid']}").json()
     ctx.say(f"ARQ {arq}: {arq_doc['state']} to {arq_doc['attach_handle_info']}")
+    ctx.check(arq_doc["state"] == "Bound", f"ARQ {arq} ended {arq_doc['state']}, not Bound")
     ctx.say(f"deployable {dep['uuid']} now runs bitstream {dep['bitstream_id']}; traits: "
             + ", ".join(t for t in dep["traits"] if "FUNCTION" in t))
+    ctx.check(dep["bitstream_id"] == bs["uuid"],
+              f"deployable {dep['uuid']} runs bitstream {dep['bitstream_id']}, not {bs['uuid']}")
+    function_trait = naming.function_traits("0x8086", AFU_ID)[0]
+    ctx.check(function_trait in dep["traits"],
+              f"deployable {dep['uuid']} lacks the programmed function's trait {function_trait}")
+    programmed = []
     for dirpath, _dirs, files in os.walk(os.path.join(root, "sys", "devices")):
         if "afu_id" in files and "dfl-port" in dirpath:
             with open(os.path.join(dirpath, "afu_id")) as f:
                 value = f.read().strip()
             if value.lower() == AFU_ID.replace("-", ""):
+                programmed.append(os.path.basename(dirpath))
                 ctx.say(f"fixture port {os.path.basename(dirpath)}: afu_id {value} "
                         "(programmed and verified)")
-    if arq_doc["state"] != "Bound":
-        raise RuntimeError(f"ARQ ended {arq_doc['state']}")
+    ctx.check(len(programmed) == 1,
+              f"{len(programmed)} fixture ports carry afu_id {AFU_ID} ({programmed}), expected 1")

@@ -75,6 +75,14 @@ def oob_firmware_update(ctx):
                  for a in client.read_accelerators(root, host.name) for f in a["firmware"]}
         changed = sorted(f"{d}:{c}" for (d, c), v in after.items() if before[(d, c)] != v)
         ctx.say(f"firmware entries changed on the BMC: {', '.join(changed)}")
+        ctx.check((result["before"], result["after"]) == (fw["version"], new_version),
+                  f"{acc['id']} {fw['component']}: {result['before']} -> {result['after']}, "
+                  f"expected {fw['version']} -> {new_version}")
+        ctx.check(changed == [f"{acc['id']}:{fw['component']}"],
+                  f"the BMC changed {changed}, expected only {acc['id']}:{fw['component']}")
+        ctx.check(after[(acc["id"], fw["component"])] == new_version,
+                  f"the BMC reads {after[(acc['id'], fw['component'])]} back, expected "
+                  f"{new_version}")
     finally:
         files.shutdown()
         files.server_close()

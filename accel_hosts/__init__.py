@@ -11,9 +11,31 @@ Public API::
     accel_hosts.large_host(functions=1000) -> Host    # generated, >= ``functions`` PCI functions
 """
 
-from accel_hosts.cards import HostDescriptionError
-from accel_hosts.loader import from_dict, large_host, load, names
-from accel_hosts.model import Card, FirmwareComponent, Host, PciFunction
+import importlib
+
+#: Public names and the module each lives in, imported on first use (PEP 562): the
+#: fixture's nvidia-smi model imports ``accel_hosts.nvidia_smi`` on every run and must
+#: not pay for YAML and the card templates.
+_LAZY = {
+    "HostDescriptionError": "accel_hosts.cards",
+    "from_dict": "accel_hosts.loader",
+    "large_host": "accel_hosts.loader",
+    "load": "accel_hosts.loader",
+    "names": "accel_hosts.loader",
+    "Card": "accel_hosts.model",
+    "FirmwareComponent": "accel_hosts.model",
+    "Host": "accel_hosts.model",
+    "PciFunction": "accel_hosts.model",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'accel_hosts' has no attribute {name!r}")
+
 
 __all__ = [
     "Card",

@@ -14,8 +14,11 @@ import hashlib
 import uuid
 
 from accel_contract.errors import AccelError
+from accel_hosts import gpu_partitions
 from accel_hosts.model import (
     BRIDGE_CLASS,
+    DFL_DRIVERS,
+    LEGACY_OPAE_DRIVER,
     Card,
     CxlState,
     DflState,
@@ -42,6 +45,7 @@ class Numbering:
     spi_bus: int = 0
     nvidia_minor: int = 0
     render_minor: int = 128
+    vfio_dev: int = 0  # vfio-dev/vfioN of devices on a vendor VFIO driver
 
     def take(self, counter, step=1):
         value = getattr(self, counter)
@@ -173,18 +177,29 @@ def m10_version(text):
     return f"0x{value:x}"
 
 
+def _dfl_driver(spec):
+    driver = spec.get("driver", "dfl-pci")
+    if driver not in DFL_DRIVERS:
+        raise HostDescriptionError(f"an Intel DFL card's driver is one of "
+                                   f"{', '.join(DFL_DRIVERS)}, not {driver!r}")
+    return driver
+
+
 def _dfl_state(spec, numbering, fw, sec_update_name):
     versions = {c.component: c.version for c in fw}
     index = numbering.take("dfl")
     state = spec.get("dfl") or {}
+    driver = _dfl_driver(spec)
     return DflState(
+        driver=driver,
         fme_index=index,
         port_index=index,
         base_region=numbering.take("fpga_region"),
         pr_region=numbering.take("fpga_region"),
         fpga_manager=index,
         fpga_bridge=index,
-        secure_update=numbering.take("secure_update"),
+        # the legacy driver has no firmware-upload device
+        secure_update=None if driver == LEGACY_OPAE_DRIVER else numbering.take("secure_update"),
         spi_bus=numbering.take("spi_bus"),
         bitstream_id=str(state.get("bitstream_id", versions.get("fpga_image"))).lower(),
         bitstream_metadata=str(state.get("bitstream_metadata", "0x1202220")).lower(),
@@ -234,7 +249,8 @@ def n3000(spec, numbering):
     bridges.append(_bridge(up, "0x10b5", "0x8747", root, numa, numbering))
     bridges.extend(_bridge(d, "0x10b5", "0x8747", up, numa, numbering) for d in downs.values())
     fpga = PciFunction(
-        a(5, 0, 0), "0x8086", "0x0b30", "0x120000", "0x00", "0x8086", "0x0000", "dfl-pci",
+        a(5, 0, 0), "0x8086", "0x0b30", "0x120000", "0x00", "0x8086", "0x0000",
+        _dfl_driver(spec),
         numa, numbering.take("iommu_group"), "8.0 GT/s PCIe", 8, "8.0 GT/s PCIe", 8,
         parent=downs[0x09], role="accelerator",
     )
@@ -375,9 +391,19 @@ _NVIDIA = {
                   "NVIDIA H100 80GB HBM3", "0xa1", "96.00.89.00.01"),
     "a100_sxm4": ("0x20b0", "0x134f", "16.0 GT/s PCIe", "NVIDIA A100 SXM4 40GB",
                   "NVIDIA A100-SXM4-40GB", "0xa1", "92.00.36.00.02"),
+    # hwfacts gpu-partitioning section 6, G1-G3 (ids of 20b2/26b9 [I], 25b6 [D]).
+    "a100_sxm4_80": ("0x20b2", "0x1463", "16.0 GT/s PCIe", "NVIDIA A100 SXM4 80GB",
+                     "NVIDIA A100-SXM4-80GB", "0xa1", "92.00.45.00.03"),
+    "a16": ("0x25b6", "0x14a9", "16.0 GT/s PCIe", "NVIDIA A16", "NVIDIA A16", "0xa1",
+            "94.07.5b.00.92"),
+    "l40s": ("0x26b9", "0x1851", "16.0 GT/s PCIe", "NVIDIA L40S", "NVIDIA L40S", "0xa1",
+             "95.02.66.00.02"),
     "l4": ("0x27b8", "0x16ca", "16.0 GT/s PCIe", "NVIDIA L4", "NVIDIA L4", "0xa1",
            "95.04.29.00.01"),
 }
+#: GPUs with MIG (nvidia-smi shows their mode) and the profile table of those hwfacts
+#: records one for; the others report ``[N/A]``.
+_MIG = {"h100_sxm5": None, "a100_sxm4": None, "a100_sxm4_80": "a100_80gb"}
 
 
 def nvidia_gpu(spec, numbering, kind="h100_sxm5"):
@@ -404,16 +430,49 @@ def nvidia_gpu(spec, numbering, kind="h100_sxm5"):
             ))
     fw = _fw(spec, [FirmwareComponent("vbios", "GPU VBIOS", vbios, True, "vendor_tool")])
     state = spec.get("nvidia") or {}
+    mig_capable = kind in _MIG
     nv = NvidiaState(
         minor=numbering.take("nvidia_minor"),
         uuid=state.get("uuid", "GPU-" + _stable_uuid("gpu", address, spec.get("serial"))),
         vbios_version=fw[0].version,
         model_name=smi_name,
-        mig_mode=state.get("mig_mode", "Disabled"),
+        mig_mode=state.get("mig_mode", "Disabled" if mig_capable else "[N/A]"),
         irq=200 + numbering.nvidia_minor,
+        mig_pending=state.get("mig_pending"),
+        mig_profiles=_MIG.get(kind),
     )
+    if not mig_capable and nv.mig_mode != "[N/A]":
+        raise HostDescriptionError(f"{kind} has no MIG; mig_mode must be left out")
     card = Card(functions=funcs, firmware=fw, nvidia=nv,
                 **_common(spec, kind, model, "NVIDIA", "1654"))
+    card.partitions = _partitions(kind, spec, funcs, numbering, nv.mig_profiles)
+    return card, bridges
+
+
+def _partitions(kind, spec, funcs, numbering, mig_table=None):
+    if kind not in ("a16", "l40s", "gvtg") and not mig_table:
+        if spec.get("partitions"):
+            raise HostDescriptionError(f"{kind} cards have no partitions to describe")
+        return None
+    try:
+        return gpu_partitions.expand(kind, spec, funcs, numbering, mig_table)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise HostDescriptionError(f"{kind} {funcs[0].address} partitions: {exc}") from None
+
+
+def intel_gvtg(spec, numbering):
+    """An Intel Gen9.5 iGPU (UHD 630) on i915 with GVT-g: the mdev parent is the PF."""
+    address = str(spec.get("address", "0000:00:02.0"))
+    numa = int(spec.get("numa_node", 0))
+    bridges, parent = _upstream(spec, address, numa, numbering, None)
+    fn = PciFunction(
+        address, "0x8086", "0x3e92", "0x030000", "0x02", "0x1028", "0x0869", "i915", numa,
+        numbering.take("iommu_group"), None, None, None, None, parent=parent,
+        role="accelerator",
+    )
+    card = Card(functions=[fn], **_common(spec, "uhd630", "Intel UHD Graphics 630", "Intel",
+                                          "IGPU"))
+    card.partitions = _partitions("gvtg", spec, [fn], numbering)
     return card, bridges
 
 
@@ -577,7 +636,11 @@ TEMPLATES = {
     "u55c": lambda s, n: alveo(s, n, "u55c"),
     "h100_sxm5": lambda s, n: nvidia_gpu(s, n, "h100_sxm5"),
     "a100_sxm4": lambda s, n: nvidia_gpu(s, n, "a100_sxm4"),
+    "a100_sxm4_80": lambda s, n: nvidia_gpu(s, n, "a100_sxm4_80"),
+    "a16": lambda s, n: nvidia_gpu(s, n, "a16"),
+    "l40s": lambda s, n: nvidia_gpu(s, n, "l40s"),
     "l4": lambda s, n: nvidia_gpu(s, n, "l4"),
+    "uhd630": intel_gvtg,
     "nvswitch": nvswitch,
     "bluefield3": bluefield3,
     "qat_4xxx": qat_4xxx,

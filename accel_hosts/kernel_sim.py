@@ -15,6 +15,9 @@ and the card would:
 * DFL partial reconfiguration: ``ipa_fpga.program.dfl_pr`` hands requests over
   through ``<root>/.accel-kernel-sim/`` (see there); the simulator checks the
   bitstream against the region like the FME does and sets the port's ``afu_id``.
+* GPU partitions (``accel_hosts.kernel_sim_gpu``): mdev ``create``/``remove``, the
+  vendor VFIO framework's ``current_vgpu_type``, ``sriov_numvfs`` of NVIDIA GPUs. MIG is
+  driven through the fixture's model of ``nvidia-smi`` (``accel_hosts.nvidia_smi``).
 
 What the emulated *hardware* reports after a write (new version, AFU id) comes
 from a simulator tag inside the test image payload: ``ACCELSIM {json}``
@@ -32,7 +35,7 @@ import struct
 import threading
 import time
 
-from accel_hosts import sysfs
+from accel_hosts import kernel_sim_gpu, sysfs
 
 MARKER_DIR = ".accel-kernel-sim"
 TAG = b"ACCELSIM "
@@ -70,12 +73,7 @@ def _tag(data):
         return None
 
 
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().strip()
-    except OSError:
-        return None
+_read = sysfs.read_value
 
 
 def _write(path, value):
@@ -90,8 +88,11 @@ class KernelSim:
         self.poll = poll
         self._stop = threading.Event()
         self._thread = None
-        self.cards = [c for c in host.cards if c.dfl is not None]
+        # The upstream DFL driver's interfaces only: the legacy OPAE driver is not modelled
+        # (ipa_fpga has no path through it).
+        self.cards = [c for c in host.cards if c.dfl is not None and not c.dfl.legacy]
         self.events = []
+        self.gpu = kernel_sim_gpu.GpuSim(host, root, self.events)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self):
@@ -127,7 +128,22 @@ class KernelSim:
                     self._pr(card)
                 except OSError:
                     pass
+            self.gpu.tick()
+            self._count_pass()
             time.sleep(self.poll)
+
+    def _count_pass(self):
+        """``passes``: how many whole passes so far (writers wait on it, see
+        ``ipa_fpga.partitions.settle``; the kernel needs no such thing)."""
+        self.passes = getattr(self, "passes", 0) + 1
+        path = os.path.join(self.root, MARKER_DIR, "passes")
+        try:
+            with open(path + ".tmp", "w") as f:
+                f.write(f"{self.passes}\n")
+            os.chmod(path + ".tmp", 0o644)
+            os.replace(path + ".tmp", path)
+        except OSError:
+            pass
 
     # -- firmware upload ---------------------------------------------------------------------
     def _fw_upload(self, card):

@@ -82,6 +82,7 @@ def from_dict(data):
         bridges=sorted(bridges.values(), key=lambda b: b.address),
         kernel=str(data.get("kernel", "6.8.0-45-generic")),
         bios_version=data.get("bios_version"),
+        nvidia_smi=bool(data.get("nvidia_smi", True)),
     )
 
 

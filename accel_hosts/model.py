@@ -71,6 +71,11 @@ class PciFunction:
         return int(self.address.split(":")[1], 16)
 
 
+#: the legacy out-of-tree OPAE driver (``intel-fpga-pci``); see DflState.driver
+LEGACY_OPAE_DRIVER = "intel-fpga-pci"
+DFL_DRIVERS = ("dfl-pci", LEGACY_OPAE_DRIVER)
+
+
 @dataclass
 class DflState:
     """Intel DFL card state (FME, PR region, port, MAX10 BMC, firmware-upload device)."""
@@ -92,6 +97,15 @@ class DflState:
     boot_page: str = "user"
     socket_id: int = 0
     sec_update_name: str = "n3000bmc-sec-update"
+    #: the PCI driver bound to the card: ``dfl-pci`` (upstream Linux DFL), or
+    #: ``intel-fpga-pci``, the legacy out-of-tree OPAE driver (Cyborg's test tree has it):
+    #: ``fpga/intel-fpga-dev.N/intel-fpga-{fme,port}.N`` below the PF, no ``fpga_region``,
+    #: no firmware-upload device, and no PR path ipa_fpga can use
+    driver: str = "dfl-pci"
+
+    @property
+    def legacy(self):
+        return self.driver == LEGACY_OPAE_DRIVER
 
 
 @dataclass
@@ -117,8 +131,77 @@ class NvidiaState:
     uuid: str  # GPU-xxxxxxxx-...
     vbios_version: str  # 96.00.89.00.01
     model_name: str  # "NVIDIA H100 80GB HBM3"
-    mig_mode: str = "Disabled"
+    mig_mode: str = "Disabled"  # current; "[N/A]" for a GPU without MIG
     irq: int = 0
+    mig_pending: str | None = None  # None: same as mig_mode
+    #: MIG profile table of this GPU model (accel_hosts.gpu_partitions.MIG_PROFILES key).
+    mig_profiles: str | None = None
+
+
+@dataclass
+class MdevType:
+    """One ``mdev_supported_types/<type_id>`` entry (the same on every parent of a card)."""
+
+    type_id: str  # nvidia-721, i915-GVTg_V5_4
+    name: str | None  # "NVIDIA A16-4C"; None: no ``name`` file (GVT-g before ~6.1)
+    description: str  # one line (NVIDIA) or several (GVT-g)
+    framebuffer_mb: int  # NVIDIA: vGPU framebuffer; GVT-g: high_gm_size
+    max_instances: int  # per physical GPU (NVIDIA ``max_instance``), per parent (GVT-g)
+    device_api: str = "vfio-pci"
+    #: GVT-g resources one instance takes (low_gm_mb, high_gm_mb, fence); NVIDIA: empty.
+    cost: dict = field(default_factory=dict)
+
+
+@dataclass
+class Mdev:
+    """A created mediated device."""
+
+    uuid: str
+    type_id: str
+    parent: str  # PCI address of the parent function
+    iommu_group: int
+
+
+@dataclass
+class VgpuType:
+    """A vGPU type of NVIDIA's vendor VFIO framework (``nvidia/creatable_vgpu_types``)."""
+
+    id: int  # 1151 (card-local id written to ``current_vgpu_type``)
+    name: str  # "NVIDIA L40S-6Q"
+    framebuffer_mb: int
+
+
+@dataclass
+class MigInstance:
+    """A MIG GPU instance (``nvidia-smi mig -lgi``) and its compute instances."""
+
+    gi: int  # GPU instance id
+    profile: int  # GPU-instance profile id (19 = 1g.10gb)
+    start: int  # placement start (memory slice)
+    size: int  # placement size
+    cis: list[int] = field(default_factory=list)  # compute instance ids (default CI: 0)
+
+
+@dataclass
+class GpuPartitions:
+    """What a GPU's driver offers and holds as partitions (hwfacts gpu-partitioning.md).
+
+    ``mdev_parents``: ``pf`` (types on the PF), ``vfs`` (types on each VF, one vGPU per
+    VF: A16 on mdev-era drivers) or None. ``vgpu_types`` set: the VFs use NVIDIA's vendor
+    VFIO framework (``nvidia/creatable_vgpu_types``, ``current_vgpu_type``).
+    """
+
+    framebuffer_mb: int = 0  # of the physical GPU (what vGPU types share)
+    mdev_parents: str | None = None
+    mdev_types: list[MdevType] = field(default_factory=list)
+    mdevs: list[Mdev] = field(default_factory=list)
+    mdev_driver: str = "nvidia-vgpu-vfio"
+    #: GVT-g budget of the parent: low_gm_mb, high_gm_mb, fence.
+    budget: dict = field(default_factory=dict)
+    vgpu_types: list[VgpuType] = field(default_factory=list)
+    vgpu_current: dict = field(default_factory=dict)  # VF address -> type id (0 = none)
+    vfio_dev: dict = field(default_factory=dict)  # VF address -> N of vfio-dev/vfioN
+    mig_instances: list[MigInstance] = field(default_factory=list)
 
 
 @dataclass
@@ -160,6 +243,7 @@ class Card:
     qat: QatState | None = None
     cxl: CxlState | None = None  # a CXL device (Type 1 or 2 accelerator)
     name: str | None = None  # short id in the description ("fpga0")
+    partitions: GpuPartitions | None = None
 
     @property
     def primary(self):
@@ -198,6 +282,8 @@ class Host:
     bridges: list[PciFunction] = field(default_factory=list)
     kernel: str = "6.8.0-45-generic"
     bios_version: str | None = None
+    #: NVIDIA's tools installed with the driver (``/usr/bin/nvidia-smi``, a model of it).
+    nvidia_smi: bool = True
 
     def functions(self):
         """Every PCI function (bridges first, then cards'), keyed by address, in bus order."""

@@ -25,14 +25,25 @@ get their paths from the helpers below, never rebuild them by hand):
 * driver binding - ``<function dir>/driver_override``, ``sys/bus/pci/drivers/<name>/bind|unbind``.
 * XRT - user PF ``xclbinuuid`` after an xclbin download; mgmt PF ``logic_uuids`` after a
   shell flash.
+* mdev - ``<parent dir>/mdev_supported_types/<type>/create`` (write a uuid: the mdev
+  ``<parent dir>/<uuid>`` appears with ``/sys/bus/mdev/devices/<uuid>``), ``<parent
+  dir>/<uuid>/remove`` (write ``1``); ``available_instances`` recomputed after each.
+* NVIDIA vendor VFIO framework - ``<VF dir>/nvidia/current_vgpu_type`` (write a type id
+  from ``creatable_vgpu_types``, ``0`` to release).
+* MIG - only through ``usr/bin/nvidia-smi`` (a model of NVIDIA's tool, ``accel_hosts
+  .nvidia_smi``, over the driver state ``driver_state_path(root)``); it keeps
+  ``/proc/driver/nvidia/capabilities/gpuN/mig/giG[/ciC]/access`` in step.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import struct
+import sys
 
 from accel_contract import catalogue
+from accel_hosts import gpu_partitions
 from accel_hosts.model import Card, Host, PciFunction
 
 #: Character-device majors used for ``dev`` files (values are what a typical kernel assigns).
@@ -147,6 +158,24 @@ def secure_update_class_link(card, root=None):
     return _join(root, f"sys/class/firmware/secure-update{_dfl(card).secure_update}")
 
 
+def legacy_fpga_dev_dir(host, card, root=None):
+    """Legacy OPAE driver (``intel-fpga-pci``): ``<fpga PF>/fpga/intel-fpga-dev.N``."""
+    return os.path.join(device_dir(host, card.primary.address, root), "fpga",
+                        f"intel-fpga-dev.{_dfl(card).fme_index}")
+
+
+def legacy_fme_dir(host, card, root=None):
+    """Legacy OPAE FME: ``bitstream_id``, ``pr/interface_id``, ``ports_num``..."""
+    return os.path.join(legacy_fpga_dev_dir(host, card, root),
+                        f"intel-fpga-fme.{_dfl(card).fme_index}")
+
+
+def legacy_port_dir(host, card, root=None):
+    """Legacy OPAE port: ``afu_id``."""
+    return os.path.join(legacy_fpga_dev_dir(host, card, root),
+                        f"intel-fpga-port.{_dfl(card).port_index}")
+
+
 def dev_node(card, which, root=None):
     """``/dev`` node of a card: ``fme``/``port`` (DFL), ``mgmt``/``user`` (XRT), ``gpu``."""
     if which in ("fme", "port"):
@@ -167,7 +196,57 @@ def nvidia_information_path(address, root=None):
     return _join(root, f"proc/driver/nvidia/gpus/{address}/information")
 
 
+#: Where the fixture's simulated kernel/driver keeps what no file shows (MIG state).
+SIM_DIR = ".accel-kernel-sim"
+
+
+def driver_state_path(root):
+    """The NVIDIA driver's MIG state of a fixture (read and written by ``nvidia-smi``)."""
+    return os.path.join(root, SIM_DIR, "nvidia-driver.json")
+
+
+def nvidia_smi_path(root):
+    return os.path.join(root, "usr/bin/nvidia-smi")
+
+
+def mdev_types_dir(host, parent, root=None):
+    return os.path.join(device_dir(host, parent, root), "mdev_supported_types")
+
+
+def mdev_dir(host, mdev, root=None):
+    """A created mdev: ``<parent dir>/<uuid>`` (``/sys/bus/mdev/devices/<uuid>`` links here)."""
+    return os.path.join(device_dir(host, mdev.parent, root), mdev.uuid)
+
+
+def vgpu_dir(host, vf, root=None):
+    """``<VF dir>/nvidia``: ``creatable_vgpu_types``, ``current_vgpu_type``."""
+    return os.path.join(device_dir(host, vf, root), "nvidia")
+
+
+def mig_caps_dir(card, root=None):
+    return _join(root, f"proc/driver/nvidia/capabilities/gpu{card.nvidia.minor}/mig")
+
+
+def mdev_parents(card):
+    """Addresses of the card's mdev parents (its PF, or each VF)."""
+    part = card.partitions
+    if part is None or not part.mdev_types:
+        return []
+    if part.mdev_parents == "pf":
+        return [card.primary.address]
+    return [f.address for f in card.functions if f.physfn]
+
+
 # -- writing -----------------------------------------------------------------------------------
+
+
+def read_value(path):
+    """A file's stripped text, or None when it cannot be read (the simulators' reads)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def _put(path, data, mode):
@@ -326,7 +405,9 @@ def build(host: Host, root: str, pci_ids: bool = True) -> None:
         _write_function(host, root, fn, dirs, below,
                         len(slots.get(fn.address[:-2], [])) > 1)
     for card in host.cards:
-        if card.dfl:
+        if card.dfl and card.dfl.legacy:
+            _write_legacy_opae(host, root, card)
+        elif card.dfl:
             _write_dfl(host, root, card)
         if card.xrt:
             _write_xrt(host, root, card)
@@ -334,9 +415,46 @@ def build(host: Host, root: str, pci_ids: bool = True) -> None:
             _write_nvidia(host, root, card)
         if card.qat:
             _write_qat(host, root, card)
+        if card.partitions:
+            write_partitions(host, root, card)
+    if host.nvidia_smi and any(c.nvidia for c in host.cards):
+        write_driver_state(host, root)
+        _write_nvidia_smi(root)
     _write_host(host, root)
     if pci_ids:
         _write_pci_ids(host, root)
+
+
+def write_functions(host, root, addresses):
+    """(Re)write these functions of ``host`` (e.g. VFs that appeared, their PF's links)."""
+    root = os.path.abspath(root)
+    functions = host.functions()
+    memo = {}
+    dirs = {a: os.path.join(root, _rel_dir(functions, a, memo)) for a in functions}
+    below = _buses_below(functions)
+    for address in addresses:
+        fn = functions[address]
+        d = dirs[address]
+        if os.path.isdir(d):
+            for name in os.listdir(d):
+                if name.startswith("virtfn"):
+                    os.unlink(os.path.join(d, name))
+        _write_function(host, root, fn, dirs, below, False)
+
+
+def remove_function(host, root, fn):
+    """Undo what ``_write_function`` wrote for ``fn`` (a VF that went away)."""
+    import shutil
+
+    d = device_dir(host, fn.address, root)
+    bus = os.path.join(root, "sys/bus/pci")
+    for link in [os.path.join(bus, "devices", fn.address)] + (
+            [os.path.join(bus, "drivers", fn.driver, fn.address)] if fn.driver else []) + (
+            [os.path.join(root, "sys/kernel/iommu_groups", str(fn.iommu_group), "devices",
+                          fn.address)] if fn.iommu_group is not None else []):
+        if os.path.lexists(link):
+            os.unlink(link)
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def _buses_below(functions):
@@ -483,6 +601,28 @@ def _write_dfl(host, root, card):
     _write(dev_node(card, "port", root), "", 0o600)
 
 
+def _write_legacy_opae(host, root, card):
+    """The tree of the legacy out-of-tree OPAE driver (``intel-fpga-pci``), the layout
+    Cyborg's Intel FPGA driver reads: FME and port below ``fpga/intel-fpga-dev.N``, the PR
+    interface id in ``pr/interface_id``, ``/sys/class/fpga`` and ``/dev/intel-fpga-*``
+    nodes; no ``fpga_region`` (the upstream DFL framework is not bound), no BMC, no
+    firmware-upload device."""
+    d = card.dfl
+    fme = legacy_fme_dir(host, card, root)
+    _attrs(fme, {
+        "bitstream_id": d.bitstream_id,
+        "bitstream_metadata": d.bitstream_metadata,
+        "ports_num": 1,
+        "socket_id": d.socket_id,
+    })
+    _attrs(os.path.join(fme, "pr"), {"interface_id": d.compat_id})
+    _attrs(legacy_port_dir(host, card, root), {"id": 0, "afu_id": d.afu_id})
+    _symlink(os.path.join(root, f"sys/class/fpga/intel-fpga-dev.{d.fme_index}"),
+             legacy_fpga_dev_dir(host, card, root))
+    _write(os.path.join(root, "dev", f"intel-fpga-fme.{d.fme_index}"), "", 0o600)
+    _write(os.path.join(root, "dev", f"intel-fpga-port.{d.port_index}"), "", 0o600)
+
+
 def _write_xrt(host, root, card):
     x = card.xrt
     mgmt, user = card.functions[0], card.functions[1]
@@ -561,6 +701,160 @@ def _write_nvidia(host, root, card):
         for name in ("nvidiactl", "nvidia-uvm"):
             _write(os.path.join(root, "dev", name), "", 0o666)
     _write(dev_node(card, "gpu", root), "", 0o666)
+
+
+def write_partitions(host, root, card):
+    """mdev types and mdevs, vendor-VFIO VF files, MIG capability files of one card."""
+    part = card.partitions
+    for parent in mdev_parents(card):
+        write_mdev_types(host, root, card, parent)
+        _symlink(os.path.join(root, "sys/class/mdev_bus", parent),
+                 device_dir(host, parent, root))
+    for mdev in part.mdevs:
+        write_mdev(host, root, card, mdev)
+    for vf in part.vgpu_current:
+        write_vgpu_vf(host, root, card, vf)
+        n = part.vfio_dev[vf]
+        os.makedirs(os.path.join(device_dir(host, vf, root), "vfio-dev", f"vfio{n}"),
+                    exist_ok=True)
+        _write(os.path.join(root, "dev/vfio/devices", f"vfio{n}"), "", 0o600)
+    if card.nvidia and card.nvidia.mig_profiles:
+        write_mig_caps(root, card)
+
+
+def write_mdev_types(host, root, card, parent):
+    """``mdev_supported_types/<type>/`` of one parent, counts as the driver computes them."""
+    part = card.partitions
+    base = mdev_types_dir(host, parent, root)
+    for mtype in part.mdev_types:
+        d = os.path.join(base, mtype.type_id)
+        _attrs(d, {"available_instances": gpu_partitions.available(part, parent, mtype),
+                   "device_api": mtype.device_api, "name": mtype.name})
+        _write(os.path.join(d, "description"), mtype.description.rstrip("\n") + "\n")
+        if not os.path.exists(os.path.join(d, "create")):
+            _write(os.path.join(d, "create"), "", 0o200)
+        os.makedirs(os.path.join(d, "devices"), exist_ok=True)
+
+
+def write_mdev(host, root, card, mdev):
+    """A created mdev's directory, links and vendor attributes."""
+    part = card.partitions
+    d = mdev_dir(host, mdev, root)
+    types = mdev_types_dir(host, mdev.parent, root)
+    _write(os.path.join(d, "remove"), "", 0o200)
+    _write(os.path.join(d, "uevent"), f"MDEV_TYPE={mdev.type_id}\nDRIVER={part.mdev_driver}\n",
+           0o644)
+    _symlink(os.path.join(d, "mdev_type"), os.path.join(types, mdev.type_id))
+    bus = os.path.join(root, "sys/bus/mdev")
+    _symlink(os.path.join(d, "subsystem"), bus)
+    drv = os.path.join(bus, "drivers", part.mdev_driver)
+    os.makedirs(drv, exist_ok=True)
+    _symlink(os.path.join(d, "driver"), drv)
+    group = os.path.join(root, "sys/kernel/iommu_groups", str(mdev.iommu_group))
+    _symlink(os.path.join(d, "iommu_group"), group)
+    _symlink(os.path.join(group, "devices", mdev.uuid), d)
+    _write(os.path.join(root, "dev/vfio", str(mdev.iommu_group)), "", 0o600)
+    if part.mdev_driver == "intel_vgpu_mdev":
+        _attrs(os.path.join(d, "intel_vgpu"), {"vgpu_id": 1 + part.mdevs.index(mdev)})
+    else:
+        _write(os.path.join(d, "nvidia", "vgpu_params"), "", 0o644)
+    _symlink(os.path.join(bus, "devices", mdev.uuid), d)
+    _symlink(os.path.join(types, mdev.type_id, "devices", mdev.uuid), d)
+
+
+def remove_mdev(host, root, mdev):
+    """Undo ``write_mdev`` (the kernel's side of a ``remove`` write)."""
+    import shutil
+
+    for link in (os.path.join(root, "sys/bus/mdev/devices", mdev.uuid),
+                 os.path.join(mdev_types_dir(host, mdev.parent, root), mdev.type_id,
+                              "devices", mdev.uuid),
+                 os.path.join(root, "sys/kernel/iommu_groups", str(mdev.iommu_group),
+                              "devices", mdev.uuid)):
+        if os.path.lexists(link):
+            os.unlink(link)
+    shutil.rmtree(mdev_dir(host, mdev, root), ignore_errors=True)
+
+
+def write_vgpu_vf(host, root, card, vf):
+    """``<VF>/nvidia/creatable_vgpu_types`` and ``current_vgpu_type``."""
+    part = card.partitions
+    d = vgpu_dir(host, vf, root)
+    _write(os.path.join(d, "creatable_vgpu_types"), gpu_partitions.creatable_text(part, vf))
+    _attrs(d, {"current_vgpu_type": part.vgpu_current.get(vf, 0)}, 0o644)
+
+
+def write_mig_caps(root, card, instances=None):
+    """``/proc/driver/nvidia/capabilities/gpuN/mig/giG/access`` (and ``ciC/access``)."""
+    import shutil
+
+    instances = card.partitions.mig_instances if instances is None else instances
+    base = mig_caps_dir(card, root)
+    shutil.rmtree(base, ignore_errors=True)
+    minor = card.nvidia.minor
+    os.makedirs(base, exist_ok=True)
+    for gi in instances:
+        gid = gi.gi if hasattr(gi, "gi") else gi["gi"]
+        cis = gi.cis if hasattr(gi, "cis") else gi["cis"]
+        caps = os.path.join(base, f"gi{gid}")
+        _write(os.path.join(caps, "access"), _cap(gpu_partitions.mig_minor(minor, gid)))
+        for ci in cis:
+            _write(os.path.join(caps, f"ci{ci}", "access"),
+                   _cap(gpu_partitions.mig_minor(minor, gid, ci)))
+    top = os.path.join(root, "proc/driver/nvidia/capabilities/mig")
+    if not os.path.exists(os.path.join(top, "config")):
+        _write(os.path.join(top, "config"), _cap(1, 256), 0o400)
+        _write(os.path.join(top, "monitor"), _cap(2, 292))
+
+
+def _cap(minor, mode=292):
+    return f"DeviceFileMinor: {minor}\nDeviceFileMode: {mode}\nDeviceFileModify: 1\n"
+
+
+def write_driver_state(host, root):
+    """The NVIDIA driver state the ``nvidia-smi`` model reads: GPUs in bus order."""
+    gpus = []
+    cards = sorted((c for c in host.cards if c.nvidia and c.functions[0].class_code.startswith(
+        "0x03")), key=lambda c: c.primary.address)
+    for index, card in enumerate(cards):
+        nv = card.nvidia
+        part = card.partitions
+        gpus.append({
+            "index": index, "minor": nv.minor, "bus_id": card.primary.address,
+            "name": nv.model_name, "uuid": nv.uuid, "vbios": nv.vbios_version,
+            "mig": {"current": nv.mig_mode, "pending": nv.mig_pending or nv.mig_mode},
+            "profiles": nv.mig_profiles,
+            "instances": [{"gi": g.gi, "profile": g.profile, "start": g.start,
+                           "size": g.size, "cis": list(g.cis)}
+                          for g in (part.mig_instances if part else [])],
+            "vgpu_host": bool(part and (part.mdev_types or part.vgpu_types)),
+        })
+    path = driver_state_path(root)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"driver_version": _NVIDIA_DRIVER, "gpus": gpus}, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def _write_nvidia_smi(root):
+    """``usr/bin/nvidia-smi``: the model of NVIDIA's tool (fixtures only; see its module).
+
+    A shell script, so that whoever reads the fixture (an unprivileged IPA included) can
+    run it: this Python when that user may execute it, else ``python3`` from PATH; the
+    source tree of ``accel_hosts`` goes on ``sys.path`` either way.
+    """
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("import os, sys; sys.path.insert(0, sys.argv[1]); "
+            "from accel_hosts import nvidia_smi; "
+            "root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath("
+            "sys.argv[2])))); sys.exit(nvidia_smi.main(sys.argv[3:], root))")
+    body = ("#!/bin/sh\n"
+            "# Fixture model of NVIDIA's nvidia-smi (accel_hosts.nvidia_smi): it answers for\n"
+            "# the fixture root it lies in, from the simulated driver state; never a real GPU.\n"
+            f"py='{sys.executable}'\n"
+            '[ -x "$py" ] || py=python3\n'
+            f'exec "$py" -c "{code}" \'{src}\' "$0" "$@"\n')
+    _write(nvidia_smi_path(root), body, 0o755)
 
 
 def _write_qat(host, root, card):

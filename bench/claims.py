@@ -19,14 +19,25 @@ cycle of the client, of accel-api's processes and of the PostgreSQL backends, an
 load average (other work on the box skews every figure). Each server is warmed up (not
 counted) until its connections have prepared their statements.
 
-Usage: python bench/claims.py [--quick] [--pg-url URL] [--no-pg]
+Then the built-in server (granian, this tree) and the one before it (cheroot, from the
+git revision ``--baseline``) side by side on PostgreSQL with 2 workers: the same
+16-client cycles, then a fresh client's ``GET /v2`` and full claim cycles (each request
+on a new connection) while 1,000 idle keep-alive connections are held, 50 clients send
+headers and 20 send bodies a byte a second, 1,000 concurrent GETs, and the servers'
+memory (RSS).
+Target: p99 < 100 ms for the fresh client's requests under that siege.
+
+Usage: python bench/claims.py [--quick] [--pg-url URL] [--no-pg] [--servers-only]
+                              [--baseline REV | --no-baseline]
 """
 
 import argparse
+import contextlib
 import json
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -42,9 +53,18 @@ import sqlalchemy as sa  # noqa: E402
 from accel_api import states  # noqa: E402
 from accel_api.db import migrate  # noqa: E402
 from accel_api.db import models as m  # noqa: E402
-from tests.accel_api_helpers import PG_ADMIN_URL, inventory, running_server  # noqa: E402
+from tests.accel_api_helpers import (  # noqa: E402
+    PG_ADMIN_URL,
+    inventory,
+    running_server,
+    slow_clients,
+)
 
 CYBORG_BIND_MS = {20: 100.0, 320: 513.0}
+#: The last revision whose accel-api served with cheroot (8 threads a worker, each
+#: connection holding a thread until its timeout).
+BASELINE = "6a21ace47c052b151c93065a48d8e2a94f26c627"
+SERVER_CONFIG = "[api]\nclient_socket_timeout = 10\n[database]\npool_size = 20\n"
 HOST = "bench-host"
 DEVICES, HANDLES = 8, 8  # 64 handles: enough for 16 clients holding one each
 
@@ -73,18 +93,7 @@ def process_cpu(pids):
 
 def server_pids(url):
     """The accel-api processes serving ``url`` (the parent and its forked workers)."""
-    port = f"--port {urllib.parse.urlsplit(url).port} "
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if "accel-api" in cmd and port in cmd + " ":
-                pids.append(int(entry))
-    return pids
+    return slow_clients.server_processes(urllib.parse.urlsplit(url).port)
 
 
 def worker_pids(pids):
@@ -307,12 +316,31 @@ def show(title, timings, ok, rate, total, used):
         print(f"  {k:8} {statistics.median(timings[k]):10.2f} {pct(timings[k], 0.95):8.2f}")
 
 
+def concurrent_rounds(url, rps, args, watch):
+    """Rounds of 16 clients, each round on fresh connections (how they spread over the
+    workers moves the figure); prints each, returns the rates and CPU per cycle."""
+    per = 10 if args.quick else 40
+    rounds = []
+    for n in range(2 if args.quick else 3):
+        workers_now = worker_pids(server_pids(url))
+        before = [process_cpu([pid]) for pid in workers_now]
+        timings, ok, rate, cpu = run_cycles(url, rps, 16, per, watch)
+        split = [process_cpu([pid]) - b for pid, b in zip(workers_now, before, strict=True)]
+        shares = "/".join(f"{100 * x / (sum(split) or 1):.0f}" for x in split)
+        show(f"16 concurrent clients, round {n + 1}", timings, ok, rate, 16 * per, cpu)
+        print(f"  accel-api CPU split between workers: {shares} %")
+        rounds.append((rate, ok, cpu.get("accel-api", 0)))
+    rates = sorted(r for r, _, _ in rounds)
+    return {"concurrent_rate": statistics.median(rates), "rates": rates,
+            "bound": sum(ok for _, ok, _ in rounds), "cycles": 16 * per * len(rounds),
+            "cpu_ms": sorted(c * 1000 for _, _, c in rounds)}
+
+
 def bench_backend(name, db_url, workers, args, db_pids=None):
     print(f"\n=== {name}: {workers} worker(s), default [api] threads ===")
     with tempfile.TemporaryDirectory() as state:
         with running_server(state_dir=state, workers=workers, database=db_url,
-                            config="[api]\nclient_socket_timeout = 10\n"
-                                   "[database]\npool_size = 20\n") as url:
+                            config=SERVER_CONFIG) as url:
             rps = setup(url)
             # Warm-up, not counted: pools, and psycopg prepares a statement on a
             # connection at its fifth execution there (the steady state of a server).
@@ -323,25 +351,7 @@ def bench_backend(name, db_url, workers, args, db_pids=None):
                 watch.append(("PostgreSQL", db_pids()))
             timings, ok, rate, cpu = run_cycles(url, rps, 1, n_seq, watch)
             show("sequential", timings, ok, rate, n_seq, cpu)
-            per = 10 if args.quick else 40
-            rounds = []
-            for n in range(2 if args.quick else 3):
-                # Fresh connections each round: the kernel (SO_REUSEPORT) spreads 16
-                # connections over the workers at random, and a skewed split leaves
-                # one worker (one interpreter lock) doing most of the work.
-                workers_now = worker_pids(server_pids(url))
-                before = [process_cpu([pid]) for pid in workers_now]
-                timings, ok, rate, cpu = run_cycles(url, rps, 16, per, watch)
-                split = [process_cpu([pid]) - b for pid, b in zip(workers_now, before,
-                                                                  strict=True)]
-                shares = "/".join(f"{100 * x / (sum(split) or 1):.0f}" for x in split)
-                show(f"16 concurrent clients, round {n + 1}", timings, ok, rate, 16 * per,
-                     cpu)
-                print(f"  accel-api CPU split between workers: {shares} %")
-                rounds.append((rate, ok))
-            rates = sorted(r for r, _ in rounds)
-            result = {"concurrent_rate": statistics.median(rates), "rates": rates,
-                      "bound": sum(ok for _, ok in rounds), "cycles": 16 * per * len(rounds)}
+            result = concurrent_rounds(url, rps, args, watch)
             sizes = (100, 10_000, 100_000)
             lat = bind_latency(url, db_url, rps, sizes, 20 if args.quick else 40)
             print("\n  bind latency vs ARQs in the table "
@@ -359,12 +369,152 @@ def bench_backend(name, db_url, workers, args, db_pids=None):
             return result
 
 
+def siege(url, rps, args):
+    """A fresh client's requests while 1,000 idle and 50 slowloris connections are held:
+    latencies, failures, RSS; then 1,000 concurrent GETs."""
+    port = urllib.parse.urlsplit(url).port
+    slow_clients.raise_open_files_limit(4096)
+    pids = server_pids(url)
+    rss0 = slow_clients.rss_mib(pids)
+    idle = slow_clients.IdleConnections(port, 1000)
+    loris = slow_clients.Slowloris(port, 50)
+    loris.start()
+    trickle = slow_clients.Slowloris(port, 20, body=True)
+    trickle.start()
+    out = {"rss_before": rss0}
+    try:
+        time.sleep(1)
+        budget = 20 if args.quick else 40  # seconds per kind of request, at most
+        for kind, count in (("get", 100 if args.quick else 300),
+                            ("cycle", 20 if args.quick else 60)):
+            times, failed, end = [], 0, time.monotonic() + budget
+            for i in range(count):
+                if time.monotonic() > end:
+                    break
+                try:
+                    if kind == "get":
+                        status, _, ms = slow_clients.request(port, "GET", "/v2", timeout=5)
+                        if status != 200:
+                            raise RuntimeError(status)
+                    else:
+                        ms = slow_clients.claim_cycle(port, "bench", HOST, rps[i % len(rps)],
+                                                      str(uuid.uuid4()), timeout=5)
+                    times.append(ms)
+                except (OSError, AssertionError, RuntimeError):
+                    failed += 1
+            out[kind] = (times, failed)
+        out["rss_held"] = slow_clients.rss_mib(pids)
+        out["idle_open"] = idle.open_count()
+        out["loris_closed"] = loris.closed
+        out["trickle_closed"] = trickle.closed
+    finally:
+        trickle.close()
+        loris.close()
+        idle.close()
+    time.sleep(1)
+    out["concurrent"] = slow_clients.concurrent_gets(port, 1000, timeout=60)
+    return out
+
+
+def _baseline_command(rev, stack):
+    """argv and environment that run accel-api as of git revision ``rev``."""
+    tree = stack.enter_context(tempfile.TemporaryDirectory())
+    archive = subprocess.run(["git", "-C", TOP, "archive", rev, "accel_api"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+    # PYTHONSAFEPATH: "-m" must not put the working directory (this tree) first
+    env = dict(os.environ, PYTHONPATH=tree, PYTHONSAFEPATH="1")
+    return [sys.executable, "-m", "accel_api.cmd.accel_api"], env
+
+
+def bench_servers(args, admin):
+    """The built-in server and the baseline's, side by side on PostgreSQL, 2 workers."""
+    results = []
+    with contextlib.ExitStack() as stack:
+        servers = [("granian", None, None)]
+        if args.baseline:
+            try:
+                command, env = _baseline_command(args.baseline, stack)
+                servers.append((f"cheroot@{args.baseline[:7]}", command, env))
+            except (subprocess.CalledProcessError, OSError) as exc:
+                print(f"\nbaseline {args.baseline} not available ({exc}); this tree only")
+        for name, command, env in servers:
+            db = f"accel_bench_{uuid.uuid4().hex[:10]}"
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"CREATE DATABASE {db}")
+            try:
+                db_url = sa.make_url(args.pg_url).set(database=db).render_as_string(False)
+                print(f"\n=== {name}: PostgreSQL, 2 workers; {loadavg()} ===")
+                with tempfile.TemporaryDirectory() as state, running_server(
+                        state_dir=state, workers=2, database=db_url, config=SERVER_CONFIG,
+                        command=command, env=env) as url:
+                    rps = setup(url)
+                    run_cycles(url, rps, 16, 5 if args.quick else 15)  # warm-up
+                    result = concurrent_rounds(url, rps, args, [("accel-api",
+                                                                 server_pids(url))])
+                    result["siege"] = siege(url, rps, args)
+                    result["load"] = loadavg()
+                    results.append((name, result))
+            finally:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(
+                        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{db}' AND pid <> pg_backend_pid()")
+                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {db}")
+    show_servers(results)
+
+
+def _latency(times, failed):
+    if not times:
+        return f"none answered, {failed} failed"
+    return (f"p50 {pct(times, 0.5):.1f} p99 {pct(times, 0.99):.1f} ms"
+            + (f", {failed} failed" if failed else "") + f" (n={len(times)})")
+
+
+def show_servers(results):
+    print(f"\n=== servers side by side (PostgreSQL, 2 workers); {loadavg()} ===")
+    rows = [
+        ("16 clients, cycles/s (median; rounds)", lambda r: (
+            f"{r['concurrent_rate']:.0f} ({', '.join(f'{x:.0f}' for x in r['rates'])})")),
+        ("accel-api CPU per cycle", lambda r: (
+            f"{statistics.median(r['cpu_ms']):.2f} ms")),
+        ("fresh GET /v2 under siege", lambda r: _latency(*r["siege"]["get"])),
+        ("fresh full cycle under siege", lambda r: _latency(*r["siege"]["cycle"])),
+        ("idle connections open at the end", lambda r: (
+            f"{r['siege']['idle_open']} of 1000 (10 s idle timeout)")),
+        ("closed: header / body tricklers", lambda r: (
+            f"{r['siege']['loris_closed']} of 50 / {r['siege']['trickle_closed']} of 20")),
+        ("1,000 concurrent GETs answered", lambda r: f"{r['siege']['concurrent']}"),
+        ("RSS before / under siege", lambda r: (
+            f"{r['siege']['rss_before']:.0f} / {r['siege']['rss_held']:.0f} MiB")),
+        ("load average at the end", lambda r: r["load"].split()[-3]),
+    ]
+    width = max(len(label) for label, _ in rows)
+    print(f"  {'':{width}}  " + "  ".join(f"{name:38}" for name, _ in results))
+    for label, cell in rows:
+        print(f"  {label:{width}}  " + "  ".join(f"{cell(r):38}" for _, r in results))
+    print("  (siege: 1,000 idle keep-alive connections, 50 clients sending headers and 20 "
+          "sending bodies a byte a second; target p99 < 100 ms)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer cycles (CI smoke)")
     parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="PostgreSQL admin URL")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--servers-only", action="store_true",
+                        help="only the side-by-side servers on PostgreSQL")
+    parser.add_argument("--baseline", default=BASELINE,
+                        help="git revision whose server runs beside this tree's")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_const", const=None)
     args = parser.parse_args()
+    if args.servers_only:
+        admin = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+        try:
+            bench_servers(args, admin)
+        finally:
+            admin.dispose()
+        return
     t0 = time.perf_counter()
     print(f"accel-api claims benchmark; {os.cpu_count()} CPUs; {loadavg()}")
     results = {}
@@ -391,6 +541,7 @@ def main():
                         f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
                     conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+            bench_servers(args, admin)
         admin.dispose()
     print(f"\n=== summary (ours | target | reference); {loadavg()} ===")
     for backend, r in results.items():

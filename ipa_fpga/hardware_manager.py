@@ -15,7 +15,7 @@ from ironic_python_agent import hardware
 
 from ipa_fpga import conf, selectors
 from ipa_fpga.discovery import discover
-from ipa_fpga.steps import bitstream, firmware, vfs
+from ipa_fpga.steps import bitstream, firmware, gpu_partitions, vfs
 
 LOG = logging.getLogger(__name__)
 
@@ -71,6 +71,14 @@ STEPS = [
             **selectors.ARGSINFO,
         ),
     },
+    {
+        "step": "configure_gpu_partitions",
+        "priority": 0,
+        "interface": "deploy",
+        "reboot_requested": False,
+        "abortable": False,
+        "argsinfo": dict(gpu_partitions.ARGSINFO, **selectors.ARGSINFO),
+    },
 ]
 
 
@@ -125,6 +133,12 @@ class AcceleratorHardwareManager(hardware.HardwareManager):
         """Set the VF count of a PF; see ``ipa_fpga.steps.vfs``."""
         _only_selector("configure_accelerator_vfs", selector)
         return vfs.configure(self.root, num_vfs, **selector)
+
+
+    def configure_gpu_partitions(self, node, ports, mig=None, vgpu=None, **selector):
+        """MIG instances or vendor-VFIO vGPUs; see ``ipa_fpga.steps.gpu_partitions``."""
+        _only_selector("configure_gpu_partitions", selector)
+        return gpu_partitions.configure(self.root, mig=mig, vgpu=vgpu, **selector)
 
 
 def _no_extra(step, kwargs):

@@ -122,7 +122,14 @@ class Stack:
         self.start_agent()
         return self
 
+    def _reports(self):
+        try:
+            return self.log("accel-agent", 10 ** 7).count(f"of {self.hostname} to accel_api")
+        except FileNotFoundError:
+            return 0
+
     def start_agent(self):
+        self._reports_before = self._reports()
         self._spawn("accel-agent", [os.path.join(BIN, "accel-agent"), "--config-file",
                                     self.agent_conf])
         _wait(self._agent_registered, 60, "accel-agent to report and register",
@@ -141,6 +148,10 @@ class Stack:
             return False
 
     def _agent_registered(self):
+        # The agent logs "reported N device(s)" once both its inventory and its
+        # registration (PUT .../agent) were accepted.
+        if self._reports() <= self._reports_before:
+            return False
         resp = self.session("admin").get(f"{self.url}/v2/hosts/{self.hostname}")
         if resp.status_code != 200:
             return False

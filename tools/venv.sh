@@ -6,7 +6,7 @@ venv="${ACCEL_VENV:-$top/.venv}"
 want_tests="${1:-}"
 stamp="$venv/.accel-installed${want_tests:+-tests}"
 inputs=("$top/requirements.txt" "$top/setup.cfg")
-[ -n "$want_tests" ] && inputs+=("$top/test-requirements.txt")
+[ -n "$want_tests" ] && inputs+=("$top/test-requirements.txt" "$top/docs/requirements.txt")
 if [ -f "$stamp" ] && [ -z "$(find "${inputs[@]}" -newer "$stamp" 2>/dev/null)" ]; then
     return 0 2>/dev/null || exit 0
 fi
@@ -20,12 +20,16 @@ if ! command -v uv >/dev/null 2>&1; then
     export PATH="$HOME/.local/bin:$PATH"
 fi
 reqs=(-r "$top/requirements.txt")
-[ -n "$want_tests" ] && reqs+=(-r "$top/test-requirements.txt")
+[ -n "$want_tests" ] && reqs+=(-r "$top/test-requirements.txt" -r "$top/docs/requirements.txt")
 if command -v uv >/dev/null 2>&1; then
     [ -x "$venv/bin/python" ] || uv venv --quiet --python "$py" "$venv"
-    VIRTUAL_ENV="$venv" uv pip install --quiet "${reqs[@]}" -e "$top[server]"
+    VIRTUAL_ENV="$venv" uv pip install --quiet "${reqs[@]}" -e "$top[server,agent,demo,client]"
 else
     [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-    "$venv/bin/pip" install --quiet "${reqs[@]}" -e "$top[server]"
+    "$venv/bin/pip" install --quiet "${reqs[@]}" -e "$top[server,agent,demo,client]"
 fi
+# The build leaves ironic_accel.egg-info in the checkout; the venv holds the real metadata.
+# A stale copy there would shadow it for any process started in the checkout (its entry
+# points: console scripts, the OSC plugin), so it goes.
+rm -rf "$top"/*.egg-info
 touch "$stamp"

@@ -83,6 +83,9 @@ class AgentClient:
         from ironic_lib.json_rpc import client
 
         self._client = client.Client(_Serializer())
+        # The agent's own errors (ipa_fpga.agent.errors) come back with their message.
+        self._client.allowed_exception_namespaces = [
+            *client.Client.allowed_exception_namespaces, "ipa_fpga.agent.errors."]
         host = f"[{rpc_host}]" if ":" in rpc_host else rpc_host
         self._target = self._client.prepare(f"{TOPIC}.{host}:{int(rpc_port)}")
 
@@ -112,3 +115,10 @@ class AgentClient:
 
     def ping(self):
         return self._call("ping")
+
+    def create_partition(self, partition):
+        """Make a GPU partition (``{form, parent, type, instance}``); what was made."""
+        return self._call("create_partition", partition=partition)
+
+    def remove_partition(self, partition):
+        return self._call("remove_partition", partition=partition)

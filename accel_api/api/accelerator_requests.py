@@ -39,8 +39,12 @@ def view(req, arq):
         "hostname": arq.hostname, "device_rp_uuid": arq.device_rp_uuid,
         "instance_uuid": arq.instance_uuid, "project_id": arq.project_id,
         "attach_handle_type": handle_type,
-        "attach_handle_uuid": arq.attach_handle_uuid if handle_type else None,
-        "attach_handle_info": claims.handle_info(handle_type, arq.attach_handle_address),
+        "attach_handle_uuid": claims.handle_uuid(handle_type, arq.attach_handle_uuid,
+                                                 arq.attach_handle_instance)
+        if handle_type else None,
+        "attach_handle_info": claims.handle_info(handle_type, arq.attach_handle_address,
+                                                 arq.attach_handle_partition_type,
+                                                 arq.attach_handle_instance),
         "links": util.links(req, "accelerator_requests", arq.uuid),
     }
 
@@ -136,9 +140,10 @@ def patch(req):
     if len(kinds) != 1:
         raise errors.BadRequest("a request either binds or unbinds; not both")
     if kinds.pop() == "add":
-        claims.bind(req.db, {u: f for u, (_, f) in parsed.items()}, req.app.programmer)
+        claims.bind(req.db, {u: f for u, (_, f) in parsed.items()}, req.app.programmer,
+                    req.app.partitioner)
     else:
-        claims.unbind(req.db, list(parsed))
+        claims.unbind(req.db, list(parsed), req.app.partitioner)
     return json_response(202, None)
 
 
@@ -156,7 +161,8 @@ def delete_one(req, uuid):
     """``DELETE /v2/accelerator_requests/{uuid}`` (what openstacksdk sends)."""
     req.app.enforcer.authorize("accel:arq:delete", req.ctx)
     project = _visible_project(req, "accel:arq:get_all_projects")
-    claims.delete_arqs(req.db, uuids=[util.check_uuid(uuid)], project_id=project)
+    claims.delete_arqs(req.db, uuids=[util.check_uuid(uuid)], project_id=project,
+                       partitioner=req.app.partitioner)
     return json_response(204)
 
 
@@ -171,10 +177,12 @@ def delete(req):
         if not uuids or len(uuids) > 1000:
             raise errors.BadRequest("arqs must list 1 to 1000 uuids")
         project = _visible_project(req, "accel:arq:get_all_projects")
-        claims.delete_arqs(req.db, uuids=uuids, project_id=project)
+        claims.delete_arqs(req.db, uuids=uuids, project_id=project,
+                           partitioner=req.app.partitioner)
     else:
         req.app.enforcer.authorize("accel:arq:delete_by_instance", req.ctx)
-        claims.delete_arqs(req.db, instance_uuid=util.check_uuid(instance, "instance"))
+        claims.delete_arqs(req.db, instance_uuid=util.check_uuid(instance, "instance"),
+                           partitioner=req.app.partitioner)
     return json_response(204)
 
 

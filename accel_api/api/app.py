@@ -10,7 +10,7 @@ import webob
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
-from accel_api import auth, errors
+from accel_api import auth, errors, partitions
 from accel_api import programming as programmers
 from accel_api.api import (
     accelerator_requests,
@@ -62,6 +62,7 @@ class AccelApi:
         self.db = db
         self.enforcer = Enforcer(conf)
         self.programmer = programmers.load(conf.claims.programmer, conf)
+        self.partitioner = partitions.Partitioner(conf)
         self.bitstream_store = None  # made on first use ([bitstreams] backend)
         self.placement = None  # made on first report when [placement] is configured
         self.max_body = conf.api.max_request_body_size
@@ -111,16 +112,25 @@ class AccelApi:
             raise errors.NotFound(f"no resource at {path}")
         req.version = microversion.parse(req)
         req.ctx = RequestContext.from_environ(req.environ)
-        option = getattr(route.handler, "max_body_option", None)
-        if option and "." in option:  # "group.name": a limit of another group
-            group, _, name = option.partition(".")
-            limit = getattr(self.conf[group], name)
-        else:
-            limit = getattr(self.conf.api, option) if option else self.max_body
+        limit = self._route_body_limit(route)
         length = inputs.content_length(req)
         if length is not None and length > limit:
             raise errors.ApiError(f"request body larger than {limit} bytes", status=413)
         return route.handler(req, **found)
+
+    def _route_body_limit(self, route):
+        option = getattr(route.handler, "max_body_option", None)
+        if option and "." in option:  # "group.name": a limit of another group
+            group, _, name = option.partition(".")
+            return getattr(self.conf[group], name)
+        return getattr(self.conf.api, option) if option else self.max_body
+
+    def body_limit(self, method, path):
+        """The largest body ``method path`` accepts (``[api] max_request_body_size``
+        where no route matches: such a request is refused anyway). The built-in server
+        asks before it reads a body."""
+        route, _ = self.router.match(method, path.rstrip("/") or "/")
+        return self.max_body if route is None else self._route_body_limit(route)
 
 
 def load_conf(args=None, conf=None):
@@ -137,9 +147,15 @@ def load_conf(args=None, conf=None):
 def make_app(conf, db=None):
     """The full WSGI app on ``[database] connection``: the auth strategy around the API,
     and around both ``guard.JsonErrors``, so whatever fails anywhere is a JSON error."""
+    return make_api_and_app(conf, db)[1]
+
+
+def make_api_and_app(conf, db=None):
+    """(the API, the full WSGI app around it): the built-in server asks the API for
+    each route's body limit."""
     if db is None:
         url = conf.database.connection or default_url(conf.state_dir)
         db = Database(url, conf.database.pool_size, conf.database.max_overflow,
                       conf.database.retries)
     api = AccelApi(conf, db)
-    return guard.JsonErrors(auth.wrap(api, conf))
+    return api, guard.JsonErrors(auth.wrap(api, conf))

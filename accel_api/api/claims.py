@@ -18,6 +18,8 @@ CREATE_SCHEMA = {
         "traits": {"type": "array", "maxItems": 64, "uniqueItems": True,
                    "items": {"type": "string", "pattern": "^[A-Z0-9_]{1,255}$"}},
         "bitstream_id": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+        "vgpu_type": {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+                      "pattern": "^[A-Za-z0-9][A-Za-z0-9 ._+-]*$"},
     },
 }
 
@@ -32,8 +34,11 @@ def view(req, row, dep=None, device=None):
         "deployable_uuid": dep.uuid if dep else None,
         "device_uuid": device.uuid if device else None,
         "attach_handle_type": handle.type if handle else None,
-        "attach_handle_info": claims.attach_handle_info(handle),
+        "attach_handle_uuid": claims.handle_uuid(handle.type, handle.uuid, handle.instance)
+        if handle else None,
+        "attach_handle_info": claims.attach_handle_info(handle, row.partition),
         "pci_address": handle.address if handle and handle.type == "PCI" else None,
+        "partition": row.partition,
         "created_at": util.ts(row.created_at),
         "links": util.links(req, "claims", row.uuid),
     }
@@ -44,7 +49,9 @@ def create(req):
     doc = util.body(req, CREATE_SCHEMA)
     row, dep, device = claims.claim(req.db, req.ctx.project_id, doc["hostname"],
                                     doc["resource_class"], doc.get("traits", []),
-                                    doc.get("bitstream_id"), req.app.programmer)
+                                    doc.get("bitstream_id"), req.app.programmer,
+                                    vgpu_type=doc.get("vgpu_type"),
+                                    partitioner=req.app.partitioner)
     return json_response(201, view(req, row, dep, device))
 
 
@@ -85,7 +92,7 @@ def delete(req, uuid):
     project = None
     if not req.app.enforcer.allowed("accel:claim:get_all_projects", req.ctx):
         project = req.ctx.project_id or ""
-    claims.release(req.db, uuid, project)
+    claims.release(req.db, uuid, project, partitioner=req.app.partitioner)
     return json_response(204)
 
 

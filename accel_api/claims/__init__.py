@@ -22,9 +22,10 @@ from accel_api.claims.records import (
     group_accel,
     group_units,
     handle_info,
+    handle_uuid,
 )
 from accel_api.claims.statements import ARQ, ARQ_VIEW
 
 __all__ = ["ARQ", "ARQ_VIEW", "BIND_FIELDS", "Arq", "NoFreeHandle", "attach_handle_info",
            "bind", "claim", "create_arqs", "delete_arqs", "get_arq", "group_accel",
-           "group_units", "handle_info", "release", "unbind"]
+           "group_units", "handle_info", "handle_uuid", "release", "unbind"]

@@ -11,7 +11,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from accel_api import errors, states
+from accel_api import errors, partitions, states
 from accel_api.claims import handles, postgresql, profiles
 from accel_api.claims import statements as st
 from accel_api.claims.records import Arq, group_units
@@ -43,11 +43,20 @@ def _arqs(rows, project_id):
                 group_unit=r["group_unit"]) for r in rows]
 
 
+def _refuse_for_nova(profile):
+    """ARQs are Nova's path: a profile asking for a form Nova cannot attach is refused."""
+    reason = partitions.nova_refusal(profile.groups)
+    if reason:
+        raise errors.BadRequest(f"device profile {profile.name} cannot be used through Nova: "
+                                f"{reason}")
+
+
 def create_arqs(db, profile_name, project_id, group_id=None):
     """One ARQ per requested unit of each group of the profile (of one group if given)."""
     cache = profiles.cache_of(db)
     profile = cache.get(profile_name)
     if profile is not None:
+        _refuse_for_nova(profile)
         rows = _planned(profile, project_id, group_id)
         if len(rows) == 1:
             row = rows[0]
@@ -67,6 +76,7 @@ def create_arqs(db, profile_name, project_id, group_id=None):
         found = cache.read(conn, profile_name)
         if found is None:
             raise errors.NotFound(f"Device Profile with name={profile_name} not found")
+        _refuse_for_nova(found)
         rows = _planned(found, project_id, group_id)
         if rows:
             conn.execute(sa.insert(st.ARQ), rows)
@@ -99,31 +109,42 @@ def _check_all_found(uuids, rows):
         raise errors.NotFound(f"Accelerator Requests not found: {', '.join(sorted(missing))}")
 
 
-def delete_arqs(db, uuids=None, instance_uuid=None, project_id=None):
-    """Delete ARQs by uuid list (all must exist) or by instance (idempotent)."""
+def delete_arqs(db, uuids=None, instance_uuid=None, project_id=None, partitioner=None):
+    """Delete ARQs by uuid list (all must exist) or by instance (idempotent); GPU
+    partitions made at bind are removed first, by the host's agent."""
+    done = 0
     if db.dialect == "postgresql" and (uuids is None or len(uuids) == 1):
         # One statement deletes and frees: nothing to roll back when a uuid is missing.
-        count, lost = db.run_single(
+        # ARQs holding a partition are left to the portable path below.
+        count, lost, partitioned = db.run_single(
             postgresql.delete_arqs, arq_uuid=uuids[0] if uuids else None,
             instance_uuid=instance_uuid, project_id=project_id, now=m.utcnow())
-        if uuids and not count:
-            raise errors.NotFound(f"Accelerator Requests not found: {uuids[0]}")
         if lost:
             db.run_core(handles.remove_lost_on, lost)
-        return count
+        if not partitioned:
+            if uuids and not count:
+                raise errors.NotFound(f"Accelerator Requests not found: {uuids[0]}")
+            return count
+        done = count
+    partitioner = partitioner or partitions.Partitioner()
+
+    def _release(conn, rows):
+        for row in rows:
+            partitioner.remove(conn, row.hostname, row.partition)
+        handles.release(conn, db, [r.attach_handle_id for r in rows])
 
     def _delete(conn):
         if db.delete_returning and uuids is not None and project_id is None:
             # One statement: the DELETE locks and removes; a missing uuid rolls it back.
             rows = conn.execute(st.DELETE_ARQS_BY_UUID, {"uuids": list(uuids)}).all()
             _check_all_found(uuids, rows)
-            handles.release(conn, db, [r.attach_handle_id for r in rows])
+            _release(conn, rows)
             return len(rows)
         if uuids is not None and project_id is None:
             rows = conn.execute(st.LOCK_ARQS_BY_UUID, {"uuids": list(uuids)}).all()
         else:
             query = st.ARQS_BY_UUID if uuids is not None else sa.select(
-                st.ARQ.c.id, st.ARQ.c.uuid, st.ARQ.c.attach_handle_id).where(
+                *st.ARQS_BY_UUID.selected_columns).where(
                     st.ARQ.c.kind == "arq", st.ARQ.c.instance_uuid == instance_uuid)
             if project_id is not None:
                 query = query.where(st.ARQ.c.project_id == project_id)
@@ -134,8 +155,8 @@ def delete_arqs(db, uuids=None, instance_uuid=None, project_id=None):
         if rows:
             # The rows go first: a lost handle is then deleted with nothing pointing at it.
             conn.execute(st.DELETE_ARQS, {"ids": [r.id for r in rows]})
-            handles.release(conn, db, [r.attach_handle_id for r in rows])
+            _release(conn, rows)
         return len(rows)
 
-    return db.run_core(_delete)
+    return done + db.run_core(_delete)
 

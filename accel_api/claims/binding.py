@@ -23,7 +23,7 @@ import logging
 
 from sqlalchemy import exc as sa_exc
 
-from accel_api import errors, programming, states
+from accel_api import errors, partitions, programming, states
 from accel_api.claims import handles, postgresql
 from accel_api.claims import statements as st
 from accel_api.claims.records import Arq, group_accel, group_resource_classes
@@ -61,16 +61,18 @@ def _unbound(arq, state, project_id):
                device_profile_group_id=arq.device_profile_group_id, group_unit=arq.group_unit)
 
 
-def _bound(arq, fields, project_id, handle_id, handle_type, handle_address, handle_uuid):
+def _bound(arq, fields, project_id, handle_id, handle_type, handle_address, handle_uuid,
+           instance="", partition_type=None):
     bound = _unbound(arq, states.BOUND, project_id)
     bound.hostname, bound.device_rp_uuid, bound.instance_uuid = (
         fields["hostname"], fields["device_rp_uuid"], fields["instance_uuid"])
     bound.attach_handle_id, bound.attach_handle_type = handle_id, handle_type
     bound.attach_handle_address, bound.attach_handle_uuid = handle_address, handle_uuid
+    bound.attach_handle_instance, bound.attach_handle_partition_type = instance, partition_type
     return bound
 
 
-def _bind_one(session, db, arq_uuid, fields, programmer):
+def _bind_one(session, db, arq_uuid, fields, programmer, partitioner):
     conn = session.connection()
     arq = conn.execute(st.LOCK_ARQ_FOR_BIND, {"arq_uuid": arq_uuid}).first()
     if arq is None:
@@ -91,6 +93,11 @@ def _bind_one(session, db, arq_uuid, fields, programmer):
             f"instance {fields['instance_uuid']} is already bound to group "
             f"{arq.device_profile_group_id} of device profile {arq.device_profile_name}")
     dep = _check_deployable(dep, fields["hostname"], fields["device_rp_uuid"])
+    if dep.kind in ("mdev", "mig"):  # never handed to Nova: it would boot without it
+        raise partitions.PartitionRefused(
+            f"resource provider {dep.rp_uuid} offers {dep.kind.upper()} partitions "
+            f"({dep.resource_class}): Nova's libvirt driver attaches PCI devices only, so "
+            "the instance would boot without its accelerator; claim them with POST /v2/claims")
     group = _group_of(arq)
     if group is not None:
         rc_wanted = group_resource_classes(group)
@@ -104,6 +111,11 @@ def _bind_one(session, db, arq_uuid, fields, programmer):
     handle = handles.take(conn, db, [dep.id])
     if handle is None:
         raise NoFreeHandle(f"no free attach handle on resource provider {dep.rp_uuid}")
+    refusal = partitions.bind_refusal(handle)
+    if refusal:
+        raise partitions.PartitionRefused(refusal)
+    made = partitioner.create(conn, fields["hostname"], handle,
+                              partitions.wanted_vgpu_type(group or {}))
     project_id = fields.get("project_id") or arq.project_id
     programmer.prepare(programming.ProgramRequest(
         arq_uuid=arq.uuid, hostname=fields["hostname"], deployable_uuid=dep.uuid,
@@ -113,8 +125,11 @@ def _bind_one(session, db, arq_uuid, fields, programmer):
         "arq_id": arq.id, "hostname": fields["hostname"],
         "rp_uuid": fields["device_rp_uuid"], "instance_uuid": fields["instance_uuid"],
         "new_project_id": project_id, "handle_id": handle.id})
+    if made is not None:
+        partitions.set_partition(conn, arq.id, made)
     return _bound(arq, fields, project_id, handle.id, handle.type, handle.address,
-                  handle.uuid)
+                  handle.uuid, handle.instance,
+                  str(made["type"]) if made else handle.partition_type)
 
 
 def _bind_in_one_statement(db, arq_uuid, fields):
@@ -128,15 +143,17 @@ def _bind_in_one_statement(db, arq_uuid, fields):
         return None
     if row is None:
         return None
-    return _bound(row, fields, row.project_id, row.id, row.type, row.address, row.handle_uuid)
+    return _bound(row, fields, row.project_id, row.id, row.type, row.address, row.handle_uuid,
+                  row.instance, row.partition_type)
 
 
-def bind(db, bindings, programmer):
+def bind(db, bindings, programmer, partitioner=None):
     """Bind ``{arq_uuid: {hostname, device_rp_uuid, instance_uuid[, project_id]}}``.
 
     All or nothing: a failure rolls the whole batch back; an ARQ that failed for want
-    of a free handle (or a refused programming) is then marked ``BindFailed``.
+    of a free handle (or a refused programming or partition) is then marked ``BindFailed``.
     """
+    partitioner = partitioner or partitions.Partitioner()
     if db.dialect == "postgresql" and len(bindings) == 1 and not programmer.acts_on({}):
         ((arq_uuid, fields),) = bindings.items()
         bound = _bind_in_one_statement(db, arq_uuid, fields)
@@ -148,9 +165,10 @@ def bind(db, bindings, programmer):
         out = []
         for arq_uuid, fields in bindings.items():
             try:
-                out.append(_bind_one(session, db, arq_uuid, fields, programmer))
+                out.append(_bind_one(session, db, arq_uuid, fields, programmer, partitioner))
             except errors.Conflict as exc:
-                if not isinstance(exc, NoFreeHandle | programming.ProgrammingRefused):
+                if not isinstance(exc, NoFreeHandle | programming.ProgrammingRefused
+                                  | partitions.PartitionRefused):
                     raise
                 failed.append(arq_uuid)
                 raise
@@ -171,15 +189,16 @@ def _mark_failed(conn, uuids):
     conn.execute(st.MARK_BIND_FAILED, {"uuids": list(uuids)})
 
 
-def unbind(db, uuids):
-    """Release the handles and clear the binding of these ARQs (idempotent)."""
+def unbind(db, uuids, partitioner=None):
+    """Release the handles and clear the binding of these ARQs (idempotent); a GPU
+    partition made at bind is removed first, by the host's agent."""
     if db.dialect == "postgresql" and len(uuids) == 1:
         row = db.run_single(postgresql.unbind, uuids[0], m.utcnow())
-        if row is None:
-            raise errors.NotFound(f"Accelerator Request {uuids[0]} not found")
-        if row.lost_handle_id is not None:
-            db.run_core(handles.remove_lost_on, [row.lost_handle_id])
-        return [_unbound(row, row.state, row.project_id)]
+        if row is not None:  # None: not found, or it holds a partition (said below)
+            if row.lost_handle_id is not None:
+                db.run_core(handles.remove_lost_on, [row.lost_handle_id])
+            return [_unbound(row, row.state, row.project_id)]
+    partitioner = partitioner or partitions.Partitioner()
 
     def _unbind(conn):
         out = []
@@ -188,6 +207,7 @@ def unbind(db, uuids):
             if arq is None:
                 raise errors.NotFound(f"Accelerator Request {arq_uuid} not found")
             state = states.UNBOUND if arq.state != states.INITIAL else states.INITIAL
+            partitioner.remove(conn, arq.hostname, arq.partition)
             conn.execute(st.UNBIND_ARQ, {"arq_id": arq.id, "new_state": state})
             handles.release(conn, db, [arq.attach_handle_id])
             out.append(_unbound(arq, state, arq.project_id))

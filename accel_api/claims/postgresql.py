@@ -25,7 +25,8 @@ _BINDABLE = ", ".join(f"'{s}'" for s in states.BINDABLE)
 #: Bind one ARQ to a free handle of the deployable whose provider is ``rp_uuid``, on
 #: ``hostname``, enabled and present, of a resource class the ARQ's profile group asks
 #: for (``resources:<class>`` keys, read from the profile's JSON), when the group has no
-#: ``accel:`` key (those may need the programmer). No row: nothing changed.
+#: ``accel:`` key (those may need the programmer), on a plain PCI handle (partitions go the
+#: portable way, where the agent makes them). No row: nothing changed.
 BIND = sa.text(f"""
 WITH arq AS (
     SELECT a.id,
@@ -49,11 +50,11 @@ handle AS (
         WHERE d.rp_uuid = :rp_uuid AND h.hostname = :hostname
           AND d.resource_class = ANY(arq.resource_classes)
           AND NOT d.lost AND NOT v.lost AND v.status = 'enabled'
-          AND NOT ah.in_use AND NOT ah.lost
+          AND NOT ah.in_use AND NOT ah.lost AND ah.partition_form IS NULL
         ORDER BY ah.id LIMIT 1
         FOR UPDATE OF ah SKIP LOCKED)
       AND NOT in_use
-    RETURNING id, uuid, type, address)
+    RETURNING id, uuid, type, address, instance, partition_type)
 UPDATE accelerator_requests AS a
 SET state = '{states.BOUND}', hostname = :hostname, device_rp_uuid = :rp_uuid,
     instance_uuid = :instance_uuid,
@@ -62,14 +63,16 @@ SET state = '{states.BOUND}', hostname = :hostname, device_rp_uuid = :rp_uuid,
 FROM arq, handle
 WHERE a.id = arq.id
 RETURNING a.uuid, a.project_id, a.device_profile_name, a.device_profile_group_id,
-          a.group_unit, handle.id, handle.uuid AS handle_uuid, handle.type, handle.address
+          a.group_unit, handle.id, handle.uuid AS handle_uuid, handle.type, handle.address,
+          handle.instance, handle.partition_type
 """)
 
-#: Unbind one ARQ: clear its binding and free its handle. No row: no such ARQ.
+#: Unbind one ARQ: clear its binding and free its handle. No row: no such ARQ, or one
+#: holding a GPU partition (the portable path has the agent remove it first).
 UNBIND = sa.text(f"""
 WITH arq AS (
     SELECT id, state, attach_handle_id FROM accelerator_requests
-    WHERE uuid = :arq_uuid AND kind = 'arq'
+    WHERE uuid = :arq_uuid AND kind = 'arq' AND partition IS NULL
     FOR UPDATE),
 freed AS (
     UPDATE attach_handles SET in_use = false, updated_at = :now
@@ -92,18 +95,21 @@ def _delete(where):
     return sa.text(f"""
 WITH gone AS (
     DELETE FROM accelerator_requests
-    WHERE kind = 'arq' AND {where}
+    WHERE kind = 'arq' AND partition IS NULL AND {where}
     RETURNING attach_handle_id),
 freed AS (
     UPDATE attach_handles SET in_use = false, updated_at = :now
     WHERE id IN (SELECT attach_handle_id FROM gone)
     RETURNING id, lost)
 SELECT (SELECT count(*) FROM gone) AS deleted,
-       (SELECT array_agg(id) FROM freed WHERE lost) AS lost_handle_ids
+       (SELECT array_agg(id) FROM freed WHERE lost) AS lost_handle_ids,
+       (SELECT count(*) FROM accelerator_requests
+        WHERE kind = 'arq' AND partition IS NOT NULL AND {where}) AS partitioned
 """)
 
 
-#: Delete one ARQ (of one project), or all of an instance, freeing their handles.
+#: Delete one ARQ (of one project), or all of an instance, freeing their handles; ARQs
+#: holding a GPU partition are left to the portable path.
 DELETE = {
     ("uuid", False): _delete("uuid = :arq_uuid"),
     ("uuid", True): _delete("uuid = :arq_uuid AND project_id = :project_id"),
@@ -114,11 +120,11 @@ DELETE = {
 
 _BIND = DriverStatement(BIND, (
     "uuid", "project_id", "device_profile_name", "device_profile_group_id", "group_unit",
-    "id", "handle_uuid", "type", "address"))
+    "id", "handle_uuid", "type", "address", "instance", "partition_type"))
 _UNBIND = DriverStatement(UNBIND, (
     "uuid", "state", "project_id", "device_profile_name", "device_profile_group_id",
     "group_unit", "lost_handle_id"))
-_DELETE = {key: DriverStatement(statement, ("deleted", "lost_handle_ids"))
+_DELETE = {key: DriverStatement(statement, ("deleted", "lost_handle_ids", "partitioned"))
            for key, statement in DELETE.items()}
 #: ``statements.GET_ARQ`` and the ARQ insert of ``arqs.create_arqs``, on the cursor too.
 GET_ARQ = DriverStatement(st.GET_ARQ, [c.name for c in st.GET_ARQ.selected_columns])
@@ -137,9 +143,10 @@ def unbind(conn, arq_uuid, now):
 
 
 def delete_arqs(conn, arq_uuid=None, instance_uuid=None, project_id=None, now=None):
-    """Delete by uuid or by instance: (how many, ids of freed handles that are lost)."""
+    """Delete by uuid or by instance: (how many, ids of freed handles that are lost, how
+    many matching ARQs hold a partition and were left for the portable path)."""
     key = ("uuid" if arq_uuid is not None else "instance", project_id is not None)
     params = {"arq_uuid": arq_uuid, "instance_uuid": instance_uuid,
               "project_id": project_id, "now": now}
     row = _DELETE[key].first(conn, params)
-    return row.deleted, list(row.lost_handle_ids or ())
+    return row.deleted, list(row.lost_handle_ids or ()), row.partitioned

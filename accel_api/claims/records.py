@@ -24,6 +24,8 @@ class Arq:
     attach_handle_address: str | None = None
     #: The handle's uuid (Cyborg's ``attach_handle_uuid``: for an MDEV, the mdev's uuid).
     attach_handle_uuid: str | None = None
+    attach_handle_instance: str | None = None
+    attach_handle_partition_type: str | None = None
 
     @classmethod
     def from_row(cls, row):
@@ -46,18 +48,40 @@ def group_resource_classes(group):
     return [k.split(":", 1)[1] for k in group if k.startswith("resources:")]
 
 
-def attach_handle_info(handle):
-    """Cyborg's shape: PCI -> domain/bus/device/function; MDEV -> the mdev uuid."""
+def attach_handle_info(handle, partition=None):
+    """``handle_info`` of an ``AttachHandle`` row (and the partition made for it)."""
     if handle is None:
         return {}
-    return handle_info(handle.type, handle.address)
+    return handle_info(handle.type, handle.address, handle.partition_type, handle.instance,
+                       partition)
 
 
-def handle_info(handle_type, address):
+def handle_uuid(handle_type, handle_uuid_value, instance):
+    """Cyborg's ``attach_handle_uuid``: an MDEV's is the mdev's own uuid."""
+    return instance if handle_type == "MDEV" and instance else handle_uuid_value
+
+
+def handle_info(handle_type, address, partition_type=None, instance=None, partition=None):
+    """Cyborg's shapes (strings only): PCI -> ``domain``/``bus``/``device``/``function``;
+    MDEV -> the parent's PCI fields + ``asked_type`` (the mdev type) + ``vgpu_mark``
+    (Cyborg's ``<type>_<n>``) + ``mdev_uuid``; MIG -> the GPU's PCI fields +
+    ``mig_profile`` and, once created, ``gpu_instance_id``/``compute_instance_id``. A
+    vendor-VFIO VF also says its ``vgpu_type`` id."""
     if handle_type is None:
         return {}
-    if handle_type == "PCI":
-        domain, bus, rest = address.split(":")
-        slot, function = rest.split(".")
-        return {"domain": domain, "bus": bus, "device": slot, "function": function}
-    return {"asked_type": address}
+    domain, bus, rest = address.split(":")
+    slot, function = rest.split(".")
+    info = {"domain": domain, "bus": bus, "device": slot, "function": function}
+    if handle_type == "MDEV":
+        info.update(asked_type=partition_type or "", mdev_uuid=instance or "",
+                    vgpu_mark=f"{partition_type}_{instance}")
+    elif handle_type == "MIG":
+        info["mig_profile"] = partition_type or ""
+        if instance and instance.startswith("gi"):
+            info["gpu_instance_id"] = instance[2:]
+        for key in ("compute_instance_id", "gpu_uuid", "mig_device"):
+            if partition and partition.get(key) is not None:
+                info[key] = str(partition[key])
+    elif partition_type:
+        info["vgpu_type"] = partition_type
+    return info

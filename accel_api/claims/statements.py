@@ -24,7 +24,9 @@ ARQ_VIEW = (sa.select(ARQ.c.uuid, ARQ.c.state, ARQ.c.project_id, ARQ.c.device_pr
                       ARQ.c.device_rp_uuid, ARQ.c.instance_uuid, ARQ.c.attach_handle_id,
                       AH.c.type.label("attach_handle_type"),
                       AH.c.address.label("attach_handle_address"),
-                      AH.c.uuid.label("attach_handle_uuid"))
+                      AH.c.uuid.label("attach_handle_uuid"),
+                      AH.c.instance.label("attach_handle_instance"),
+                      AH.c.partition_type.label("attach_handle_partition_type"))
             .select_from(ARQ.outerjoin(AH, ARQ.c.attach_handle_id == AH.c.id)))
 GET_ARQ = ARQ_VIEW.where(ARQ.c.uuid == sa.bindparam("arq_uuid"), ARQ.c.kind == "arq")
 
@@ -49,7 +51,7 @@ INSERT_ARQ_OF_PROFILE = sa.insert(ARQ).from_select(
 LOCK_ARQ = (sa.select(ARQ.c.id, ARQ.c.uuid, ARQ.c.state, ARQ.c.project_id,
                       ARQ.c.device_profile_id, ARQ.c.device_profile_name,
                       ARQ.c.device_profile_group_id, ARQ.c.group_unit,
-                      ARQ.c.attach_handle_id)
+                      ARQ.c.attach_handle_id, ARQ.c.partition, ARQ.c.hostname)
             .where(ARQ.c.uuid == sa.bindparam("arq_uuid"), ARQ.c.kind == sa.bindparam("kind"))
             .with_for_update())
 INSTANCE_GROUP_TAKEN = (
@@ -60,6 +62,7 @@ INSTANCE_GROUP_TAKEN = (
            ARQ.c.group_unit == sa.bindparam("unit")).limit(1))
 DEPLOYABLE_BY_RP = (
     sa.select(DEP.c.id, DEP.c.uuid, DEP.c.rp_uuid, DEP.c.resource_class, DEP.c.lost,
+              DEP.c.kind,
               DEV.c.address.label("device_address"), DEV.c.status.label("device_status"),
               DEV.c.lost.label("device_lost"), HOST.c.hostname)
     .select_from(DEP.join(DEV, DEP.c.device_id == DEV.c.id)
@@ -84,7 +87,7 @@ BIND_ARQ = (sa.update(ARQ).where(ARQ.c.id == sa.bindparam("arq_id"))
                     attach_handle_id=sa.bindparam("handle_id")))
 UNBIND_ARQ = (sa.update(ARQ).where(ARQ.c.id == sa.bindparam("arq_id"))
               .values(state=sa.bindparam("new_state"), hostname=None, device_rp_uuid=None,
-                      instance_uuid=None, attach_handle_id=None))
+                      instance_uuid=None, attach_handle_id=None, partition=sa.null()))
 MARK_BIND_FAILED = (sa.update(ARQ)
                     .where(ARQ.c.uuid.in_(sa.bindparam("uuids", expanding=True)),
                            ARQ.c.state.in_(states.BINDABLE))
@@ -96,7 +99,8 @@ FREE_HANDLE = (sa.select(AH.c.id)
                .where(AH.c.deployable_id.in_(sa.bindparam("deployable_ids", expanding=True)),
                       AH.c.in_use.is_(False), AH.c.lost.is_(False))
                .order_by(AH.c.id).limit(1))
-HANDLE_COLUMNS = (AH.c.id, AH.c.deployable_id, AH.c.type, AH.c.address, AH.c.uuid)
+HANDLE_COLUMNS = (AH.c.id, AH.c.deployable_id, AH.c.type, AH.c.address, AH.c.uuid,
+                  AH.c.instance, AH.c.partition_form, AH.c.partition_type)
 #: One statement takes a handle where the database has UPDATE ... RETURNING
 #: (PostgreSQL, SQLite >= 3.35): the row lock (or SQLite's write lock) and the
 #: ``in_use = false`` recheck make it atomic. Keyed by how it treats locked rows.
@@ -118,7 +122,8 @@ LOST_HANDLES = sa.select(AH.c.id).where(
 
 # -- delete ------------------------------------------------------------------------------
 
-ARQS_BY_UUID = (sa.select(ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id)
+ARQS_BY_UUID = (sa.select(ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id, ARQ.c.partition,
+                          ARQ.c.hostname)
                 .where(ARQ.c.kind == "arq",
                        ARQ.c.uuid.in_(sa.bindparam("uuids", expanding=True))))
 LOCK_ARQS_BY_UUID = ARQS_BY_UUID.with_for_update()
@@ -126,4 +131,4 @@ DELETE_ARQS = sa.delete(ARQ).where(ARQ.c.id.in_(sa.bindparam("ids", expanding=Tr
 DELETE_ARQS_BY_UUID = (
     sa.delete(ARQ).where(ARQ.c.kind == "arq",
                          ARQ.c.uuid.in_(sa.bindparam("uuids", expanding=True)))
-    .returning(ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id))
+    .returning(ARQ.c.id, ARQ.c.uuid, ARQ.c.attach_handle_id, ARQ.c.partition, ARQ.c.hostname))

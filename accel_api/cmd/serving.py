@@ -1,95 +1,82 @@
-"""The worker processes' cheroot servers, and how client connections spread over them.
+"""``accel-api serve``'s server: granian's worker processes around the gateway.
 
-Several workers listen on one port with ``SO_REUSEPORT``: the kernel places each new
-connection on a worker by a hash of its addresses. Clients that keep their connections
-(nova-conductor, nova-compute, the Ironic hook) then stay where the hash put them, and a
-skewed placement leaves one worker, one interpreter lock, doing most of the work while
-the others idle: with 16 connections on two workers an 11/5 split is common.
-
-With ``[api] balance_connections``, each worker counts the connections it holds in
-memory shared by the workers (``ConnectionShares``). A worker holding more than its
-share of them answers its next response with ``Connection: close``; the client
-reconnects (plain HTTP/1.1), and the kernel places the new connection again, so the
-connections even out within a few requests and stay even as clients come and go.
+granian (Rust: hyper on tokio) binds the socket in the parent process, forks ``[api]
+workers`` workers that accept on it, and keeps every connection in Rust: idle keep-alive
+connections and clients sending their headers slowly hold no Python thread and are
+closed after ``[api] client_socket_timeout``; connections are kept even over the
+workers (``accel_api/cmd/balancing.py``). Each worker's ``gateway.Gateway`` reads
+bodies on its event loop and runs the WSGI app on ``[api] threads`` threads (see
+``accel_api/cmd/gateway.py``). SIGTERM or SIGINT to the parent: the workers stop
+accepting, finish their requests and exit (killed after
+``[api] graceful_shutdown_timeout``).
 """
 
-import multiprocessing
-import threading
+import logging
+import resource
 
-from cheroot import server as cheroot_server
-from cheroot import wsgi
+from accel_api.cmd import balancing, gateway
 
+LOG = logging.getLogger(__name__)
 
-class ConnectionShares:
-    """Open connections per worker, in shared memory made before the workers fork.
-
-    Each worker writes only its own slot (under a lock of its own threads) and reads
-    the others' without a lock: a momentarily stale count only delays a rebalance.
-    """
-
-    def __init__(self, workers):
-        self.counts = multiprocessing.RawArray("i", workers)
-        self._lock = threading.Lock()
-
-    def joined(self, slot):
-        with self._lock:
-            self.counts[slot] += 1
-
-    def left(self, slot):
-        with self._lock:
-            self.counts[slot] -= 1
-
-    def over_share(self, slot):
-        """True when worker ``slot`` holds more than an even share (rounded up)."""
-        counts = self.counts[:]
-        fair = -(-sum(counts) // len(counts))
-        return counts[slot] > fair
+#: granian's own log records go to accel-api's (oslo.log) handlers.
+_LOG_CONFIG = {"loggers": {
+    "_granian": {"handlers": [], "level": "WARNING", "propagate": True},
+    "granian.access": {"handlers": [], "level": "WARNING", "propagate": True},
+}}
 
 
-class _CountedConnection(cheroot_server.HTTPConnection):
-    """A connection that tells its worker's slot when it opens and when it closes."""
-
-    shares = None
-    slot = None
-
-    def __init__(self, server, sock, makefile=cheroot_server.MakeFile):
-        super().__init__(server, sock, makefile)
-        self._counted = True
-        self.shares.joined(self.slot)
-
-    def close(self):
-        if self._counted:
-            self._counted = False
-            self.shares.left(self.slot)
-        super().close()
+def raise_open_files_limit():
+    """Soft RLIMIT_NOFILE up to the hard limit: each client connection is a file
+    descriptor, and a soft limit of 1024 (systemd's default) is reached long before the
+    server is busy."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = max(soft, 1 << 20)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:
+            LOG.warning("cannot raise the open files limit from %d: %s", soft, exc)
+            return soft
+    return hard
 
 
-class Server(wsgi.Server):
-    """cheroot's WSGI server; with ``shares``, it keeps no more than its share of
-    keep-alive connections (see the module's docstring)."""
-
-    shares = None
-    slot = None
-
-    def balance(self, shares, slot):
-        self.shares, self.slot = shares, slot
-        self.ConnectionClass = type("CountedConnection", (_CountedConnection,),
-                                    {"shares": shares, "slot": slot})
-
-    @property
-    def can_add_keepalive_connection(self):
-        if not super().can_add_keepalive_connection:
-            return False
-        return self.shares is None or not self.shares.over_share(self.slot)
-
-
-def make_server(conf, app, shares=None, slot=None):
-    """The server of one worker (``slot`` of ``shares``, when connections are balanced)."""
-    server = Server((conf.api.host_ip, conf.api.port), app,
-                    numthreads=conf.api.threads, timeout=conf.api.client_socket_timeout,
-                    shutdown_timeout=conf.api.graceful_shutdown_timeout,
-                    reuse_port=conf.api.workers > 1)
-    server.keep_alive_conn_limit = conf.api.keep_alive_connections or None
+def make_gateway(conf, make_api_and_app, shares=None):
+    """The gateway around a new app (one per worker process: pools are not forked)."""
+    api, app = make_api_and_app(conf)
+    connections = None
     if shares is not None:
-        server.balance(shares, slot)
-    return server
+        connections = balancing.ConnectionTracker(shares, conf.api.client_socket_timeout)
+    return gateway.Gateway(app, api.body_limit, threads=conf.api.threads,
+                           body_timeout=conf.api.client_body_timeout,
+                           body_min_rate=conf.api.client_body_min_rate,
+                           multiprocess=conf.api.workers > 1, connections=connections)
+
+
+def make_server(conf):
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.server import Server
+
+    return Server(
+        "accel_api.wsgi:application",  # a name only: serve() passes the loader
+        address=conf.api.host_ip, port=conf.api.port, interface=Interfaces.RSGI,
+        workers=conf.api.workers, http=HTTPModes.http1, websockets=False,
+        backlog=conf.api.backlog, backpressure=conf.api.max_connections,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=conf.api.client_socket_timeout * 1000, keep_alive=True),
+        log_dictconfig=_LOG_CONFIG, log_level="warning",
+        respawn_failed_workers=True, process_name="accel-api",
+        workers_kill_timeout=conf.api.graceful_shutdown_timeout or None)
+
+
+def serve(conf, make_api_and_app):
+    """Serve until SIGTERM/SIGINT; ``make_api_and_app(conf)`` runs in each worker."""
+    raise_open_files_limit()
+    server = make_server(conf)
+    shares = None
+    if conf.api.workers > 1 and conf.api.balance_connections:
+        # made before the workers fork, so that they share it
+        shares = balancing.ConnectionShares(conf.api.workers)
+    server.serve(target_loader=lambda: make_gateway(conf, make_api_and_app, shares),
+                 wrap_loader=False)

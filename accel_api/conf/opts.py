@@ -19,14 +19,17 @@ api_opts = [
                help="Address the API listens on. The default serves loopback only."),
     cfg.PortOpt("port", default=6666, help="TCP port the API listens on (Cyborg's port)."),
     cfg.IntOpt("workers", default=1, min=1, max=256,
-               help="Worker processes. Each runs a cheroot server on the shared socket."),
+               help="Worker processes of the built-in server (granian), all accepting on "
+                    "one socket. Python threads share one interpreter lock: add workers "
+                    "for cores."),
     cfg.IntOpt("threads", default=8, min=1, max=1024,
-               help="Threads per worker process: the requests one worker serves at once. "
-                    "Python threads share one interpreter lock, so past what keeps a core "
-                    "busy more threads cost CPU (16 instead of 8: about 20% more per "
-                    "request under load) and add no throughput; add workers for cores. "
-                    "A bind that programs a bitstream holds its thread until the agent "
-                    "is done: raise this where many such binds run at once."),
+               help="Threads per worker that run requests. A request reaches a thread "
+                    "only once its body is complete, so a thread waits for the database "
+                    "or an agent, never for a client; past what keeps a core busy more "
+                    "threads cost CPU (16 instead of 8 cost about 20% more per request "
+                    "under load with the previous server). A bind that programs a "
+                    "bitstream holds its thread until the agent is done: raise this "
+                    "where many such binds run at once."),
     cfg.BoolOpt("balance_connections", default=True,
                 help="With several workers, keep the clients' connections spread evenly "
                      "over them: a worker holding more than its share closes one after "
@@ -34,11 +37,14 @@ api_opts = [
                      "Otherwise long-lived keep-alive clients stay where the kernel's "
                      "SO_REUSEPORT hash put them, which can leave one worker doing most "
                      "of the work."),
-    cfg.IntOpt("keep_alive_connections", default=256, min=0,
-               help="Idle keep-alive client connections a worker keeps open (cheroot's "
-                    "default is 10: past it every response closes its connection, so busy "
-                    "clients such as nova-compute reconnect for each request). 0: no "
-                    "limit."),
+    cfg.IntOpt("max_connections", default=10000, min=1,
+               help="Client connections a worker of the built-in server holds at once, "
+                    "idle ones included (each costs some KiB, no thread); more wait in "
+                    "the listen backlog until one closes. Each is a file descriptor: the "
+                    "server raises its soft open files limit to the hard one."),
+    cfg.IntOpt("backlog", default=4096, min=128,
+               help="Listen backlog of the built-in server's socket: connections the "
+                    "kernel queues before the server accepts them."),
     cfg.IntOpt("max_request_body_size", default=1024 * 1024, min=1024,
                help="Largest request body in bytes (inventory documents included); "
                     "larger bodies get 413."),
@@ -51,9 +57,17 @@ api_opts = [
                help="How callers are authenticated."),
     cfg.StrOpt("public_endpoint",
                help="Base URL used in links; defaults to the request's host URL."),
-    cfg.IntOpt("client_socket_timeout", default=10, min=1,
-               help="Seconds an idle client connection (keep-alive) is kept open; also "
-                    "bounds how long a graceful shutdown waits for idle clients."),
+    cfg.IntOpt("client_socket_timeout", default=10, min=1, max=60,
+               help="Seconds a client has to send a request's headers; also how long "
+                    "an idle keep-alive connection is kept open. Waiting clients hold no "
+                    "thread (the built-in server)."),
+    cfg.IntOpt("client_body_timeout", default=30, min=1,
+               help="Seconds a request body may take to arrive, extended by one second "
+                    "for every client_body_min_rate bytes received; a slower one is "
+                    "answered 408 (the built-in server)."),
+    cfg.IntOpt("client_body_min_rate", default=16384, min=1,
+               help="Bytes per second that extend client_body_timeout by one second, so "
+                    "that large uploads at a steady rate are not cut off."),
     cfg.IntOpt("graceful_shutdown_timeout", default=30, min=0,
                help="Seconds a worker waits for in-flight requests on SIGTERM."),
 ]
@@ -129,6 +143,17 @@ programming_opts = [
                     "hosts reach it). Default: the [api] host_ip and port."),
 ]
 
+gpu_partitions_opts = [
+    cfg.ListOpt("placement_hosts", default=[],
+                help="Hosts whose MDEV and MIG partition pools are reported to Placement "
+                     "('*': every host). Off by default: on a Nova hypervisor Nova's libvirt "
+                     "driver reports mdev vGPU inventory itself (reporting it here too would "
+                     "count it twice) and Nova cannot attach MDEV or MIG handles anyway; "
+                     "list the hosts without Nova (Kubernetes, bare metal, batch) whose "
+                     "schedulers read Placement. Claims (POST /v2/claims) never need it. "
+                     "PCI deployables (whole GPUs, vendor-VFIO VFs) are always reported."),
+]
+
 agent_rpc_opts = [
     cfg.StrOpt("auth_strategy", default="noauth",
                choices=[("noauth", "no authentication (development only)"),
@@ -152,6 +177,7 @@ def register_opts(conf):
     conf.register_opts(bitstream_opts, group="bitstreams")
     conf.register_opts(programming_opts, group="programming")
     conf.register_opts(agent_rpc_opts, group="agent_rpc")
+    conf.register_opts(gpu_partitions_opts, group="gpu_partitions")
     from accel_api.bitstreams import glance
     from accel_api.placement import client as placement_client
 
@@ -170,6 +196,7 @@ def list_opts():
         ("bitstreams", bitstream_opts),
         ("programming", programming_opts),
         ("agent_rpc", agent_rpc_opts),
+        ("gpu_partitions", gpu_partitions_opts),
         ("placement", _ks_opts()),
         ("glance", _ks_opts()),
     ]

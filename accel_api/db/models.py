@@ -117,11 +117,19 @@ class Attribute(TimestampMixin, Base):
 
 
 class AttachHandle(TimestampMixin, Base):
-    """What is handed to the instance: a PCI address (or mdev) of one deployable."""
+    """What is handed to the instance: a PCI function, or one partition of a parent.
+
+    ``type`` PCI (``address`` is the function), MDEV or MIG (``address`` is the parent
+    function, ``partition_type`` the mdev type / MIG profile, ``instance`` which partition:
+    the mdev uuid, ``gi<ID>`` or ``slot<N>``). Several mdevs share one parent address, so
+    a handle is unique by (deployable, type, address, instance); ``instance`` is ``''``
+    for PCI. A VF of NVIDIA's vendor VFIO framework is a PCI handle with
+    ``partition_form`` ``vgpu_vf`` and its current vGPU type id in ``partition_type``.
+    """
 
     __tablename__ = "attach_handles"
     __table_args__ = (
-        sa.UniqueConstraint("deployable_id", "type", "address"),
+        sa.UniqueConstraint("deployable_id", "type", "address", "instance"),
         sa.Index("ix_attach_handles_free", "deployable_id", "in_use"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +137,9 @@ class AttachHandle(TimestampMixin, Base):
     deployable_id: Mapped[int] = mapped_column(sa.ForeignKey("deployables.id"))
     type: Mapped[str] = mapped_column(sa.String(16))
     address: Mapped[str] = mapped_column(sa.String(255))
+    instance: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    partition_form: Mapped[str | None] = mapped_column(sa.String(16))
+    partition_type: Mapped[str | None] = mapped_column(sa.String(64))
     in_use: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     lost: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     deployable: Mapped[Deployable] = relationship(back_populates="attach_handles")
@@ -174,6 +185,9 @@ class AcceleratorRequest(TimestampMixin, Base):
     resource_class: Mapped[str | None] = mapped_column(sa.String(255))
     traits: Mapped[list | None] = mapped_column(sa.JSON)
     bitstream_id: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The GPU partition the host's agent made for this claim or bind (form, parent, type,
+    #: instance, created), so that release/unbind removes exactly what was made.
+    partition: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))
     attach_handle: Mapped[AttachHandle | None] = relationship()
 
 

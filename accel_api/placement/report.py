@@ -75,7 +75,8 @@ def after_import(app, hostname, doc):
     if not enabled(app.conf):
         return None
     try:
-        result = sync.sync_host(_client(app), hostname, doc, disabled_devices(app.db, hostname))
+        result = sync.sync_host(_client(app), hostname, doc, disabled_devices(app.db, hostname),
+                                app.conf.gpu_partitions.placement_hosts)
     except pclient.PlacementError as exc:
         LOG.error("Placement report of %s failed (the next report retries): %s", hostname, exc)
         return {"error": str(exc)}

@@ -13,6 +13,14 @@ touching providers other services put in the same tree.
 Every write carries the provider generation; a 409 generation conflict re-reads
 the provider and retries (a few times). A provider that cannot be deleted because
 it still has allocations is kept with everything reserved and reported.
+
+Ownership (docs/gpu-partitioning.rst): every provider made here also carries
+``OWNER_CYBORG`` (accel-api is the Cyborg-compatible service; Nova marks its own
+``OWNER_NOVA``). A function Nova already reports is never reported again: a deployable
+is skipped when the host's tree holds a provider that is not ours for its PCI address,
+by Nova's names (``<host>_<address>`` for PCI in Placement, ``<host>_pci_<address with
+_>`` for mdev vGPU parents). MDEV and MIG partition pools are
+reported only for the hosts listed in ``[gpu_partitions] placement_hosts``.
 """
 
 import dataclasses
@@ -25,6 +33,10 @@ from accel_contract import identity, inventory, naming
 LOG = logging.getLogger(__name__)
 #: Trait on every provider this reporter created (and may delete).
 MANAGED_TRAIT = naming.custom("IRONIC_ACCEL_MANAGED")
+#: os-traits' owner trait of Cyborg-style services, on every provider made here.
+OWNER_TRAIT = "OWNER_CYBORG"
+#: Deployable kinds that are partition pools (reported only where opted in).
+PARTITION_KINDS = ("mdev", "mig")
 MAX_NAME = 200  # Placement's provider name limit
 RETRIES = 5
 
@@ -37,6 +49,8 @@ class SyncResult:
     deleted: list = dataclasses.field(default_factory=list)
     unchanged: list = dataclasses.field(default_factory=list)
     kept_in_use: list = dataclasses.field(default_factory=list)
+    #: Deployables not reported because Nova reports their function (id -> provider).
+    owned_by_nova: dict = dataclasses.field(default_factory=dict)
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -50,6 +64,8 @@ class DesiredProvider:
     total: int
     reserved: int
     traits: set
+    addresses: set = dataclasses.field(default_factory=set)  # of its attach handles
+    deployable: str = ""
 
 
 def provider_name(hostname, deployable_id):
@@ -61,18 +77,53 @@ def provider_name(hostname, deployable_id):
     return name
 
 
-def desired_providers(hostname, doc, disabled_devices=()):
+def reports_partitions(hostname, placement_hosts):
+    hosts = list(placement_hosts or ())
+    return "*" in hosts or hostname in hosts
+
+
+def desired_providers(hostname, doc, disabled_devices=(), partition_pools=False):
     """What Placement should hold for this host, keyed by provider uuid."""
     out = {}
     for device, dep in inventory.allocatable(doc):
+        if dep["kind"] in PARTITION_KINDS and not partition_pools:
+            continue
         total = int(dep["num_accelerators"])
-        traits = set(device.get("traits", [])) | set(dep["traits"]) | {MANAGED_TRAIT}
+        traits = (set(device.get("traits", [])) | set(dep["traits"])
+                  | {MANAGED_TRAIT, OWNER_TRAIT})
         uuid = identity.deployable_rp_uuid(hostname, dep["id"])
         out[uuid] = DesiredProvider(
             uuid=uuid, name=provider_name(hostname, dep["id"]),
             resource_class=dep["resource_class"], total=total,
             reserved=total if device["id"] in disabled_devices else 0, traits=traits)
+        out[uuid].addresses = {h["address"] for h in dep["attach_handles"]}
+        out[uuid].deployable = dep["id"]
     return out
+
+
+def nova_provider_names(hostname, address):
+    """The names Nova gives providers of a PCI function: PCI in Placement and mdev parents."""
+    return {f"{hostname}_{address}",
+            f"{hostname}_pci_{address.replace(':', '_').replace('.', '_')}"}
+
+
+def _nova_owned(client, hostname, want, existing):
+    """Desired providers whose function Nova already reports: {uuid: Nova's provider}."""
+    ours = set(want)
+    foreign = {}
+    for uuid, prov in existing.items():
+        if uuid in ours or prov.get("parent_provider_uuid") is None:
+            continue
+        foreign[prov["name"]] = prov
+    owned = {}
+    for uuid, spec in want.items():
+        for address in spec.addresses:
+            hit = next((foreign[n] for n in nova_provider_names(hostname, address)
+                        if n in foreign), None)
+            if hit is not None and MANAGED_TRAIT not in client.traits(hit["uuid"])["traits"]:
+                owned[uuid] = hit
+                break
+    return owned
 
 
 def _inventory_body(want):
@@ -141,13 +192,18 @@ def _converge(client, want, result):
     return changed
 
 
-def sync_host(client, hostname, doc, disabled_devices=()):
+def sync_host(client, hostname, doc, disabled_devices=(), placement_hosts=()):
     """Converge Placement to ``doc`` for ``hostname``; return a ``SyncResult``."""
     result = SyncResult()
     root = root_provider(client, hostname)
     result.root_uuid = root["uuid"]
-    want = desired_providers(hostname, doc, set(disabled_devices))
+    want = desired_providers(hostname, doc, set(disabled_devices),
+                             reports_partitions(hostname, placement_hosts))
     existing = {p["uuid"]: p for p in client.tree(root["root_provider_uuid"])}
+    for uuid, prov in _nova_owned(client, hostname, want, existing).items():
+        LOG.info("placement: %s is reported by Nova (%s); not reported again",
+                 want[uuid].deployable, prov["name"])
+        result.owned_by_nova[want.pop(uuid).deployable] = prov["name"]
     for uuid, spec in want.items():
         created = False
         if uuid not in existing:

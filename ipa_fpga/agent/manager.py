@@ -8,18 +8,14 @@ answers at once and accel_api polls ``get_job``.
 import logging
 import threading
 
-from ironic_lib import exception as il_exc
-
-from ipa_fpga.agent import jobs, program
+from ipa_fpga.agent import jobs, partitions, program
+from ipa_fpga.agent.errors import InvalidJob, PartitionFailed
 
 LOG = logging.getLogger(__name__)
 JOB_KEYS = {"job_id", "deployable_id", "device_id", "bitstream_uuid", "download_url",
             "sha256", "size", "interface_id", "function_id"}
 
 
-class InvalidJob(il_exc.IronicException):
-    _msg_fmt = "invalid job: %(reason)s"
-    code = 400
 
 
 class AgentManager:
@@ -31,6 +27,7 @@ class AgentManager:
         program.sweep_downloads(self._downloads)
         self._busy = {}
         self._busy_lock = threading.Lock()
+        self._partition_lock = threading.Lock()
         self._on_change = on_change
 
     @property
@@ -39,6 +36,28 @@ class AgentManager:
 
     def ping(self, context=None):
         return {"hostname": self._conf.agent.hostname, "root": self._conf.agent.root}
+
+    def create_partition(self, context=None, partition=None):
+        """Make a GPU partition for a claim or bind (``ipa_fpga.agent.partitions``).
+
+        No report follows: accel-api records what was made in the claim's own
+        transaction (a report racing it could list the new partition as a free one)."""
+        return self._partition(partitions.create, partition, report=False)
+
+    def remove_partition(self, context=None, partition=None):
+        return self._partition(partitions.remove, partition)
+
+    def _partition(self, action, partition, report=True):
+        conf = self._conf.agent
+        with self._partition_lock:  # one change at a time: the driver recounts after each
+            try:
+                result = action(conf.root, conf.hostname, partition)
+            except partitions.PartitionError as exc:
+                raise PartitionFailed(reason=str(exc)) from None
+        LOG.info("partition %s: %s", action.__name__, result)
+        if report and self._on_change is not None:
+            self._on_change()
+        return result
 
     def get_job(self, context=None, job_id=None):
         try:

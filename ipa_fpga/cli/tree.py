@@ -44,6 +44,7 @@ def render(doc, traits=False):
         vfs = _vf_summary(dev)
         if vfs:
             lines.append(f"{pad}  sr-iov: {vfs}")
+        lines.extend(f"{pad}  {line}" for line in _partition_lines(dev.get("partitions")))
         if traits and dev.get("traits"):
             lines.append(f"{pad}  traits: {' '.join(dev['traits'])}")
         for w in dev.get("warnings") or []:
@@ -54,11 +55,31 @@ def render(doc, traits=False):
     return "\n".join(lines)
 
 
+def _partition_lines(parts):
+    """``partitions:`` forms and MIG mode, then what exists (type x count)."""
+    if not parts:
+        return []
+    head = "partitions: " + ("+".join(parts["forms"]) or "-")
+    mig = parts.get("mig")
+    if mig is not None:
+        head += (f", MIG {mig['current'] or 'unknown'}"
+                 + (f" (pending {mig['pending']})" if mig.get("pending") not in
+                    (None, mig["current"]) else ""))
+    counts = {}
+    for inst in parts["instances"]:
+        key = f"{inst['form']} {inst.get('name') or inst['type'] or 'type unknown'}"
+        counts[key] = counts.get(key, 0) + 1
+    if counts:
+        head += "; created: " + ", ".join(f"{k} x{v}" for k, v in counts.items())
+    return [head]
+
+
 def _deployable_lines(dev, traits):
     children = {}
     for dep in dev["deployables"]:
         children.setdefault(dep["parent"], []).append(dep)
     functions = {f["address"]: f for f in dev["functions"]}
+    created = {i["id"] for i in (dev.get("partitions") or {}).get("instances", [])}
     out = []
 
     def walk(parent, indent):
@@ -70,7 +91,7 @@ def _deployable_lines(dev, traits):
                 f"{dep['resource_class']} x{dep['num_accelerators']}"
                 if dep["resource_class"] else "not offered"
             )
-            handles = ",".join(h["address"] for h in dep["attach_handles"])
+            handles = _handles(dep["attach_handles"], created)
             extra = ""
             if handles:
                 fn = functions.get(dep["attach_handles"][0]["address"])
@@ -84,4 +105,22 @@ def _deployable_lines(dev, traits):
             walk(dep["id"], sub)
 
     walk(None, "  ")
+    return out
+
+
+def _handles(handles, created=()):
+    """PCI handles by address; partition handles as ``<type> <parent> <made> +N free``."""
+    plain = [h["address"] for h in handles if h["type"] == "PCI"]
+    typed = [h for h in handles if h["type"] == "PCI" and h.get("partition_type")]
+    out = ",".join(plain) + (f" [vgpu {typed[0]['partition_type']}]" if typed else "")
+    parts = [h for h in handles if h["type"] != "PCI"]
+    if parts:
+        made = [h["instance"] for h in parts if h["instance"] in created]
+        shown = [m[:8] if len(m) > 16 else m for m in made]
+        text = f"{parts[0]['type']} {parts[0]['address']}"
+        if shown:
+            text += " " + ",".join(shown)
+        if len(parts) > len(made):
+            text += f" +{len(parts) - len(made)} free"
+        out = (out + " " if out else "") + text
     return out

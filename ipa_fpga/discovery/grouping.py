@@ -32,6 +32,7 @@ class Device:
         self.attributes = {}
         self.traits = []
         self.deployables = []
+        self.partitions = None  # the contract's ``partitions`` of a partitioned GPU
         self.warnings = Warnings()
 
     @property

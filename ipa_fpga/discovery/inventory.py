@@ -68,7 +68,8 @@ def _discover(root, hostname):
         if info.interesting:
             info.name = names.device(info.vendor_id, info.device_id)
     devices = grouping.group(functions)
-    shared = {}
+    host = _host(reader, hostname)
+    shared = {"hostname": host["hostname"]}
     out = []
     for dev in devices:
         out.append(_describe(root, dev, shared, names))
@@ -76,7 +77,7 @@ def _discover(root, hostname):
         _VERSION = _version()
     return {
         "schema_version": contract.SCHEMA_VERSION,
-        "host": _host(reader, hostname),
+        "host": host,
         "collected_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "collector": {"name": COLLECTOR, "version": _VERSION},
         "devices": out,
@@ -102,7 +103,7 @@ def _describe(root, dev, shared, names):
         dev.warnings.add("driver_failed",
                          f"{dev.plugin} driver failed: {type(exc).__name__}: {exc}"[:4000],
                          None, dev.id)
-        dev.firmware, dev.attributes, dev.deployables = [], {}, []
+        dev.firmware, dev.attributes, dev.deployables, dev.partitions = [], {}, [], None
         try:
             _FALLBACK.describe(ctx)
         except Exception as exc2:  # pragma: no cover - the base driver only uses PCI facts
@@ -128,6 +129,7 @@ def _device_dict(dev):
         "functions": _functions(dev, p),
         "firmware": dev.firmware,
         "deployables": dev.deployables,
+        **({"partitions": dev.partitions} if dev.partitions is not None else {}),
         "attributes": dev.attributes,
         "warnings": list(dev.warnings),
     }

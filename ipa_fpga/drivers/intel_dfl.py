@@ -137,6 +137,49 @@ def dev_node(root, kind, index):
     return os.path.join(root, "dev", f"dfl-{kind}.{index}")
 
 
+#: the PCI driver of the upstream Linux DFL framework, the only one ipa_fpga programs
+#: and flashes through; the legacy out-of-tree OPAE driver binds ``intel-fpga-pci``
+DFL_PCI_DRIVER = "dfl-pci"
+LEGACY_OPAE_DRIVER = "intel-fpga-pci"
+
+
+def legacy_fme_dir(root, address):
+    """The legacy OPAE driver's FME (``fpga/intel-fpga-dev.N/intel-fpga-fme.N``), or None."""
+    base = os.path.join(root, "sys/bus/pci/devices", address, "fpga")
+    try:
+        dev = _first(sorted(os.listdir(base)), "intel-fpga-dev.")
+        if dev is None:
+            return None
+        fme = _first(sorted(os.listdir(os.path.join(base, dev))), "intel-fpga-fme.")
+    except OSError:
+        return None
+    return os.path.join(base, dev, fme) if fme else None
+
+
+def pr_path(root, address, driver):
+    """Why the card at ``address`` cannot be partially reconfigured in-band (a sentence),
+    or None when it can: ``dfl-pci`` bound, an FME with its ``/dev`` node, a PR region
+    with its ``compat_id``, a port. The in-band steps check this before any download."""
+    if driver != DFL_PCI_DRIVER:
+        if driver == LEGACY_OPAE_DRIVER:
+            return (f"bound to {LEGACY_OPAE_DRIVER} (the legacy out-of-tree OPAE driver); "
+                    f"in-band programming needs the upstream {DFL_PCI_DRIVER} driver")
+        return (f"bound to {driver or 'no driver'}; in-band programming needs the "
+                f"{DFL_PCI_DRIVER} driver")
+    fme = fme_dir(root, address)
+    if fme is None:
+        return "no DFL FME (fpga_region/regionN/dfl-fme.M) below the card"
+    node = dev_node(root, "fme", fme.rsplit(".", 1)[-1])
+    if not os.path.exists(node):
+        return f"no FME device node /dev/{os.path.basename(node)}"
+    pr = pr_region_dir(fme)
+    if pr is None or not os.path.exists(os.path.join(pr, "compat_id")):
+        return "the FME has no PR region with a compat_id"
+    if not port_dirs(root, address):
+        return "no DFL port (AFU slot) below the card"
+    return None
+
+
 class DflDriver(AcceleratorDriver):
     name = "intel_dfl"
     operations = frozenset({"fw_upload", "fpga_pr"})
@@ -149,7 +192,30 @@ class DflDriver(AcceleratorDriver):
         fme = fme_dir(ctx.root, pf.address)
         compat = afu = None
         fme_index = None
-        if fme is None:
+        legacy = legacy_fme_dir(ctx.root, pf.address) if pf.driver == LEGACY_OPAE_DRIVER \
+            else None
+        if legacy is not None:
+            # What the card runs is still known (and matchable); nothing here can change it.
+            ctx.warn("legacy_driver", f"bound to {LEGACY_OPAE_DRIVER}, the legacy out-of-tree "
+                     f"OPAE driver: the card is listed, but it is neither programmed nor "
+                     f"flashed in-band (that needs {DFL_PCI_DRIVER})",
+                     os.path.join(ctx.function_dir(pf.address), "driver"))
+            bitstream = ctx.read(os.path.join(legacy, "bitstream_id"), required=False)
+            if bitstream:
+                attrs["bitstream_id"] = bitstream
+            compat = ctx.read(os.path.join(legacy, "pr", "interface_id"), required=False)
+            if compat:
+                attrs["pr_interface_id"] = dashed_guid(compat)
+            try:
+                port = _first(sorted(os.listdir(os.path.dirname(legacy))), "intel-fpga-port.")
+            except OSError:
+                port = None
+            if port:
+                afu = ctx.read(os.path.join(os.path.dirname(legacy), port, "afu_id"),
+                               required=False)
+                if afu:
+                    attrs["afu_id"] = afu
+        elif fme is None:
             ctx.warn("no_fme", "no DFL FME found: is the dfl-pci driver bound?",
                      os.path.join(ctx.function_dir(pf.address), "fpga_region"))
         else:
@@ -197,7 +263,7 @@ class DflDriver(AcceleratorDriver):
             if uploads:
                 attrs["fw_upload_device"] = target
         ports = port_dirs(ctx.root, pf.address)
-        if ports:
+        if ports and legacy is None:
             afu = ctx.read(os.path.join(ports[0], "afu_id"))
             if afu:
                 attrs["afu_id"] = afu
@@ -217,10 +283,14 @@ class DflDriver(AcceleratorDriver):
             region_attrs["pr_interface_id"] = dashed_guid(compat)
         if fme_index is not None:
             region_attrs["program_target"] = f"/dev/dfl-fme.{fme_index}"
+        # Offered as programmable only when an in-band path exists; else the reason.
+        unavailable = pr_path(ctx.root, pf.address, pf.driver)
+        if unavailable:
+            region_attrs["programming_unavailable"] = unavailable
         if vfs:
             dev.deployables.append(self.deployable(
                 region_id, f"{dev.model} PR region", "region", parent=root_id, root=root_id,
-                traits=offered, num=0, programmable=True, attributes=region_attrs,
+                traits=offered, num=0, programmable=not unavailable, attributes=region_attrs,
             ))
             for vf in vfs:
                 dev.deployables.append(self.deployable(
@@ -232,7 +302,7 @@ class DflDriver(AcceleratorDriver):
             dev.deployables.append(self.deployable(
                 region_id, f"{dev.model} PR region", "region", parent=root_id, root=root_id,
                 resource_class=naming.resource_class(dev.type, "region"), traits=offered,
-                handles=[pf.address], programmable=True, attributes=region_attrs,
+                handles=[pf.address], programmable=not unavailable, attributes=region_attrs,
             ))
         for i, port in enumerate(ports):
             port_afu = afu if i == 0 else ctx.read(os.path.join(port, "afu_id"))

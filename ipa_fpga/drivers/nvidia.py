@@ -1,22 +1,39 @@
-"""NVIDIA GPUs: VBIOS version and GPU UUID from the driver's procfs; MIG mode from nvidia-smi.
+"""NVIDIA GPUs: VBIOS and GPU UUID from the driver's procfs; partitions (vGPU, MIG).
 
-``nvidia-smi`` is consulted only when it is installed and discovery looks at the
-live host (root ``/``): it reports the real GPUs, not those of a fixture root.
+Partitions, in every form the driver shows them (hwfacts gpu-partitioning.md):
+legacy mdev vGPU types on the PF or its VFs (``mdev_supported_types``), NVIDIA's vendor
+VFIO framework on VFs (``nvidia/creatable_vgpu_types``, ``nvidia/current_vgpu_type``),
+MIG mode, GPU-instance profiles and instances from ``nvidia-smi`` (the root's own tool:
+``ipa_fpga.drivers.nvidia_smi``) and GPU/compute instances from
+``/proc/driver/nvidia/capabilities/gpu<minor>/mig``. Without nvidia-smi the MIG state is
+reported unknown with a ``no_nvidia_smi`` warning, never guessed.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
+import re
 
+from ipa_fpga.discovery import mdev
+from ipa_fpga.drivers import gpu_partitions, nvidia_smi
 from ipa_fpga.drivers.base import AcceleratorDriver
+from ipa_fpga.drivers.nvidia_smi import smi_bus_id  # noqa: F401  (re-exported)
 
-SMI_TIMEOUT = 15
+SMI_TIMEOUT = nvidia_smi.TIMEOUT
+_TYPE_LINE = re.compile(r"^\s*(\d+)\s*:\s*(.+?)\s*$")
 
 
 def information_path(root, address):
     return os.path.join(root, "proc/driver/nvidia/gpus", address, "information")
+
+
+def mig_caps_path(root, minor):
+    return os.path.join(root, f"proc/driver/nvidia/capabilities/gpu{minor}/mig")
+
+
+def vgpu_path(root, vf, name):
+    """``<VF>/nvidia/<name>`` of the vendor VFIO framework."""
+    return os.path.join(root, "sys/bus/pci/devices", vf, "nvidia", name)
 
 
 def parse_information(text):
@@ -29,33 +46,35 @@ def parse_information(text):
     return out
 
 
-def smi_bus_id(bus_id):
-    """``00000000:18:00.0`` (nvidia-smi) -> ``0000:18:00.0`` (sysfs)."""
-    bus_id = bus_id.strip().lower()
-    dom, _, rest = bus_id.partition(":")
-    return f"{dom[-4:]}:{rest}" if len(dom) > 4 else bus_id
-
-
-def mig_modes(timeout=SMI_TIMEOUT):
-    """``{address: "Enabled"|"Disabled"|"[N/A]"}`` from nvidia-smi, or None when unavailable."""
-    binary = shutil.which("nvidia-smi")
-    if binary is None:
-        return None
-    try:
-        proc = subprocess.run(
-            [binary, "--query-gpu=pci.bus_id,mig.mode.current", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=timeout, check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    out = {}
-    for line in proc.stdout.splitlines():
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) == 2:
-            out[smi_bus_id(parts[0])] = parts[1]
+def parse_creatable(text):
+    """``ID    : vGPU Name`` then ``%-5d : %s`` lines -> ``[(id, name)]`` (header only: [])."""
+    out = []
+    for line in (text or "").splitlines():
+        match = _TYPE_LINE.match(line)
+        if match:
+            out.append((int(match.group(1)), match.group(2)))
     return out
+
+
+def smi_view(ctx):
+    """nvidia-smi's view of this discovery's root (run once per discovery)."""
+    if "nvidia_smi" not in ctx.shared:
+        ctx.shared["nvidia_smi"] = nvidia_smi.View(ctx.root)
+    return ctx.shared["nvidia_smi"]
+
+
+def proc_mig_instances(ctx, minor):
+    """GPU and compute instance ids the driver's capability files show (no tool needed)."""
+    base = mig_caps_path(ctx.root, minor)
+    out = []
+    for name in ctx.reader.listdir(base, ctx.device.id):
+        if name.startswith("gi") and name[2:].isdigit():
+            cis = [{"id": int(c[2:]), "profile_id": None, "name": None}
+                   for c in ctx.reader.listdir(os.path.join(base, name), ctx.device.id)
+                   if c.startswith("ci") and c[2:].isdigit()]
+            out.append({"gi": int(name[2:]), "profile_id": None, "start": None, "size": None,
+                        "cis": sorted(cis, key=lambda c: c["id"])})
+    return sorted(out, key=lambda g: g["gi"])
 
 
 class NvidiaDriver(AcceleratorDriver):
@@ -88,10 +107,67 @@ class NvidiaDriver(AcceleratorDriver):
                 "update_target": None,
                 "lowest_supported_version": None,
             })
-        if ctx.root == "/":
-            if "nvidia_mig" not in ctx.shared:
-                ctx.shared["nvidia_mig"] = mig_modes()
-            modes = ctx.shared["nvidia_mig"] or {}
-            if address in modes:
-                dev.attributes["mig_mode"] = modes[address]
-        self.pf_vf_tree(ctx, root_kind="gpu")
+        facts = self._facts(ctx, info)
+        if facts.forms or facts.offers_partitions:
+            dev.traits = list(dict.fromkeys(dev.traits + naming_traits(facts)))
+            gpu_partitions.describe(self, ctx, facts, f"{dev.model} {address}")
+        else:
+            self.pf_vf_tree(ctx, root_kind="gpu")
+
+    def _facts(self, ctx, info):
+        dev = ctx.device
+        address = dev.primary.address
+        facts = gpu_partitions.Facts()
+        vfs = [f.address for f in dev.functions if f.physfn == address]
+        for fn in [address, *vfs]:
+            types, mdevs = mdev.read_parent(ctx, fn)
+            facts.mdev_types += types
+            facts.mdevs += mdevs
+        for vf in vfs:
+            text = ctx.read(vgpu_path(ctx.root, vf, "creatable_vgpu_types"), required=False)
+            if text is None:
+                continue
+            current = ctx.read(vgpu_path(ctx.root, vf, "current_vgpu_type"))
+            try:
+                held = int(current or 0)
+            except ValueError:
+                ctx.warn("bad_value", f"current_vgpu_type is {current[:40]!r}",
+                         vgpu_path(ctx.root, vf, "current_vgpu_type"))
+                held = 0
+            facts.vgpu_vfs.append(gpu_partitions.VgpuVf(vf, held, parse_creatable(text)))
+        if not info:
+            return facts  # no driver loaded: neither its procfs nor its tool can answer
+        minor = info.get("Device Minor", "")
+        procfs = proc_mig_instances(ctx, minor) if minor.isdigit() else []
+        view = smi_view(ctx)
+        row = view.gpus.get(address)
+        if view.error and view.missing:
+            ctx.warn("no_nvidia_smi", f"{view.error}: MIG mode, profiles and instances are not "
+                     "reported (GPU/compute instance ids only, from /proc)")
+        elif view.error:
+            ctx.warn("nvidia_smi_failed", f"{view.error}: MIG state not reported")
+        if row is None:
+            facts.mig_instances = procfs
+            if procfs:
+                facts.mig = {"current": None, "pending": None, "gpu_index": None,
+                             "source": None}
+            return facts
+        dev.attributes["mig_mode"] = row.mig_current or "[N/A]"
+        facts.mig_capable = row.mig_current is not None
+        facts.mig = ({"current": row.mig_current, "pending": row.mig_pending,
+                      "gpu_index": row.index, "source": "nvidia-smi"}
+                     if facts.mig_capable else None)
+        if row.mig_current == "Enabled":
+            profiles, gis, cis = view.mig()
+            facts.mig_profiles = profiles.get(row.index, [])
+            facts.mig_instances = [
+                {"gi": g["gi"], "profile_id": g["profile_id"], "start": g["start"],
+                 "size": g["size"], "cis": cis.get((row.index, g["gi"]), [])}
+                for g in gis.get(row.index, [])]
+        return facts
+
+
+def naming_traits(facts):
+    from accel_contract import naming
+
+    return naming.partition_capability_traits(facts.forms, (facts.mig or {}).get("current"))

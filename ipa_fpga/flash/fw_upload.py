@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 
-from ipa_fpga.errors import UpdateFailed
+from ipa_fpga.errors import NotSupported, UpdateFailed
 
 LOG = logging.getLogger(__name__)
 BUSY = ("receiving", "preparing", "transferring", "programming")
@@ -48,6 +48,19 @@ class FwUpload:
         with contextlib.suppress(UpdateFailed):
             if self._read("loading") == "1":
                 self._write("loading", "0")
+
+    #: the files of the class a whole upload uses
+    FILES = ("loading", "data", "status", "error", "remaining_size", "cancel")
+
+    def check_ready(self):
+        """Before anything is downloaded: the interface is complete and idle."""
+        missing = [n for n in self.FILES if not os.path.exists(os.path.join(self.dir, n))]
+        if missing:
+            raise NotSupported(self.device, f"no firmware-upload interface at {self.dir} "
+                                            f"(missing {', '.join(missing)})")
+        status = self._read("status")
+        if status != "idle":
+            raise UpdateFailed(self.device, f"firmware upload device is busy ({status})")
 
     def upload(self, image_path, timeout):
         """Write the image; return when the device is idle again, or raise UpdateFailed."""

@@ -10,7 +10,8 @@ import subprocess
 from ipa_fpga.errors import NotSupported, UpdateFailed
 
 
-def _tool(name, device):
+def tool(name, device):
+    """The path of XRT's tool ``name``; NotSupported when it is not installed."""
     path = shutil.which(name)
     if path is None:
         raise NotSupported(device, f"{name} (XRT) is not installed in this ramdisk")
@@ -38,12 +39,17 @@ def program_xclbin_argv(tool, address, image_path):
 
 def flash_shell(device, image_path, timeout=1800):
     address = device["id"]
-    return _run(flash_shell_argv(_tool("xbmgmt", address), address, image_path), address,
+    return _run(flash_shell_argv(tool("xbmgmt", address), address, image_path), address,
                 timeout)
 
 
+def user_pf(device):
+    """The address of the card's user PF (xocl), or None."""
+    return next((f["address"] for f in device["functions"]
+                 if f["role"] == "user" and f.get("kernel_driver")), None)
+
+
 def program_xclbin(device, image_path, timeout=300):
-    address = next((f["address"] for f in device["functions"] if f["role"] == "user"),
-                   device["id"])
-    return _run(program_xclbin_argv(_tool("xbutil", address), address, image_path), address,
+    address = user_pf(device) or device["id"]
+    return _run(program_xclbin_argv(tool("xbutil", address), address, image_path), address,
                 timeout)

@@ -1,8 +1,9 @@
 """``program_fpga_bitstream``: load a function into an FPGA region (deploy templates).
 
-Intel DFL cards: GBS checked against the region (interface id == ``compat_id``),
-then partial reconfiguration and the port's ``afu_id`` verified. Xilinx cards:
-``xbutil program`` when XRT is installed.
+Before any byte is fetched, each target must be programmable in-band from here
+(``_check_programmable``). Intel DFL cards: GBS checked against the region (interface
+id == ``compat_id``), then partial reconfiguration and the port's ``afu_id`` verified.
+Xilinx cards: ``xbutil program`` when XRT is installed.
 """
 
 import logging
@@ -30,6 +31,29 @@ def _region(device, region):
                                     f"{', '.join(d['id'] for d in regions) or 'none'})")
 
 
+def _check_programmable(root, device, dep):
+    """The device has what programming needs (else NotSupported, nothing fetched): the
+    region offered as programmable; Intel DFL: dfl-pci bound, FME and its /dev node, PR
+    region, port (the DFL paths are returned); Xilinx: a bound user PF and xbutil."""
+    if dep.get("programmable") is False:
+        reason = (dep.get("attributes") or {}).get("programming_unavailable")
+        raise NotSupported(dep["id"], "is not programmable in-band" + (f": {reason}"
+                                                                      if reason else ""))
+    if device["driver"] == "intel_dfl":
+        pf = next(f for f in device["functions"] if f["address"] == device["id"])
+        reason = intel_dfl.pr_path(root, device["id"], pf.get("kernel_driver"))
+        if reason:
+            raise NotSupported(device["id"], reason)
+        return _dfl_paths(root, device)
+    if device["driver"] == "xilinx_xrt":
+        if xrt.user_pf(device) is None:
+            raise NotSupported(device["id"], "no user PF bound to xocl: nothing to load an "
+                                             "xclbin through")
+        xrt.tool("xbutil", device["id"])
+        return None
+    raise NotSupported(device["id"], f"no in-band programming for {device['driver']}")
+
+
 def _dfl_paths(root, device):
     address = device["id"]
     fme = intel_dfl.fme_dir(root, address)
@@ -49,16 +73,14 @@ def program(root, url, checksum, checksum_type=None, region=None, **selector):
     if not fpgas:
         raise NotSupported(selectors.describe(selectors.parse(selector)), "is not an FPGA")
     targets = [(d, _region(d, region)) for d in fpgas]
-    # Cheap checks before the download: the region must be reconfigurable in-band.
-    for device, _dep in targets:
-        if device["driver"] not in ("intel_dfl", "xilinx_xrt"):
-            raise NotSupported(device["id"], f"no in-band programming for {device['driver']}")
+    # Before any byte is fetched: every region is reconfigurable in-band from here.
+    paths = {device["id"]: _check_programmable(root, device, dep) for device, dep in targets}
     results = []
     with images.fetch(url, checksum, checksum_type,
                       device=", ".join(d["id"] for d, _ in targets)) as image:
         for device, dep in targets:
             if device["driver"] == "intel_dfl":
-                node, port, compat = _dfl_paths(root, device)
+                node, port, compat = paths[device["id"]]
                 gbs.parse(image.path, device["id"])
                 afu = dfl_pr.program(root, node, port, compat, image.path, device["id"],
                                      timeout=conf.options().pr_timeout)

@@ -1,10 +1,12 @@
 """``flash_accelerator_firmware``: board firmware and FPGA shells, verified after writing.
 
-For each image: resolve the devices, download and verify the checksum once (the
-device is untouched until then), check the image fits (component known and
-updatable on the device, signed-image header matches the component, no downgrade
-unless ``force``, not below the lowest supported version), write through the
-device's kernel interface, then re-read the version and compare.
+For each image: resolve the devices and check, before any byte is fetched, that each
+can take it (component known and updatable on the device, no downgrade unless
+``force``, not below the lowest supported version, the write interface there: a
+complete and idle firmware-upload device, or XRT's tool); download and verify the
+checksum once (the device is untouched until then), check the signed-image header
+matches the component, write through the device's kernel interface, then re-read the
+version and compare.
 """
 
 import logging
@@ -69,25 +71,43 @@ def _check_version(device, fw, image):
     return True
 
 
-def _write(root, device, fw, image_file, component):
+def _check_writable(root, device, fw, component):
+    """Before any byte is fetched: the device has the interface this component is written
+    through (a complete, idle firmware-upload device; XRT's xbmgmt), else NotSupported."""
     method = fw["update_method"]
     if method == "fw_upload":
-        header = pac_image.read_header(image_file.path, device["id"])
-        if header["component"] != component:
-            raise IncompatibleImage(device["id"], f"image updates {header['component']}, "
-                                                  f"not {component}")
-        target = os.path.join(root, fw["update_target"].lstrip("/"))
-        FwUpload(target, device["id"]).upload(image_file.path, conf.options().fw_upload_timeout)
+        if not fw.get("update_target"):
+            raise NotSupported(device["id"], f"{component} names no firmware-upload device")
+        FwUpload(_fw_upload_dir(root, fw), device["id"]).check_ready()
     elif method == "xrt":
         from ipa_fpga.program import xrt
 
-        xrt.flash_shell(device, image_file.path)
+        xrt.tool("xbmgmt", device["id"])
     elif method in ("vendor_tool", "none", "redfish"):
         raise NotSupported(device["id"], f"{component} is updated through {method}, which the "
                                          "ramdisk cannot do (use the BMC/Redfish or the "
                                          "vendor's tool)")
     else:
         raise NotSupported(device["id"], f"update method {method!r} is not supported")
+
+
+def _fw_upload_dir(root, fw):
+    return os.path.join(root, fw["update_target"].lstrip("/"))
+
+
+def _write(root, device, fw, image_file, component):
+    """Write a downloaded, checked image (``_check_writable`` passed for this device)."""
+    if fw["update_method"] == "fw_upload":
+        header = pac_image.read_header(image_file.path, device["id"])
+        if header["component"] != component:
+            raise IncompatibleImage(device["id"], f"image updates {header['component']}, "
+                                                  f"not {component}")
+        FwUpload(_fw_upload_dir(root, fw), device["id"]).upload(
+            image_file.path, conf.options().fw_upload_timeout)
+    else:
+        from ipa_fpga.program import xrt
+
+        xrt.flash_shell(device, image_file.path)
 
 
 def flash(root, images_arg):
@@ -104,6 +124,7 @@ def flash(root, images_arg):
             if not fw.get("updatable"):
                 raise NotSupported(device["id"], f"{component} is not updatable on this device")
             if _check_version(device, fw, image):
+                _check_writable(root, device, fw, component)
                 plans.append((device, fw))
         if not plans:
             continue

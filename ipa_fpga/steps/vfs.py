@@ -3,7 +3,7 @@
 import logging
 import os
 
-from ipa_fpga import selectors
+from ipa_fpga import partitions, selectors
 from ipa_fpga.discovery import discover
 from ipa_fpga.errors import InvalidArgs, NotSupported, UpdateFailed, VerificationFailed
 
@@ -17,7 +17,9 @@ def configure(root, num_vfs, **selector):
         raise InvalidArgs("configure_accelerator_vfs", "num_vfs must be an integer") from None
     if num_vfs < 0:
         raise InvalidArgs("configure_accelerator_vfs", "num_vfs must be >= 0")
-    results = []
+    # Every device is checked before the first write: a PF with SR-IOV, a driver bound to
+    # it (the kernel enables VFs through the PF's driver) and its sriov_numvfs file.
+    plans = []
     for device in selectors.select(discover(root=root), selector):
         # The accelerator's own PF first; companion functions (e.g. a card's NIC) after.
         pfs = sorted((f for f in device["functions"] if f.get("sriov") and f["role"] != "vf"),
@@ -28,20 +30,46 @@ def configure(root, num_vfs, **selector):
         total = pf["sriov"]["totalvfs"]
         if num_vfs > total:
             raise InvalidArgs(device["id"], f"num_vfs {num_vfs} exceeds sriov_totalvfs {total}")
+        if not pf.get("kernel_driver"):
+            raise NotSupported(pf["address"], "no driver is bound to the PF: the kernel "
+                                              "enables SR-IOV VFs through the PF's driver")
         path = os.path.join(root, "sys/bus/pci/devices", pf["address"], "sriov_numvfs")
-        try:
-            # The kernel refuses changing a non-zero count directly: go through 0.
-            if pf["sriov"]["numvfs"] and num_vfs != pf["sriov"]["numvfs"]:
-                with open(path, "w") as f:
-                    f.write("0")
-            with open(path, "w") as f:
-                f.write(str(num_vfs))
-            with open(path) as f:
-                got = int(f.read().strip() or 0)
-        except OSError as exc:
-            raise UpdateFailed(pf["address"], f"writing {path} failed: {exc.strerror}") from None
-        if got != num_vfs:
-            raise VerificationFailed(pf["address"], f"sriov_numvfs reads {got}, wanted {num_vfs}")
+        if not os.path.isfile(path):
+            raise NotSupported(pf["address"], f"no {path}")
+        plans.append((device, pf, path))
+    results = []
+    for device, pf, _path in plans:
+        got = set_numvfs(root, pf["address"], pf["sriov"]["numvfs"], num_vfs)
         LOG.info("%s: %d VFs configured", pf["address"], num_vfs)
         results.append({"device": device["id"], "function": pf["address"], "num_vfs": got})
     return results
+
+
+def set_numvfs(root, address, current, num_vfs, wait_vfs=False):
+    """Write ``sriov_numvfs`` (through 0 when changing a non-zero count, as the kernel
+    requires) and read it back; ``wait_vfs``: also until the VFs' ``virtfnN`` links show."""
+    fdir = os.path.join(root, "sys/bus/pci/devices", address)
+    path = os.path.join(fdir, "sriov_numvfs")
+
+    def _write(value):
+        with open(path, "w") as f:
+            f.write(str(value))
+        if wait_vfs:
+            partitions.settle(root)
+
+    try:
+        if current and num_vfs != current:
+            _write(0)
+        if num_vfs != current or not wait_vfs:
+            _write(num_vfs)
+        with open(path) as f:
+            got = int(f.read().strip() or 0)
+    except OSError as exc:
+        raise UpdateFailed(address, f"writing {path} failed: {exc.strerror}") from None
+    if got != num_vfs:
+        raise VerificationFailed(address, f"sriov_numvfs reads {got}, wanted {num_vfs}")
+    links = sum(1 for n in os.listdir(fdir) if n.startswith("virtfn"))
+    if wait_vfs and links != num_vfs:
+        raise VerificationFailed(address, f"{links} VFs appeared after writing sriov_numvfs "
+                                          f"{num_vfs} (the driver refused; VFs in use?)")
+    return got

@@ -42,7 +42,7 @@ api_opts = [
     cfg.URIOpt(
         "url",
         schemes=["http", "https"],
-        help="Base URL of accel_api (e.g. http://accel-api:6660). When set, inspection "
+        help="Base URL of accel_api (e.g. http://accel-api:6666). When set, inspection "
         "pushes each inventory with PUT /v2/hosts/{hostname}/inventory.",
     ),
     cfg.BoolOpt(

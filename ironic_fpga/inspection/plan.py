@@ -46,8 +46,26 @@ def accelerators_property(doc):
             "numa_node": device.get("numa_node"),
             "firmware": {fw["component"]: fw["version"] for fw in device.get("firmware", [])},
             "traits": traits,
+            **({"partitions": partitions_summary(device["partitions"])}
+               if device.get("partitions") else {}),
         })
     return out
+
+
+def partitions_summary(parts):
+    """What a GPU can be partitioned into and what it holds, for ``properties``."""
+    mig = parts.get("mig") or {}
+    created = {}
+    for inst in parts["instances"]:
+        key = inst.get("type") or "unknown"
+        created[f"{inst['form']}:{key}"] = created.get(f"{inst['form']}:{key}", 0) + 1
+    return {
+        "forms": list(parts["forms"]),
+        "mig_mode": mig.get("current"),
+        "mig_pending": mig.get("pending"),
+        "types": sorted({f"{t['form']}:{t['name']}" for t in parts["types"]}),
+        "created": created,
+    }
 
 
 def inventory_traits(doc, rule_traits=()):
@@ -70,13 +88,27 @@ def inventory_traits(doc, rule_traits=()):
 
 
 def type_capabilities(doc):
+    """``accel_<type>_count``; for partitioned GPUs ``accel_gpu_partitioning`` (the forms,
+    ``+``-joined) and ``accel_gpu_mig`` (``enabled`` when every MIG GPU has it on,
+    ``disabled`` when none, ``mixed``)."""
     counts = {}
+    forms, mig = set(), set()
     for device in doc["devices"]:
         if device["type"] in ("NIC", "FABRIC"):
             continue
         key = f"accel_{device['type'].lower()}_count"
         counts[key] = counts.get(key, 0) + 1
-    return {k: str(v) for k, v in counts.items()}
+        parts = device.get("partitions")
+        if parts:
+            forms.update(parts["forms"])
+            if (parts.get("mig") or {}).get("current"):
+                mig.add(parts["mig"]["current"].lower())
+    caps = {k: str(v) for k, v in counts.items()}
+    if forms:
+        caps["accel_gpu_partitioning"] = "+".join(sorted(forms))
+    if mig:
+        caps["accel_gpu_mig"] = mig.pop() if len(mig) == 1 else "mixed"
+    return caps
 
 
 class Plan:

@@ -42,6 +42,16 @@ def inventory(hostname="host-1", devices=2, handles_per_device=2, resource_class
     return {"schema_version": "1.0", "host": {"hostname": hostname}, "devices": devs}
 
 
+def sqlite_database(folder):
+    """A migrated accel_api database in ``folder`` (SQLite); the caller disposes of it."""
+    from accel_api.db import migrate
+    from accel_api.db.engine import Database
+
+    url = f"sqlite:///{folder}/t.sqlite"
+    migrate.upgrade(url)
+    return Database(url)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,26 +68,32 @@ def write_htpasswd(path, users):
 
 
 @contextlib.contextmanager
-def running_server(state_dir=None, config=None, workers=1, database=None, args=()):
-    """Start the real ``accel-api`` console script on a free port; yields the base URL."""
+def running_server(state_dir=None, config=None, workers=1, database=None, args=(),
+                   command=None, env=None):
+    """Start the real ``accel-api`` console script on a free port; yields the base URL.
+
+    ``command``: another argv to start instead of the console script (bench/claims.py
+    runs an earlier tree's ``python -m accel_api.cmd.accel_api``), with ``env``."""
     with contextlib.ExitStack() as stack:
         if state_dir is None:
             state_dir = stack.enter_context(tempfile.TemporaryDirectory())
         port = free_port()
-        cmd = [os.path.join(os.path.dirname(sys.executable), "accel-api"), "serve",
-               "--port", str(port), "--state-dir", state_dir, "--workers", str(workers)]
+        cmd = list(command or [os.path.join(os.path.dirname(sys.executable), "accel-api")])
+        cmd += ["serve", "--port", str(port), "--state-dir", state_dir,
+                "--workers", str(workers)]
         path = os.path.join(state_dir, "accel-api.conf")
         with open(path, "w") as f:
             # Short idle timeout: the test's keep-alive clients must not delay shutdown.
             f.write(config or "[api]\nclient_socket_timeout = 2\n")
         cmd += ["--config-file", path]
         if database:
-            subprocess.run(cmd[:1] + ["dbsync", "--database", database], check=True)
+            subprocess.run(cmd[:cmd.index("serve")] + ["dbsync", "--database", database],
+                           check=True, env=env)
             cmd += ["--database", database]
         cmd += list(args)
         log = open(os.path.join(state_dir, "accel-api.log"), "w")  # noqa: SIM115
         stack.callback(log.close)
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 90  # a loaded 2-core CI box starts slowly
@@ -93,12 +109,17 @@ def running_server(state_dir=None, config=None, workers=1, database=None, args=(
                     time.sleep(0.05)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, 15)
+
+
+def stop_process(proc, timeout):
+    """SIGTERM, then SIGKILL past ``timeout`` seconds; returns the exit status."""
+    proc.terminate()
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
 
 
 #: The databases accel-api supports, as pytest parameters (``scratch_database`` kinds).

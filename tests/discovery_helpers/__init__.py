@@ -10,6 +10,9 @@ from accel_hosts import sysfs
 from ipa_fpga.discovery import discover
 
 _BASE = None
+#: the system's temporary directory, taken at import: unit tests run with a per-test
+#: ``tempfile.tempdir`` (oslotest's NestedTempfile) that would not outlive the test
+_SYSTEM_TMP = tempfile.gettempdir()
 _ROOTS = {}
 _DOCS = {}
 
@@ -17,7 +20,7 @@ _DOCS = {}
 def _base():
     global _BASE
     if _BASE is None:
-        _BASE = tempfile.mkdtemp(prefix="accel-fixtures-")
+        _BASE = tempfile.mkdtemp(prefix="accel-fixtures-", dir=_SYSTEM_TMP)
         atexit.register(shutil.rmtree, _BASE, True)
     return _BASE
 

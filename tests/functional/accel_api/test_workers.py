@@ -102,7 +102,8 @@ def _established(pid, port):
 
 def test_keep_alive_clients_end_up_spread_evenly_over_the_workers():
     """16 clients that keep their connections: whatever split SO_REUSEPORT's hash made,
-    a worker over its share closes connections until each holds about half."""
+    a worker over its share closes connections until each holds about half
+    (accel_api/cmd/balancing.py)."""
     with _two_workers("[api]\nclient_socket_timeout = 10\n") as (proc, port):
         clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10)
                    for _ in range(16)]

@@ -55,6 +55,40 @@ def wait_state(ironic, node_id, states, timeout=60):
                              f"{ironic.log_tail()}") from None
 
 
+def new_node(ironic, name, mac):
+    """A manageable fake-hardware node with one port, deployed by ``custom-agent``."""
+    resp = api(ironic, "POST", "/v1/nodes", json={
+        "name": name, "driver": "fake-hardware", "deploy_interface": "custom-agent",
+        "boot_interface": "fake", "inspect_interface": "agent"})
+    assert resp.status_code == 201, resp.text
+    node = resp.json()["uuid"]
+    assert api(ironic, "POST", "/v1/ports", json={
+        "node_uuid": node, "address": mac}).status_code == 201
+    api(ironic, "PUT", f"/v1/nodes/{node}/states/provision", json={"target": "manage"})
+    wait_state(ironic, node, ["manageable"])
+    return node
+
+
+def boot_ipa(env, mac, power_cycle=False):
+    """Boot the "ramdisk": a fresh IPA process that looks ``env.node`` up and heartbeats.
+
+    ``power_cycle``: power off first, so that Ironic forgets an earlier agent token (as a
+    real reboot after inspection does)."""
+    from tests.realprocs.base import wait_for
+    from tests.realprocs.ipa import IPA
+
+    if env.ipa:
+        env.ipa.stop()
+    if power_cycle:
+        api(env.ironic, "PUT", f"/v1/nodes/{env.node}/states/power", json={"target": "power off"})
+        wait_for(lambda: api(env.ironic, "GET", f"/v1/nodes/{env.node}").json()["power_state"]
+                 == "power off", 30, what="power off")
+    api(env.ironic, "PUT", f"/v1/nodes/{env.node}/states/power", json={"target": "power on"})
+    env.ipa = IPA(env.ipa_dir, env.ironic.url, env.root, mac).start()
+    wait_for(lambda: api(env.ironic, "GET", f"/v1/nodes/{env.node}").json()
+             ["driver_internal_info"].get("agent_url"), 60, what="the agent to heartbeat")
+
+
 def host_inventory(mac, hostname="fixture-host"):
     """Ironic's own (IPA-style) inventory for a host with one NIC."""
     return {

@@ -15,10 +15,8 @@ import accel_hosts
 from accel_hosts import kernel_sim, sysfs
 from ipa_fpga.flash import pac_image
 from ipa_fpga.program import gbs
-from tests.functional.ironic.conftest import api, wait_state
-from tests.realprocs.base import wait_for
+from tests.functional.ironic.conftest import api, boot_ipa, new_node, wait_state
 from tests.realprocs.fileserver import FileServer
-from tests.realprocs.ipa import IPA
 
 pytestmark = pytest.mark.functional
 
@@ -48,15 +46,7 @@ def env(tmp_path_factory, shared_ironic):
     e.ironic = shared_ironic
     e.ipa = None
     try:
-        resp = api(e.ironic, "POST", "/v1/nodes", json={
-            "name": "ipa-node", "driver": "fake-hardware", "deploy_interface": "custom-agent",
-            "boot_interface": "fake", "inspect_interface": "agent"})
-        assert resp.status_code == 201, resp.text
-        e.node = resp.json()["uuid"]
-        assert api(e.ironic, "POST", "/v1/ports", json={
-            "node_uuid": e.node, "address": MAC}).status_code == 201
-        api(e.ironic, "PUT", f"/v1/nodes/{e.node}/states/provision", json={"target": "manage"})
-        wait_state(e.ironic, e.node, ["manageable"])
+        e.node = new_node(e.ironic, "ipa-node", MAC)
         api(e.ironic, "PUT", f"/v1/nodes/{e.node}/states/power", json={"target": "power on"})
         e.ipa_dir = tmp_path_factory.mktemp("ipa")
         start_agent(e)
@@ -71,12 +61,7 @@ def env(tmp_path_factory, shared_ironic):
 
 def start_agent(e):
     """Boot the "ramdisk": a fresh IPA process that looks the node up and heartbeats."""
-    if e.ipa:
-        e.ipa.stop()
-    api(e.ironic, "PUT", f"/v1/nodes/{e.node}/states/power", json={"target": "power on"})
-    e.ipa = IPA(e.ipa_dir, e.ironic.url, e.root, MAC).start()
-    wait_for(lambda: api(e.ironic, "GET", f"/v1/nodes/{e.node}").json()
-             ["driver_internal_info"].get("agent_url"), 60, what="the agent to heartbeat")
+    boot_ipa(e, MAC)
 
 
 def read(path):

@@ -193,3 +193,52 @@ def test_placement_down_fails_neither_import_nor_status_change(host_a_inventory)
         status = requests.get(f"{url}/v2/devices/{device}", timeout=10,
                               headers={"OpenStack-API-Version": "accelerator 2.3"})
         assert status.json()["status"] == "disabled"
+
+
+@pytest.fixture(scope="module")
+def gpu_vfio_inventory(tmp_path_factory):
+    from tests.functional.programming.conftest import _inventory
+
+    return copy.deepcopy(_inventory("gpu-vfio", str(tmp_path_factory.mktemp("gpu-vfio-root"))))
+
+
+@pytest.fixture(scope="module")
+def gpu_mig_inventory(tmp_path_factory):
+    from tests.functional.programming.conftest import _inventory
+
+    return copy.deepcopy(_inventory("gpu-mig", str(tmp_path_factory.mktemp("gpu-mig-root"))))
+
+
+def test_functions_nova_reports_are_never_reported_twice(placement, client, gpu_vfio_inventory):
+    """A VF Nova reports itself (PCI in Placement: provider ``<host>_<address>`` under the
+    compute node) is skipped; the others are ours, marked OWNER_CYBORG."""
+    host = "gpu-vfio"
+    compute = client.create_provider(host)  # the compute node Nova would have made
+    nova_vf = client.create_provider(f"{host}_0000:3d:00.6", parent_uuid=compute["uuid"])
+    result = sync.sync_host(client, host, gpu_vfio_inventory)
+    assert result.owned_by_nova == {"0000:3d:00.6": f"{host}_0000:3d:00.6"}
+    vfs = [d["id"] for dev in gpu_vfio_inventory["devices"] for d in dev["deployables"]
+           if d["kind"] == "vf" and d["num_accelerators"]]
+    assert set(result.created) == {_rp(host, v) for v in vfs if v != "0000:3d:00.6"}
+    for uuid in result.created:
+        traits = placement.get(f"/resource_providers/{uuid}/traits").json()["traits"]
+        assert {"OWNER_CYBORG", sync.MANAGED_TRAIT} <= set(traits)
+    assert placement.get(f"/resource_providers/{nova_vf['uuid']}/traits").json()[
+        "traits"] == []  # Nova's provider untouched
+    again = sync.sync_host(client, host, gpu_vfio_inventory)
+    assert not again.created and not again.deleted
+
+
+def test_partition_pools_are_reported_only_where_opted_in(placement, client, gpu_mig_inventory):
+    host = "gpu-mig"
+    pools = {_rp(host, d["id"]) for dev in gpu_mig_inventory["devices"]
+             for d in dev["deployables"] if d["kind"] == "mig"}
+    result = sync.sync_host(client, host, gpu_mig_inventory)
+    assert not result.created and not set(result.unchanged) & pools
+    result = sync.sync_host(client, host, gpu_mig_inventory, placement_hosts=[host])
+    assert set(result.created) == pools
+    resp = placement.get("/allocation_candidates", resources="CUSTOM_MIG_3G_40GB:1")
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["allocation_requests"]) == 1
+    result = sync.sync_host(client, host, gpu_mig_inventory)  # opted out again: removed
+    assert set(result.deleted) == pools

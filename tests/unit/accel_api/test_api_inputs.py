@@ -6,26 +6,12 @@ import os
 import time
 import uuid
 
-import pytest
 from webob import Request
 
 from accel_api.api.app import load_conf, make_app
 from accel_api.db import engine, migrate
 from tests.accel_api_helpers import inventory, write_htpasswd
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    state = tmp_path_factory.mktemp("state")
-    conf = load_conf(args=[])
-    conf.set_override("state_dir", str(state))
-    conf.set_override("max_request_body_size", 4096, "api")
-    migrate.upgrade(engine.default_url(str(state)))
-    application = make_app(conf)
-    _call(application, "PUT", "/v2/hosts/h1/inventory", inventory("h1", 1, 1))
-    _call(application, "POST", "/v2/device_profiles",
-          [{"name": "dp", "groups": [{"resources:FPGA": "1"}]}])
-    return application
+from tests.unit import base
 
 
 def _call(app, method, path, body=None, headers=None, raw=None):
@@ -45,7 +31,18 @@ BIND = [{"path": "/hostname", "op": "add", "value": "h1"},
         {"path": "/instance_uuid", "op": "add", "value": str(uuid.uuid4())}]
 
 
-@pytest.mark.parametrize("method,path,body,raw,status,words", [
+def _conf(tmp_path, config="", **api):
+    path = tmp_path / "accel-api.conf"
+    path.write_text(config)
+    conf = load_conf(args=["--config-file", str(path)])
+    conf.set_override("state_dir", str(tmp_path))
+    for key, value in api.items():
+        conf.set_override(key, value, "api")
+    migrate.upgrade(engine.default_url(str(tmp_path)))
+    return conf
+
+
+BAD_INPUT_IS_A_4XX_WITH_A_MESSAGE_CASES = [
     ("POST", "/v2/accelerator_requests", {"device_profile_name": "nope"}, None, 404,
      "nope"),
     ("POST", "/v2/accelerator_requests", {"device_profile_name": 5}, None, 400, "string"),
@@ -82,124 +79,136 @@ BIND = [{"path": "/hostname", "op": "add", "value": "h1"},
     ("POST", "/v2/attributes", {"deployable_id": 999, "key": "k", "value": "v"}, None, 400,
      "does not exist"),
     ("GET", "/v2/nowhere", None, None, 404, "no resource"),
-])
-def test_bad_input_is_a_4xx_with_a_message(app, method, path, body, raw, status, words):
-    resp = _call(app, method, path, body, raw=raw)
-    assert resp.status_int == status, resp.body
-    assert words in _fault(resp)
+]
 
 
-def test_wrong_method_is_405(app):
-    resp = _call(app, "PUT", "/v2/devices")
-    assert resp.status_int == 405 and resp.headers["Allow"] == "GET, HEAD"
-
-
-@pytest.mark.parametrize("header,status,answered", [
+MICROVERSIONS_CASES = [
     (None, 200, "accelerator 2.0"), ("accelerator 2.3", 200, "accelerator 2.3"),
     ("accelerator latest", 200, "accelerator 2.3"), ("accelerator 2.4", 406, None),
-    ("accelerator two", 400, None), ("compute 2.90", 200, "accelerator 2.0")])
-def test_microversions(app, header, status, answered):
-    resp = _call(app, "GET", "/v2/device_profiles",
-                 headers={"OpenStack-API-Version": header} if header else {})
-    assert resp.status_int == status
-    if answered:
-        assert resp.headers["OpenStack-API-Version"] == answered
+    ("accelerator two", 400, None), ("compute 2.90", 200, "accelerator 2.0")]
 
 
-def test_profile_by_name_from_2_2_and_device_status_from_2_3(app):
-    v22 = {"OpenStack-API-Version": "accelerator 2.2"}
-    assert _call(app, "GET", "/v2/device_profiles/dp", headers=v22).json[
-        "device_profile"]["name"] == "dp"
-    assert "status" not in _call(app, "GET", "/v2/devices").json["devices"][0]
-    v23 = {"OpenStack-API-Version": "accelerator 2.3"}
-    assert _call(app, "GET", "/v2/devices", headers=v23).json["devices"][0][
-        "status"] == "enabled"
+class TestApiInputs(base.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        state = str(cls.class_tmp_dir("accel-state-"))
+        conf = load_conf(args=[])
+        conf.set_override("state_dir", state)
+        conf.set_override("max_request_body_size", 4096, "api")
+        migrate.upgrade(engine.default_url(state))
+        cls.app = make_app(conf)
+        _call(cls.app, "PUT", "/v2/hosts/h1/inventory", inventory("h1", 1, 1))
+        _call(cls.app, "POST", "/v2/device_profiles",
+              [{"name": "dp", "groups": [{"resources:FPGA": "1"}]}])
 
+    def test_bad_input_is_a_4xx_with_a_message(self):
+        for method, path, body, raw, status, words in BAD_INPUT_IS_A_4XX_WITH_A_MESSAGE_CASES:
+            with self.subTest(method=method, path=path, body=body, raw=raw, status=status,
+                              words=words):
+                resp = _call(self.app, method, path, body, raw=raw)
+                self.assertEqual(resp.status_int, status, resp.body)
+                self.assertIn(words, _fault(resp))
 
-def test_project_id_in_a_bind_needs_2_1(app):
-    resp = _call(app, "PATCH", "/v2/accelerator_requests",
-                 {str(uuid.uuid4()): BIND + [{"path": "/project_id", "op": "add",
-                                               "value": "p"}]})
-    assert resp.status_int == 406
+    def test_wrong_method_is_405(self):
+        resp = _call(self.app, "PUT", "/v2/devices")
+        self.assertEqual(resp.status_int, 405)
+        self.assertEqual(resp.headers["Allow"], "GET, HEAD")
 
+    def test_microversions(self):
+        for header, status, answered in MICROVERSIONS_CASES:
+            with self.subTest(header=header, status=status, answered=answered):
+                resp = _call(self.app, "GET", "/v2/device_profiles",
+                             headers={"OpenStack-API-Version": header} if header else {})
+                self.assertEqual(resp.status_int, status)
+                if answered:
+                    self.assertEqual(resp.headers["OpenStack-API-Version"], answered)
 
-def _conf(tmp_path, config="", **api):
-    path = tmp_path / "accel-api.conf"
-    path.write_text(config)
-    conf = load_conf(args=["--config-file", str(path)])
-    conf.set_override("state_dir", str(tmp_path))
-    for key, value in api.items():
-        conf.set_override(key, value, "api")
-    migrate.upgrade(engine.default_url(str(tmp_path)))
-    return conf
+    def test_profile_by_name_from_2_2_and_device_status_from_2_3(self):
+        v22 = {"OpenStack-API-Version": "accelerator 2.2"}
+        self.assertEqual(_call(self.app, "GET", "/v2/device_profiles/dp", headers=v22).json[
+            "device_profile"]["name"], "dp")
+        self.assertNotIn("status", _call(self.app, "GET", "/v2/devices").json["devices"][0])
+        v23 = {"OpenStack-API-Version": "accelerator 2.3"}
+        self.assertEqual(_call(self.app, "GET", "/v2/devices", headers=v23).json["devices"][0][
+            "status"], "enabled")
 
+    def test_project_id_in_a_bind_needs_2_1(self):
+        resp = _call(self.app, "PATCH", "/v2/accelerator_requests",
+                     {str(uuid.uuid4()): BIND + [{"path": "/project_id", "op": "add",
+                                                   "value": "p"}]})
+        self.assertEqual(resp.status_int, 406)
 
-def test_keystone_strategy_rejects_requests_without_a_token(tmp_path):
-    config = "[keystone_authtoken]\nwww_authenticate_uri = http://127.0.0.1:5000/v3\n"
-    app = make_app(_conf(tmp_path, config, auth_strategy="keystone"))
-    assert _call(app, "GET", "/").status_int == 200
-    assert _call(app, "GET", "/v2/devices").status_int == 401
-    forged = {"X-Roles": "admin", "X-Project-Id": "admin", "X-Identity-Status": "Confirmed"}
-    assert _call(app, "GET", "/v2/devices", headers=forged).status_int == 401
+    def test_keystone_strategy_rejects_requests_without_a_token(self):
+        tmp_path = self.tmp_dir()
+        config = "[keystone_authtoken]\nwww_authenticate_uri = http://127.0.0.1:5000/v3\n"
+        app = make_app(_conf(tmp_path, config, auth_strategy="keystone"))
+        self.assertEqual(_call(app, "GET", "/").status_int, 200)
+        self.assertEqual(_call(app, "GET", "/v2/devices").status_int, 401)
+        forged = {"X-Roles": "admin", "X-Project-Id": "admin", "X-Identity-Status": "Confirmed"}
+        self.assertEqual(_call(app, "GET", "/v2/devices", headers=forged).status_int, 401)
 
+    def test_http_basic_ignores_forged_identity_headers(self):
+        tmp_path = self.tmp_dir()
+        htpasswd = tmp_path / "htpasswd"
+        write_htpasswd(htpasswd, {"carol": "pw"})
+        conf = _conf(tmp_path, auth_strategy="http_basic")
+        conf.set_override("auth_file", str(htpasswd), "http_basic")
+        conf.set_override("user_roles", {"carol": "member"}, "http_basic")
+        conf.set_override("user_projects", {"carol": "pc"}, "http_basic")
+        app = make_app(conf)
+        import base64
 
-def test_http_basic_ignores_forged_identity_headers(tmp_path):
-    htpasswd = tmp_path / "htpasswd"
-    write_htpasswd(htpasswd, {"carol": "pw"})
-    conf = _conf(tmp_path, auth_strategy="http_basic")
-    conf.set_override("auth_file", str(htpasswd), "http_basic")
-    conf.set_override("user_roles", {"carol": "member"}, "http_basic")
-    conf.set_override("user_projects", {"carol": "pc"}, "http_basic")
-    app = make_app(conf)
-    import base64
+        auth = {"Authorization": "Basic " + base64.b64encode(b"carol:pw").decode(),
+                "X-Roles": "admin"}
+        self.assertEqual(_call(app, "GET", "/v2/devices", headers=auth).status_int, 403)
+        self.assertEqual(
+            _call(app, "GET", "/v2/accelerator_requests", headers=auth).status_int, 200)
+        auth["Authorization"] = "Basic " + base64.b64encode(b"carol:no").decode()
+        self.assertEqual(
+            _call(app, "GET", "/v2/accelerator_requests", headers=auth).status_int, 401)
 
-    auth = {"Authorization": "Basic " + base64.b64encode(b"carol:pw").decode(),
-            "X-Roles": "admin"}
-    assert _call(app, "GET", "/v2/devices", headers=auth).status_int == 403
-    assert _call(app, "GET", "/v2/accelerator_requests", headers=auth).status_int == 200
-    auth["Authorization"] = "Basic " + base64.b64encode(b"carol:no").decode()
-    assert _call(app, "GET", "/v2/accelerator_requests", headers=auth).status_int == 401
+    def test_noauth_warns_loudly(self):
+        tmp_path = self.tmp_dir()
+        logs = self.capture_logs("WARNING")
+        make_app(_conf(tmp_path))
+        self.assertIn("EVERY CALLER IS ADMIN", logs.output)
 
+    def test_http_basic_remembers_a_verified_password_not_a_failed_one(self):
+        tmp_path = self.tmp_dir()
+        import base64
 
-def test_noauth_warns_loudly(tmp_path, caplog):
-    make_app(_conf(tmp_path))
-    assert "EVERY CALLER IS ADMIN" in caplog.text
+        from accel_api.auth import http_basic
 
+        checks = []
+        real = http_basic.bcrypt.checkpw
 
-def test_http_basic_remembers_a_verified_password_not_a_failed_one(tmp_path, monkeypatch):
-    import base64
+        def _counting(password, hashed):
+            checks.append(password)
+            return real(password, hashed)
 
-    from accel_api.auth import http_basic
+        self.patch(http_basic.bcrypt, "checkpw", _counting)
+        htpasswd = tmp_path / "htpasswd"
+        write_htpasswd(htpasswd, {"carol": "pw"})
+        conf = _conf(tmp_path, auth_strategy="http_basic")
+        conf.set_override("auth_file", str(htpasswd), "http_basic")
 
-    checks = []
-    real = http_basic.bcrypt.checkpw
+        def _get(user, password):
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            return _call(app, "GET", "/v2/accelerator_requests",
+                         headers={"Authorization": f"Basic {token}"}).status_int
 
-    def _counting(password, hashed):
-        checks.append(password)
-        return real(password, hashed)
-
-    monkeypatch.setattr(http_basic.bcrypt, "checkpw", _counting)
-    htpasswd = tmp_path / "htpasswd"
-    write_htpasswd(htpasswd, {"carol": "pw"})
-    conf = _conf(tmp_path, auth_strategy="http_basic")
-    conf.set_override("auth_file", str(htpasswd), "http_basic")
-
-    def _get(user, password):
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return _call(app, "GET", "/v2/accelerator_requests",
-                     headers={"Authorization": f"Basic {token}"}).status_int
-
-    app = make_app(conf)
-    assert [_get("carol", "pw") for _ in range(3)] == [200] * 3
-    assert len(checks) == 1  # bcrypt once, then remembered
-    assert [_get("carol", "wrong") for _ in range(2)] == [401] * 2
-    assert len(checks) == 3  # failures are checked every time
-    write_htpasswd(htpasswd, {"carol": "new-pw"})
-    os.utime(htpasswd, ns=(time.time_ns(), time.time_ns() + 10**9))  # a later mtime
-    assert _get("carol", "pw") == 401  # the old password is forgotten with the file
-    assert _get("carol", "new-pw") == 200
-    conf.set_override("verified_cache_seconds", 0, "http_basic")
-    app = make_app(conf)
-    before = len(checks)
-    assert [_get("carol", "new-pw") for _ in range(2)] == [200] * 2
-    assert len(checks) == before + 2  # 0: bcrypt on every request
+        app = make_app(conf)
+        self.assertEqual([_get("carol", "pw") for _ in range(3)], [200] * 3)
+        self.assertEqual(len(checks), 1)  # bcrypt once, then remembered
+        self.assertEqual([_get("carol", "wrong") for _ in range(2)], [401] * 2)
+        self.assertEqual(len(checks), 3)  # failures are checked every time
+        write_htpasswd(htpasswd, {"carol": "new-pw"})
+        os.utime(htpasswd, ns=(time.time_ns(), time.time_ns() + 10**9))  # a later mtime
+        self.assertEqual(_get("carol", "pw"), 401)  # the old password is forgotten with the file
+        self.assertEqual(_get("carol", "new-pw"), 200)
+        conf.set_override("verified_cache_seconds", 0, "http_basic")
+        app = make_app(conf)
+        before = len(checks)
+        self.assertEqual([_get("carol", "new-pw") for _ in range(2)], [200] * 2)
+        self.assertEqual(len(checks), before + 2)  # 0: bcrypt on every request

@@ -2,11 +2,10 @@
 
 import uuid
 
-import pytest
-
 from accel_api import errors
 from accel_api.api import accelerator_requests as ar
 from accel_api.api import util
+from tests.unit import base
 
 ARQ = str(uuid.uuid4())
 GOOD_PATCH = {ARQ: [{"path": "/hostname", "op": "add", "value": "h"},
@@ -47,12 +46,13 @@ def _verdict(doc, schema, fast):
     return "valid"
 
 
-@pytest.mark.parametrize("schema,doc", CASES)
-def test_fast_path_gives_the_same_verdict_and_message(schema, doc):
-    assert _verdict(doc, schema, True) == _verdict(doc, schema, False)
+class TestFastValidation(base.TestCase):
+    def test_fast_path_gives_the_same_verdict_and_message(self):
+        for schema, doc in CASES:
+            with self.subTest(schema=schema, doc=doc):
+                self.assertEqual(_verdict(doc, schema, True), _verdict(doc, schema, False))
 
-
-def test_good_and_bad_bodies_are_told_apart():
-    assert _verdict(GOOD_PATCH, ar.PATCH_SCHEMA, True) == "valid"
-    assert "is not a 'uuid'" in _verdict(
-        {"device_profile_name": "dp", "image_uuid": "x"}, ar.CREATE_SCHEMA, True)
+    def test_good_and_bad_bodies_are_told_apart(self):
+        self.assertEqual(_verdict(GOOD_PATCH, ar.PATCH_SCHEMA, True), "valid")
+        self.assertIn("is not a 'uuid'", _verdict(
+            {"device_profile_name": "dp", "image_uuid": "x"}, ar.CREATE_SCHEMA, True))

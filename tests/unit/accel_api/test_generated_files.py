@@ -10,25 +10,10 @@ import yaml
 from accel_api.api import openapi
 from accel_api.api.app import AccelApi, load_conf
 from accel_api.db.engine import Database
+from tests.unit import base
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 BIN = os.path.dirname(sys.executable)
-
-
-def test_every_route_is_in_the_openapi_document_and_back(tmp_path):
-    app = AccelApi(load_conf(args=[]), Database(f"sqlite:///{tmp_path}/x.sqlite"))
-    served = {(r.method, r.template) for r in app.router.routes}
-    with open(openapi.PATH) as f:
-        doc = yaml.safe_load(f)
-    documented = {(method.upper(), path) for path, ops in doc["paths"].items()
-                  for method in ops}
-    assert served == documented
-
-
-def test_openapi_document_is_current():
-    with open(openapi.PATH) as f:
-        assert f.read() == openapi.render(), "run: python -m accel_api.api.openapi > " \
-            "accel_api/api/openapi.yaml"
 
 
 def _generated(tmp_path, tool, config, committed):
@@ -39,16 +24,33 @@ def _generated(tmp_path, tool, config, committed):
         assert out.read_text() == f.read(), f"regenerate {committed} with {tool}"
 
 
-def test_config_sample_is_current(tmp_path):
-    _generated(tmp_path, "oslo-config-generator", "etc/oslo-config-generator/accel-api.conf",
-               "etc/accel-api/accel-api.conf.sample")
+class TestGeneratedFiles(base.TestCase):
+    def test_every_route_is_in_the_openapi_document_and_back(self):
+        tmp_path = self.tmp_dir()
+        app = AccelApi(load_conf(args=[]), Database(f"sqlite:///{tmp_path}/x.sqlite"))
+        served = {(r.method, r.template) for r in app.router.routes}
+        with open(openapi.PATH) as f:
+            doc = yaml.safe_load(f)
+        documented = {(method.upper(), path) for path, ops in doc["paths"].items()
+                      for method in ops}
+        self.assertEqual(served, documented)
 
+    def test_openapi_document_is_current(self):
+        with open(openapi.PATH) as f:
+            self.assertEqual(f.read(), openapi.render(), "run: python -m accel_api.api.openapi > " \
+                "accel_api/api/openapi.yaml")
 
-def test_policy_sample_is_current(tmp_path):
-    _generated(tmp_path, "oslopolicy-sample-generator",
-               "etc/oslo-policy-generator/accel-api.conf", "etc/accel-api/policy.yaml.sample")
+    def test_config_sample_is_current(self):
+        tmp_path = self.tmp_dir()
+        _generated(tmp_path, "oslo-config-generator", "etc/oslo-config-generator/accel-api.conf",
+                   "etc/accel-api/accel-api.conf.sample")
 
+    def test_policy_sample_is_current(self):
+        tmp_path = self.tmp_dir()
+        _generated(tmp_path, "oslopolicy-sample-generator",
+                   "etc/oslo-policy-generator/accel-api.conf", "etc/accel-api/policy.yaml.sample")
 
-def test_agent_config_sample_is_current(tmp_path):
-    _generated(tmp_path, "oslo-config-generator", "etc/oslo-config-generator/accel-agent.conf",
-               "etc/accel-agent/accel-agent.conf.sample")
+    def test_agent_config_sample_is_current(self):
+        tmp_path = self.tmp_dir()
+        _generated(tmp_path, "oslo-config-generator", "etc/oslo-config-generator/accel-agent.conf",
+                   "etc/accel-agent/accel-agent.conf.sample")

@@ -5,10 +5,7 @@ auth layers are JSON too (keystonemiddleware, http_basic, anything escaping them
 import base64
 import json
 import os
-import shutil
 import socket
-import tempfile
-import unittest
 import uuid
 
 import yaml
@@ -18,6 +15,7 @@ from accel_api.api import guard, openapi
 from accel_api.api.app import load_conf, make_app
 from accel_api.db import engine, migrate
 from tests.accel_api_helpers import inventory, write_htpasswd
+from tests.unit import base
 
 JSON_ROUTES = []  # (method, path template) of every route with a JSON body
 ALL_ROUTES = []
@@ -35,8 +33,7 @@ def _fill(template):
 
 
 def _state(test, config=""):
-    state = tempfile.mkdtemp()
-    test.addCleanup(shutil.rmtree, state, True)
+    state = str(test.tmp_dir())
     path = os.path.join(state, "accel-api.conf")
     with open(path, "w") as f:
         f.write(config)
@@ -58,12 +55,13 @@ def call(app, method, path, raw=None, headers=None, environ=None):
     return req.get_response(app)
 
 
-class ApiCase(unittest.TestCase):
+class ApiCase(base.TestCase):
     """An accel-api on SQLite (noauth) with one host and one device profile."""
 
     @classmethod
     def setUpClass(cls):
-        cls.state = tempfile.mkdtemp()
+        super().setUpClass()
+        cls.state = str(cls.class_tmp_dir())
         conf = load_conf(args=[])
         conf.set_override("state_dir", cls.state)
         conf.set_override("max_request_body_size", 64 * 1024, "api")
@@ -73,10 +71,6 @@ class ApiCase(unittest.TestCase):
                     json.dumps(inventory("h1", 1, 1)).encode()).status_int == 200
         assert call(cls.app, "POST", "/v2/device_profiles", json.dumps(
             [{"name": "dp", "groups": [{"resources:FPGA": "1"}]}]).encode()).status_int == 201
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.state, True)
 
     def assertClientError(self, resp, *words, status=None):
         """A 4xx, in Cyborg's shape, whose reason holds ``words``, with no traceback."""
@@ -215,7 +209,7 @@ class TargetsTest(ApiCase):
                 self.assertEqual(resp.headers["Allow"], "DELETE, GET, HEAD, POST")
 
 
-class AuthLayersTest(unittest.TestCase):
+class AuthLayersTest(base.TestCase):
     assertClientError = ApiCase.assertClientError
 
     def assertServerError(self, resp, status, *words):

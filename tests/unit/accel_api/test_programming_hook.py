@@ -2,29 +2,12 @@
 
 import uuid
 
-import pytest
 import sqlalchemy as sa
 
 from accel_api import claims, errors, inventory_import, programming, states
-from accel_api.db import migrate
 from accel_api.db import models as m
-from accel_api.db.engine import Database
-from tests.accel_api_helpers import inventory
-
-
-@pytest.fixture
-def db(tmp_path):
-    url = f"sqlite:///{tmp_path}/t.sqlite"
-    migrate.upgrade(url)
-    database = Database(url)
-    inventory_import.import_inventory(database, "h1", inventory("h1", 1, 2))
-
-    def _profiles(session):
-        session.add(m.DeviceProfile(uuid=str(uuid.uuid4()), name="gzip", groups=[
-            {"resources:FPGA": "1", "accel:bitstream_id": "b0c1"}]))
-    database.run(_profiles)
-    yield database
-    database.dispose()
+from tests.accel_api_helpers import inventory, sqlite_database
+from tests.unit import base
 
 
 def _binding(db):
@@ -41,36 +24,49 @@ class Recorder(programming.Programmer):
         self.requests.append(request)
 
 
-def test_default_programmer_refuses_programming_and_marks_bind_failed(db):
-    arq = claims.create_arqs(db, "gzip", "p")[0].uuid
-    with pytest.raises(programming.ProgrammingRefused, match="no programmer"):
-        claims.bind(db, {arq: _binding(db)}, programming.load("none"))
-    with db.transaction() as session:
-        row = session.scalar(sa.select(m.AcceleratorRequest).where(
-            m.AcceleratorRequest.uuid == arq))
-        assert row.state == states.BIND_FAILED and row.attach_handle_id is None
-        assert session.scalar(sa.select(sa.func.count()).where(m.AttachHandle.in_use)) == 0
+class TestProgrammingHook(base.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.db = sqlite_database(self.tmp_dir())
+        self.addCleanup(self.db.dispose)
+        inventory_import.import_inventory(self.db, "h1", inventory("h1", 1, 2))
 
+        def _profiles(session):
+            session.add(m.DeviceProfile(uuid=str(uuid.uuid4()), name="gzip", groups=[
+                {"resources:FPGA": "1", "accel:bitstream_id": "b0c1"}]))
+        self.db.run(_profiles)
 
-def test_a_programmer_sees_the_request_before_the_arq_is_bound(db):
-    arq = claims.create_arqs(db, "gzip", "p")[0].uuid
-    recorder = Recorder()
-    bound = claims.bind(db, {arq: _binding(db)}, recorder)
-    assert bound[0].state == states.BOUND
-    (request,) = recorder.requests
-    assert request.accel == {"accel:bitstream_id": "b0c1"} and request.wants_programming
-    assert request.hostname == "h1" and request.device_address == "0000:3b:00.0"
+    def test_default_programmer_refuses_programming_and_marks_bind_failed(self):
+        arq = claims.create_arqs(self.db, "gzip", "p")[0].uuid
+        with self.assertRaisesRegex(programming.ProgrammingRefused, "no programmer"):
+            claims.bind(self.db, {arq: _binding(self.db)}, programming.load("none"))
+        with self.db.transaction() as session:
+            row = session.scalar(sa.select(m.AcceleratorRequest).where(
+                m.AcceleratorRequest.uuid == arq))
+            self.assertEqual(row.state, states.BIND_FAILED)
+            self.assertIsNone(row.attach_handle_id)
+            self.assertEqual(
+                session.scalar(sa.select(sa.func.count()).where(m.AttachHandle.in_use)), 0)
 
+    def test_a_programmer_sees_the_request_before_the_arq_is_bound(self):
+        arq = claims.create_arqs(self.db, "gzip", "p")[0].uuid
+        recorder = Recorder()
+        bound = claims.bind(self.db, {arq: _binding(self.db)}, recorder)
+        self.assertEqual(bound[0].state, states.BOUND)
+        (request,) = recorder.requests
+        self.assertEqual(request.accel, {"accel:bitstream_id": "b0c1"})
+        self.assertTrue(request.wants_programming)
+        self.assertEqual(request.hostname, "h1")
+        self.assertEqual(request.device_address, "0000:3b:00.0")
 
-def test_unknown_programmer_name_is_an_error():
-    with pytest.raises(Exception, match="no-such"):
-        programming.load("no-such")
+    def test_unknown_programmer_name_is_an_error(self):
+        with self.assertRaisesRegex(Exception, "no-such"):
+            programming.load("no-such")
 
-
-def test_wrong_host_is_a_bad_request_and_changes_nothing(db):
-    arq = claims.create_arqs(db, "gzip", "p")[0].uuid
-    binding = dict(_binding(db), hostname="h2")
-    with pytest.raises(errors.BadRequest, match="does not belong"):
-        claims.bind(db, {arq: binding}, Recorder())
-    with db.transaction() as session:
-        assert session.scalar(sa.select(m.AcceleratorRequest.state)) == states.INITIAL
+    def test_wrong_host_is_a_bad_request_and_changes_nothing(self):
+        arq = claims.create_arqs(self.db, "gzip", "p")[0].uuid
+        binding = dict(_binding(self.db), hostname="h2")
+        with self.assertRaisesRegex(errors.BadRequest, "does not belong"):
+            claims.bind(self.db, {arq: binding}, Recorder())
+        with self.db.transaction() as session:
+            self.assertEqual(session.scalar(sa.select(m.AcceleratorRequest.state)), states.INITIAL)

@@ -2,14 +2,14 @@
 database stores; accel_contract.limits: size limits refused without walking the excess."""
 
 import json
-import unittest
 
 from accel_contract import inventory, jsondoc, limits
 from accel_contract.errors import InventoryError
 from tests.accel_api_helpers import inventory as make_inventory
+from tests.unit import base
 
 
-class LoadsTest(unittest.TestCase):
+class LoadsTest(base.TestCase):
     def assertRefused(self, raw, *words):
         with self.assertRaises(jsondoc.DocumentError) as caught:
             jsondoc.loads(raw)
@@ -75,7 +75,7 @@ def _inventory(devices):
     return doc
 
 
-class LimitsTest(unittest.TestCase):
+class LimitsTest(base.TestCase):
     def test_an_over_limit_inventory_is_refused_naming_the_limit(self):
         doc = _inventory(10000)
         with self.assertRaises(InventoryError) as caught:  # how fast: bench/hostile.py

@@ -1,4 +1,5 @@
 from ipa_fpga.discovery import pciids
+from tests.unit import base
 
 TEXT = """# comment
 8086  Intel Corporation
@@ -10,21 +11,23 @@ C 12  Processing accelerators
 """
 
 
-def test_lookup():
-    ids = pciids.PciIds(TEXT)
-    assert ids.vendor("0x8086") == "Intel Corporation"
-    assert ids.device("0x8086", "0x0b30") == "Intel Corporation PAC N3000"
-    assert ids.device("0x8086", "0x2330") == "Intel Corporation Device 2330"
-    assert ids.device("0x10de", "0x2330") == "NVIDIA Corporation GH100 [H100 SXM5 80GB]"
-    assert ids.device("0x1fe0", "0x0001") is None
-    assert ids.vendor("0x1fe0") is None
+class TestPciids(base.TestCase):
+    def test_lookup(self):
+        ids = pciids.PciIds(TEXT)
+        self.assertEqual(ids.vendor("0x8086"), "Intel Corporation")
+        self.assertEqual(ids.device("0x8086", "0x0b30"), "Intel Corporation PAC N3000")
+        self.assertEqual(ids.device("0x8086", "0x2330"), "Intel Corporation Device 2330")
+        self.assertEqual(
+            ids.device("0x10de", "0x2330"), "NVIDIA Corporation GH100 [H100 SXM5 80GB]")
+        self.assertIsNone(ids.device("0x1fe0", "0x0001"))
+        self.assertIsNone(ids.vendor("0x1fe0"))
 
-
-def test_root_copy_wins_and_absent_file_is_fine(tmp_path, monkeypatch):
-    (tmp_path / "usr/share/hwdata").mkdir(parents=True)
-    (tmp_path / "usr/share/hwdata/pci.ids").write_text(TEXT)
-    assert pciids.find(str(tmp_path)) == str(tmp_path / "usr/share/hwdata/pci.ids")
-    assert pciids.PciIds.load(str(tmp_path)).vendor("0x10de") == "NVIDIA Corporation"
-    monkeypatch.setattr(pciids, "CANDIDATES", ("nowhere/pci.ids",))
-    empty = pciids.PciIds.load(str(tmp_path))
-    assert empty.device("0x8086", "0x0b30") is None
+    def test_root_copy_wins_and_absent_file_is_fine(self):
+        tmp_path = self.tmp_dir()
+        (tmp_path / "usr/share/hwdata").mkdir(parents=True)
+        (tmp_path / "usr/share/hwdata/pci.ids").write_text(TEXT)
+        self.assertEqual(pciids.find(str(tmp_path)), str(tmp_path / "usr/share/hwdata/pci.ids"))
+        self.assertEqual(pciids.PciIds.load(str(tmp_path)).vendor("0x10de"), "NVIDIA Corporation")
+        self.patch(pciids, "CANDIDATES", ("nowhere/pci.ids",))
+        empty = pciids.PciIds.load(str(tmp_path))
+        self.assertIsNone(empty.device("0x8086", "0x0b30"))

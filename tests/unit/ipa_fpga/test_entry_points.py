@@ -5,6 +5,8 @@ import sys
 
 import stevedore
 
+from tests.unit import base
+
 ENTRY_POINTS = (
     ("ironic_python_agent.hardware_managers", "accelerators", "AcceleratorHardwareManager"),
     ("ironic_python_agent.inspector.collectors", "accelerators", "collect_accelerators"),
@@ -26,32 +28,31 @@ assert mgr[name].plugin.__name__ == target, mgr[name].plugin
 """
 
 
-def test_entry_points_resolve():
-    # Each in a fresh interpreter, as Ironic and IPA load them: Ironic's configuration and
-    # ironic-lib's JSON-RPC both register [json_rpc] options on oslo's global CONF at import,
-    # so they never share one process in production and must not share the test process.
-    for namespace, name, target in ENTRY_POINTS:
-        proc = subprocess.run([sys.executable, "-c", _CHECK, namespace, name, target],
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, (namespace, name, proc.stderr[-2000:])
-    assert stevedore.ExtensionManager("ipa_fpga.drivers").names()
+class TestEntryPoints(base.TestCase):
+    def test_entry_points_resolve(self):
+        for namespace, name, target in ENTRY_POINTS:
+            proc = subprocess.run([sys.executable, "-c", _CHECK, namespace, name, target],
+                                  capture_output=True, text=True, timeout=120)
+            self.assertEqual(proc.returncode, 0, (namespace, name, proc.stderr[-2000:]))
+        self.assertTrue(stevedore.ExtensionManager("ipa_fpga.drivers").names())
 
+    def test_collector_reports_failures_instead_of_raising(self):
+        tmp_path = self.tmp_dir()
+        from ipa_fpga import conf, inspection_collector
 
-def test_collector_reports_failures_instead_of_raising(tmp_path):
-    from ipa_fpga import conf, inspection_collector
+        messages = []
 
-    messages = []
+        class Failures:
+            def add(self, fmt, *args):
+                messages.append(fmt % args)
 
-    class Failures:
-        def add(self, fmt, *args):
-            messages.append(fmt % args)
-
-    conf.cfg.CONF.set_override("sysfs_root", str(tmp_path / "missing"), group=conf.GROUP)
-    try:
-        data = {}
-        inspection_collector.collect_accelerators(data, Failures())
-    finally:
-        conf.cfg.CONF.clear_override("sysfs_root", group=conf.GROUP)
-    # A missing root is reported to IPA's failure list (inspection goes on), not raised.
-    assert data == {}
-    assert len(messages) == 1 and "does not exist" in messages[0]
+        conf.cfg.CONF.set_override("sysfs_root", str(tmp_path / "missing"), group=conf.GROUP)
+        try:
+            data = {}
+            inspection_collector.collect_accelerators(data, Failures())
+        finally:
+            conf.cfg.CONF.clear_override("sysfs_root", group=conf.GROUP)
+        # A missing root is reported to IPA's failure list (inspection goes on), not raised.
+        self.assertEqual(data, {})
+        self.assertEqual(len(messages), 1)
+        self.assertIn("does not exist", messages[0])

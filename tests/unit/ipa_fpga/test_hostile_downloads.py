@@ -5,16 +5,14 @@ one, never a download another writer is still making."""
 import hashlib
 import http.server
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
-import unittest
 
 from accel_contract import staging
 from ipa_fpga import images
 from ironic_fpga.redfish import task_poller
+from tests.unit import base
 
 BODY = b"image bytes " * 100
 
@@ -33,10 +31,10 @@ class _Server(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class HostileImageServersTest(unittest.TestCase):
+class HostileImageServersTest(base.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, self.dir, True)
+        super().setUp()
+        self.dir = str(self.tmp_dir())
 
     def _serve(self, length):
         handler = type("Handler", (_Server,), {"length": length})

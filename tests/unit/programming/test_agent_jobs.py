@@ -2,22 +2,11 @@
 
 import uuid
 
-import pytest
 from oslo_config import cfg
 
 from ipa_fpga.agent import conf as agent_conf
 from ipa_fpga.agent import jobs, manager
-
-
-@pytest.fixture
-def conf(tmp_path):
-    c = cfg.ConfigOpts()
-    agent_conf.register_opts(c)
-    c([], default_config_files=[])
-    c.set_override("state_dir", str(tmp_path / "state"), "agent")
-    c.set_override("root", str(tmp_path / "root"), "agent")
-    c.set_override("endpoint_override", "http://127.0.0.1:1", "accel_api")
-    return c
+from tests.unit import base
 
 
 def _job(**over):
@@ -36,38 +25,50 @@ class _NoSession:
         raise ConnectionRefusedError("refused")
 
 
-def test_start_is_idempotent_and_failures_have_reasons(conf):
-    mgr = manager.AgentManager(conf, _NoSession())
-    job = _job()
-    first = mgr.start_job(job=job)
-    assert first["state"] in ("running", "failed")
-    import time
+class TestAgentJobs(base.TestCase):
+    def setUp(self):
+        super().setUp()
+        tmp_path = self.tmp_dir()
+        c = cfg.ConfigOpts()
+        agent_conf.register_opts(c)
+        c([], default_config_files=[])
+        c.set_override("state_dir", str(tmp_path / "state"), "agent")
+        c.set_override("root", str(tmp_path / "root"), "agent")
+        c.set_override("endpoint_override", "http://127.0.0.1:1", "accel_api")
+        self.conf = c
 
-    deadline = time.monotonic() + 5
-    while mgr.get_job(job_id=job["job_id"])["state"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    done = mgr.get_job(job_id=job["job_id"])
-    assert done["state"] == "failed" and "cannot fetch the bitstream" in done["reason"]
-    # A retry of the same job answers the recorded outcome; it does not run again.
-    assert mgr.start_job(job=job) == done
-    assert mgr.get_job(job_id=str(uuid.uuid4()))["state"] == "unknown"
+    def test_start_is_idempotent_and_failures_have_reasons(self):
+        mgr = manager.AgentManager(self.conf, _NoSession())
+        job = _job()
+        first = mgr.start_job(job=job)
+        self.assertIn(first["state"], ("running", "failed"))
+        import time
 
+        deadline = time.monotonic() + 5
+        while mgr.get_job(job_id=job["job_id"])["state"] == "running":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        done = mgr.get_job(job_id=job["job_id"])
+        self.assertEqual(done["state"], "failed")
+        self.assertIn("cannot fetch the bitstream", done["reason"])
+        # A retry of the same job answers the recorded outcome; it does not run again.
+        self.assertEqual(mgr.start_job(job=job), done)
+        self.assertEqual(mgr.get_job(job_id=str(uuid.uuid4()))["state"], "unknown")
 
-def test_invalid_jobs_are_refused(conf):
-    mgr = manager.AgentManager(conf, _NoSession())
-    with pytest.raises(manager.InvalidJob):
-        mgr.start_job(job={"job_id": "x"})
-    with pytest.raises(manager.InvalidJob, match="must be under"):
-        mgr.start_job(job=_job(download_url="http://evil.example/steal"))
-    with pytest.raises(manager.InvalidJob, match="uuid"):
-        mgr.start_job(job=_job(job_id="../../etc/passwd"))
+    def test_invalid_jobs_are_refused(self):
+        mgr = manager.AgentManager(self.conf, _NoSession())
+        with self.assertRaises(manager.InvalidJob):
+            mgr.start_job(job={"job_id": "x"})
+        with self.assertRaisesRegex(manager.InvalidJob, "must be under"):
+            mgr.start_job(job=_job(download_url="http://evil.example/steal"))
+        with self.assertRaisesRegex(manager.InvalidJob, "uuid"):
+            mgr.start_job(job=_job(job_id="../../etc/passwd"))
 
-
-def test_jobs_running_at_a_crash_end_failed_after_restart(conf, tmp_path):
-    store = jobs.JobStore(f"{conf.agent.state_dir}/jobs")
-    job_id = str(uuid.uuid4())
-    store.put({"job_id": job_id, "state": "running"})
-    manager.AgentManager(conf, _NoSession())  # a new life of the agent
-    record = store.get(job_id)
-    assert record["state"] == "failed" and "restarted" in record["reason"]
+    def test_jobs_running_at_a_crash_end_failed_after_restart(self):
+        store = jobs.JobStore(f"{self.conf.agent.state_dir}/jobs")
+        job_id = str(uuid.uuid4())
+        store.put({"job_id": job_id, "state": "running"})
+        manager.AgentManager(self.conf, _NoSession())  # a new life of the agent
+        record = store.get(job_id)
+        self.assertEqual(record["state"], "failed")
+        self.assertIn("restarted", record["reason"])

@@ -4,16 +4,14 @@ reason; staged files are swept only when no living writer holds them."""
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import unittest
 
 from accel_api import errors, jobs
 from accel_contract import staging
 from ipa_fpga.agent import program
+from tests.unit import base
 
 
 class _Response:
@@ -43,10 +41,10 @@ class _Session:
         return self.response
 
 
-class AgentFailureCodesTest(unittest.TestCase):
+class AgentFailureCodesTest(base.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, self.dir, True)
+        super().setUp()
+        self.dir = str(self.tmp_dir())
 
     def _download(self, response, sha256="0" * 64, size=None, limit=1 << 20):
         return program.download(_Session(response), "http://api/v2/bitstreams/x/data",
@@ -110,10 +108,9 @@ time.sleep(600)
 """
 
 
-class StagingSweepTest(unittest.TestCase):
+class StagingSweepTest(base.TestCase):
     def test_only_files_no_living_writer_holds_are_swept(self):
-        directory = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, directory, True)
+        directory = str(self.tmp_dir())
         holder = subprocess.Popen([sys.executable, "-c", _HOLDER, directory],
                                   stdout=subprocess.PIPE, text=True)
         self.addCleanup(holder.kill)
@@ -129,8 +126,7 @@ class StagingSweepTest(unittest.TestCase):
         self.assertEqual(os.listdir(directory), [])
 
     def test_leftovers_of_a_crash_before_locking_go_once_old(self):
-        directory = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, directory, True)
+        directory = str(self.tmp_dir())
         young = os.path.join(directory, ".new-young")
         old = os.path.join(directory, ".new-old")
         for path in (young, old):

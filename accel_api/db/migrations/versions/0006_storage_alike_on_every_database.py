@@ -2,7 +2,7 @@
 as long as the contract allows
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-01
 
 MariaDB's default collation (utf8mb4_general_ci) folds case, accents and trailing
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

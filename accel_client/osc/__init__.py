@@ -1,0 +1,1 @@
+"""The OpenStack client plugin: ``openstack accelerator bitstream|programming job|claim|host``."""

@@ -1,0 +1,1 @@
+"""``openstack accelerator ...`` commands of accel-api's own API (v2)."""
