@@ -1,7 +1,8 @@
 """What a request carries, decoded once and checked before any handler sees it.
 
-* ``check_target``: the path and query string must be UTF-8 once percent-decoded,
-  hold nothing a database cannot store (``jsondoc.unstorable``), and stay within
+* ``check_target``: the path and query string must be UTF-8 once percent-decoded (a
+  path holding U+FFFD was decoded lossily by the server), hold nothing a database
+  cannot store (``jsondoc.unstorable``), and stay within
   ``MAX_PATH``/``MAX_QUERY``; ``Content-Length`` must be plain ASCII digits. What
   fails is a 400 with the reason, never a decoding error later in a handler.
 * ``read_body``: the body, never more than ``limit`` bytes read from the socket: a
@@ -20,7 +21,8 @@ from accel_api import errors
 from accel_contract import jsondoc
 
 MAX_PATH = 2048
-MAX_QUERY = 64 * 1024
+#: Enough for 1,000 uuids in ?arqs= (37,000 characters).
+MAX_QUERY = 48 * 1024
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _JSON_TYPES = ("application/json",)
@@ -59,6 +61,9 @@ def check_target(req):
         path = req.path_info
     except (UnicodeDecodeError, UnicodeEncodeError):
         raise errors.BadRequest("the request path is not UTF-8 once percent-decoded") from None
+    if "\ufffd" in path:  # a server that decoded invalid UTF-8 lossily (granian does)
+        raise errors.BadRequest("the request path is not UTF-8 once percent-decoded (it "
+                                "holds U+FFFD, the replacement character)")
     reason = jsondoc.unstorable(path) or _control(path)
     if reason:
         raise errors.BadRequest(f"the request path {reason}")

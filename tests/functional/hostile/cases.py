@@ -33,6 +33,9 @@ class Case:
     body: bytes | None = None
     headers: dict = dataclasses.field(default_factory=dict)
     allowed: range | tuple = REFUSED
+    #: The version a 2xx answer must be at (a request whose version header never
+    #: reached the app is answered at the minimum).
+    version: str | None = None
 
     def send(self, api):
         return api.client(self.principal).request(self.method, self.path, body=self.body,
@@ -44,6 +47,9 @@ def check(case, answer):
     problems = []
     if answer.status not in case.allowed:
         problems.append(f"status {answer.status}")
+    if case.version and answer.status < 400 and \
+            answer.headers.get("openstack-api-version") != case.version:
+        problems.append(f"answered at {answer.headers.get('openstack-api-version')}")
     if answer.status >= 400 and not (case.method == "HEAD" and not answer.body):
         if not answer.headers.get("content-type", "").startswith("application/json"):
             problems.append(f"content type {answer.headers.get('content-type')!r}")
@@ -233,16 +239,26 @@ def bad_queries(ids):
 
 
 def microversions(ids):
+    """Overlong, malformed and out-of-range versions on every route, refused by the
+    app. Versions in other scripts' digits travel as UTF-8 bytes, which some servers
+    pass on (the app refuses them) and others drop (granian: the request is then
+    answered at 2.0, as without the header): those go to GET routes only."""
     cases = []
     values = ["accelerator 2." + "9" * 5000, "accelerator " + "9" * 5000 + ".0",
-              "accelerator 2.٣", "accelerator ٢.١", "accelerator 99.99", "accelerator 2.3.1",
-              "accelerator -2.1", "accelerator " + "x" * 300]
+              "accelerator 99.99", "accelerator 2.3.1", "accelerator -2.1",
+              "accelerator " + "x" * 300, "accelerator 2.x", "accelerator 2."]
     for i, (method, template, _) in enumerate(routes()):
         value = values[i % len(values)]
         body = _json(good_body(method, template, ids)) if (method, template) in _BODIES \
             else None
         cases.append(Case("microversions", "admin", method, fill(template, ids), body,
                           {**JSON, "OpenStack-API-Version": value}))
+        if method == "GET":
+            cases.append(Case("microversions", "admin", method, fill(template, ids),
+                              headers={"OpenStack-API-Version": ("accelerator 2.\u0663",
+                                                                 "accelerator \u0662.\u0661")[
+                                  i % 2]}, allowed=range(200, 500),
+                              version="accelerator 2.0"))
     return cases
 
 
@@ -386,7 +402,8 @@ def methods(ids):
 def overlong(ids):
     return [
         Case("overlong targets", "alice", "GET", "/v2/devices/" + "a" * 5000),
-        Case("overlong targets", "alice", "GET", "/v2/bitstreams?name=" + "n" * 70000),
+        # (Past 64 KiB the HTTP server itself refuses the target, as granian does.)
+        Case("overlong targets", "alice", "GET", "/v2/bitstreams?name=" + "n" * 52000),
         Case("overlong targets", "admin", "GET", "/v2/hosts/" + "h" * 3000),
         Case("overlong targets", "admin", "POST", "/v2/accelerator_requests",
              _json({"device_profile_name": "x" * 70000}), JSON),
