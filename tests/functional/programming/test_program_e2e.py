@@ -302,7 +302,7 @@ def test_a_download_of_an_agent_killed_mid_job_is_removed_when_it_starts(stack):
         while not _partial_downloads(stack):
             assert time.monotonic() < deadline, "the agent never started downloading"
             time.sleep(0.002)
-        os.kill(api.pid, signal.SIGSTOP)
+        os.killpg(api.pid, signal.SIGSTOP)  # the server and its workers
         try:
             time.sleep(0.3)
             caught = bool(_partial_downloads(stack))
@@ -310,7 +310,7 @@ def test_a_download_of_an_agent_killed_mid_job_is_removed_when_it_starts(stack):
                 stack.kill_agent()
                 assert _partial_downloads(stack), "SIGKILL removes nothing by itself"
         finally:
-            os.kill(api.pid, signal.SIGCONT)
+            os.killpg(api.pid, signal.SIGCONT)
         if caught:
             break
         _wait_final(admin, stack, job)
