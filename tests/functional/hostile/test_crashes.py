@@ -11,31 +11,16 @@ import time
 import pytest
 import requests
 
-from tests.accel_api_helpers import running_server
+from tests.accel_api_helpers import child_pids, running_server
 
 pytestmark = pytest.mark.functional
-
-
-def _children(pid):
-    """The processes whose parent is ``pid`` (from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdecimal():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 def _server_pids():
     """accel-api started by this test (running_server's child) and its workers, the
     serving process first: killed in that order, nothing restarts a worker."""
-    servers = [p for p in _children(os.getpid()) if _name(p).startswith("accel-api")]
-    return servers + [w for p in servers for w in _children(p)]
+    servers = [p for p in child_pids(os.getpid()) if _name(p).startswith("accel-api")]
+    return servers + [w for p in servers for w in child_pids(p)]
 
 
 def _name(pid):
