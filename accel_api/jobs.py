@@ -43,7 +43,42 @@ class AgentUnavailable(errors.ApiError):
 
 
 class InvalidBitstream(errors.BadRequest):
-    """The bitstream cannot be used (unknown, not uploaded, not visible, no interface id)."""
+    """The bitstream cannot be used (unknown, not uploaded, not visible, no interface id,
+    or its bytes cannot be fetched: the programming spec's "invalid bitstream")."""
+
+
+#: The agent's failure codes (ipa_fpga.agent.program), plus ``unreachable`` (the agent
+#: did not answer), and the programming spec's number of each.
+UNKNOWN, INVALID_DEPLOYABLE, INVALID_BITSTREAM, INCOMPATIBLE, UNREACHABLE = (
+    "unknown", "invalid_deployable", "invalid_bitstream", "incompatible", "unreachable")
+SPEC_CODES = {SUCCEEDED: 0, UNKNOWN: 1, INVALID_DEPLOYABLE: 2, INVALID_BITSTREAM: 3}
+SUCCESS_MSG = "bitstream has been loaded successfully"
+
+
+@dataclasses.dataclass
+class Outcome:
+    """How a job ended: ``state``, the agent's ``reason``, the verified ``function_id``
+    and the failure ``code`` (None on success)."""
+
+    state: str
+    reason: str | None = None
+    function_id: str | None = None
+    code: str | None = None
+
+
+def failure_error(job_uuid, outcome):
+    """The API error of a failed job: 400 invalid bitstream (its bytes could not be
+    fetched or verified), 404 invalid deployable, 409 incompatible, 503 agent
+    unreachable, 500 unknown failure; each with the agent's reason."""
+    code = outcome.code if outcome.code in SPEC_CODES or outcome.code in (
+        INCOMPATIBLE, UNREACHABLE) else UNKNOWN
+    number = SPEC_CODES.get(code)
+    what = code.replace("_", " ") + (f", code {number}" if number is not None else "")
+    message = (f"programming job {job_uuid} failed ({what}): "
+               f"{outcome.reason or 'no reason given'}")
+    return {INVALID_BITSTREAM: InvalidBitstream, INVALID_DEPLOYABLE: errors.NotFound,
+            INCOMPATIBLE: errors.Conflict, UNREACHABLE: AgentUnavailable}.get(
+        code, ProgrammingFailed)(message)
 
 
 def norm_id(value):
@@ -189,7 +224,7 @@ def download_url(conf):
 
 
 def drive(conf, p, job_uuid, deadline):
-    """Run the job on the agent until it ends; returns (state, reason, function_id)."""
+    """Run the job on the agent until it ends; returns its ``Outcome``."""
     if p.rpc_host is None:
         raise AgentUnavailable(f"no accel-agent registered for host {p.hostname}; start "
                                "accel-agent there (it registers itself)")
@@ -209,8 +244,8 @@ def drive(conf, p, job_uuid, deadline):
     while True:
         now = time.monotonic()
         if now > deadline:
-            return FAILED, (f"job did not finish within {conf.programming.job_timeout}s "
-                            f"on {p.hostname}; the agent may have died or hung"), None
+            return Outcome(FAILED, f"job did not finish within {conf.programming.job_timeout}s "
+                                   f"on {p.hostname}; the agent may have died or hung")
         try:
             status = client.start_job(job) if not started else client.get_job(job_uuid)
             started = True
@@ -219,24 +254,27 @@ def drive(conf, p, job_uuid, deadline):
             unreachable_since = unreachable_since or now
             if now - unreachable_since > conf.programming.agent_unreachable_timeout:
                 what = "during" if started else "before"
-                return FAILED, (f"agent on {p.hostname} unreachable {what} the job for "
-                                f"{int(now - unreachable_since)}s ({exc})"), None
+                return Outcome(FAILED, f"agent on {p.hostname} unreachable {what} the job for "
+                                       f"{int(now - unreachable_since)}s ({exc})",
+                               code=UNREACHABLE)
             time.sleep(conf.programming.poll_interval)
             continue
         except rpc.AgentError as exc:
-            return FAILED, f"agent on {p.hostname} refused the job: {exc}", None
+            return Outcome(FAILED, f"agent on {p.hostname} refused the job: {exc}")
         state = status.get("state")
         if state == "unknown":
             # The agent restarted and lost the job (or never got it): it did not run.
-            return FAILED, f"agent on {p.hostname} does not know the job (it restarted)", None
+            return Outcome(FAILED, f"agent on {p.hostname} does not know the job (it "
+                                   "restarted)")
         if state in FINAL:
             fid = norm_id(status.get("function_id"))
             if state == SUCCEEDED:
                 expected = norm_id(p.bitstream["function_id"])
                 if not fid or (expected and fid != expected):
-                    return FAILED, (f"agent reported function {fid}, bitstream provides "
-                                    f"{expected}: not verified"), fid
-            return state, status.get("reason"), fid
+                    return Outcome(FAILED, f"agent reported function {fid}, bitstream "
+                                           f"provides {expected}: not verified", fid)
+                return Outcome(SUCCEEDED, status.get("reason"), fid)
+            return Outcome(FAILED, status.get("reason"), fid, status.get("code") or UNKNOWN)
         time.sleep(conf.programming.poll_interval)
 
 
@@ -267,7 +305,8 @@ def new_job(session, p, project_id, arq_uuid=None, timeout=900):
 
 
 def run(db, conf, job_uuid, p):
-    """Drive a recorded job to its end and record the outcome (own transactions)."""
+    """Drive a recorded job to its end and record it (own transactions); returns
+    (job row, ``Outcome``)."""
 
     def _start(session):
         job = session.scalar(sa.select(m.ProgrammingJob).where(
@@ -277,12 +316,15 @@ def run(db, conf, job_uuid, p):
     db.run(_start)
     deadline = time.monotonic() + conf.programming.job_timeout
     try:
-        state, reason, fid = drive(conf, p, job_uuid, deadline)
+        outcome = drive(conf, p, job_uuid, deadline)
+    except AgentUnavailable as exc:
+        outcome = Outcome(FAILED, exc.message, code=UNREACHABLE)
     except errors.ApiError as exc:
-        state, reason, fid = FAILED, exc.message, None
+        outcome = Outcome(FAILED, exc.message)
     except Exception as exc:  # recorded, never left running
         LOG.exception("programming job %s crashed", job_uuid)
-        state, reason, fid = FAILED, f"unexpected error: {type(exc).__name__}", None
+        outcome = Outcome(FAILED, f"unexpected error: {type(exc).__name__}")
+    state, reason, fid = outcome.state, outcome.reason, outcome.function_id
 
     def _end(session):
         job = session.scalar(sa.select(m.ProgrammingJob).where(
@@ -296,7 +338,7 @@ def run(db, conf, job_uuid, p):
     job = db.run(_end)
     LOG.info("programming job %s on %s: %s%s", job_uuid, p.hostname, state,
              f" ({reason})" if reason else "")
-    return job
+    return job, outcome
 
 
 def expire(session, job):

@@ -10,7 +10,7 @@ import itertools
 import json
 from importlib import resources
 
-from accel_contract import naming
+from accel_contract import jsondoc, limits, naming
 from accel_contract.errors import InventoryError
 
 SCHEMA_VERSION = "1.1"
@@ -47,6 +47,12 @@ def _inline_refs(node, defs):
 
 
 @functools.cache
+def _inlined():
+    """The schema with its references inlined (what ``_validator`` and the limits use)."""
+    return _inline_refs(schema(), schema().get("$defs", {}))
+
+
+@functools.cache
 def _validator():
     # Imported here, not at module level: jsonschema costs more to import than a whole
     # discovery run, and producers (accel-discover, the IPA collector) never validate.
@@ -54,15 +60,15 @@ def _validator():
 
     cls = jsonschema.validators.validator_for(schema())
     cls.check_schema(schema())
-    inlined = _inline_refs(schema(), schema().get("$defs", {}))
-    return cls(inlined, format_checker=cls.FORMAT_CHECKER)
+    return cls(_inlined(), format_checker=cls.FORMAT_CHECKER)
 
 
 @functools.cache
 def _fast_validator():
     """jsonschema-rs (compiled) when installed, as on the servers; None in a lean ramdisk.
 
-    It only answers "valid or not" fast; messages always come from the same code path.
+    It answers "valid or not" fast and stops at the first violation; its messages are
+    used when it is present (shortened, see ``limits.shorten``).
     """
     try:
         import jsonschema_rs
@@ -79,26 +85,46 @@ def _path(error_path):
 
 
 def validate(doc):
-    """Check ``doc`` against the contract; return it unchanged, or raise InventoryError."""
+    """Check ``doc`` against the contract; return it unchanged, or raise InventoryError.
+
+    A document over a size limit is refused after looking at what is over it, with the
+    limit in the message (``limits.over_limits``), however large the document is.
+    """
     if not isinstance(doc, dict):
         raise InventoryError([f"$: expected an object, got {type(doc).__name__}"])
     fast = _fast_validator()
-    if fast is None or not fast.is_valid(doc):
-        errors = list(itertools.islice(_validator().iter_errors(doc), MAX_PROBLEMS))
-        if errors:
-            errors.sort(key=lambda e: list(map(str, e.absolute_path)))
-            raise InventoryError(
-                [f"{_path(err.absolute_path)}: {err.message[:300]}" for err in errors]
-            )
-        if fast is not None:  # stricter on formats (e.g. date-time) than jsonschema's default
-            raise InventoryError(
-                [f"{_path(err.instance_path)}: {err.message[:300]}"
-                 for err in itertools.islice(fast.iter_errors(doc), MAX_PROBLEMS)]
-            )
+    try:
+        valid = fast is not None and fast.is_valid(doc)
+    except ValueError:  # a string the compiled validator cannot take: judged below
+        valid = False
+    if not valid:
+        problems = limits.over_limits(doc, _inlined(), MAX_PROBLEMS)
+        if not problems:
+            _check_text(doc)  # before the validators, which cannot quote such strings
+            problems = _schema_problems(doc, fast)
+        if problems:
+            raise InventoryError(sorted(problems))
+    else:
+        _check_text(doc)
     problems = _check_references(doc)
     if problems:
         raise InventoryError(problems)
     return doc
+
+
+def _check_text(doc):
+    try:
+        jsondoc.check(doc)
+    except jsondoc.DocumentError as exc:
+        raise InventoryError([f"{exc.path}: {exc.reason}"]) from None
+
+
+def _schema_problems(doc, fast):
+    if fast is not None:
+        return [f"{_path(err.instance_path)}: {limits.shorten(err.message)}"
+                for err in itertools.islice(fast.iter_errors(doc), MAX_PROBLEMS)]
+    return [f"{_path(err.absolute_path)}: {limits.shorten(err.message)}"
+            for err in itertools.islice(_validator().iter_errors(doc), MAX_PROBLEMS)]
 
 
 def _check_references(doc):
@@ -223,19 +249,12 @@ def _check_tree(where, deployables):
 
 def loads(text):
     """Parse and validate a JSON inventory; size-limited; errors are InventoryError."""
-    if isinstance(text, bytes | bytearray):
-        if len(text) > MAX_DOCUMENT_BYTES:
-            raise InventoryError([f"$: document larger than {MAX_DOCUMENT_BYTES} bytes"])
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InventoryError([f"$: not UTF-8 ({exc.reason})"]) from None
     if len(text) > MAX_DOCUMENT_BYTES:
         raise InventoryError([f"$: document larger than {MAX_DOCUMENT_BYTES} bytes"])
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InventoryError([f"$: not JSON ({exc.msg} at line {exc.lineno})"]) from None
+        doc = jsondoc.loads(text, verify=False)
+    except jsondoc.DocumentError as exc:
+        raise InventoryError([f"{exc.path}: {exc.reason}"]) from None
     return validate(doc)
 
 

@@ -1,14 +1,14 @@
 """Streamed image download: constant memory, checksum verified before any device write.
 
-``fetch()`` writes the body to a private temporary file while hashing it and
-returns only once the whole image matched its sha256/sha512; nothing is handed to
-a device before that. URL schemes are restricted, sizes limited, errors clear.
+``fetch()`` writes the body to a private, locked temporary file
+(``accel_contract.staging``) while hashing it and returns only once the whole image
+matched its sha256/sha512; nothing is handed to a device before that. What a killed
+agent left in the image directory is removed before the next download. URL schemes
+are restricted, sizes limited, errors clear.
 """
 
-import contextlib
 import hashlib
 import hmac
-import os
 import queue
 import re
 import tempfile
@@ -17,8 +17,11 @@ import urllib.parse
 
 import requests
 
+from accel_contract import staging
 from ipa_fpga import conf
 from ipa_fpga.errors import ImageError
+
+PREFIX = "accel-image-"
 
 CHUNK = 1 << 20
 #: Chunks in flight between the network reader and the hash+write loop (memory bound).
@@ -68,12 +71,13 @@ def _redacted(url):
 class Image:
     """A verified local copy; ``close()`` (or the context manager) deletes it."""
 
-    def __init__(self, path, size, algo, digest, url):
-        self.path, self.size, self.algo, self.digest, self.url = path, size, algo, digest, url
+    def __init__(self, staged, size, algo, digest, url):
+        self._staged = staged
+        self.path, self.size, self.algo, self.digest, self.url = (
+            staged.path, size, algo, digest, url)
 
     def close(self):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        self._staged.close()
 
     def __enter__(self):
         return self
@@ -92,25 +96,26 @@ def fetch(url, checksum, checksum_type=None, device="image", max_bytes=None,
     timeout = timeout or opts.download_timeout
     shown = _redacted(url)
     hasher = hashlib.new(algo)
-    fd, path = tempfile.mkstemp(prefix="accel-image-", dir=dest_dir or opts.image_dir)
+    directory = dest_dir or opts.image_dir or tempfile.gettempdir()
+    staging.sweep(directory, PREFIX)  # what a killed download left, never a live one
+    staged = staging.StagedFile(directory, PREFIX)
     size = 0
     try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in _pipelined(_chunks(parts, url, shown, device, timeout, max_bytes)):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ImageError(device, f"image at {shown} is larger than the "
-                                             f"{max_bytes} byte limit")
-                hasher.update(chunk)
-                out.write(chunk)
+        for chunk in _pipelined(_chunks(parts, url, shown, device, timeout, max_bytes)):
+            size += len(chunk)
+            if size > max_bytes:
+                raise ImageError(device, f"image at {shown} is larger than the "
+                                         f"{max_bytes} byte limit")
+            hasher.update(chunk)
+            staged.file.write(chunk)
+        staged.file.flush()
         got = hasher.hexdigest()
         if not hmac.compare_digest(got, expected):
             raise ImageError(device, f"{algo} checksum mismatch for {shown}: expected "
                                      f"{expected}, got {got}; the device was not touched")
-        return Image(path, size, algo, got, shown)
+        return Image(staged, size, algo, got, shown)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+        staged.close()
         raise
 
 
@@ -170,7 +175,8 @@ def _chunks(parts, url, shown, device, timeout, max_bytes):
             if resp.status_code != 200:
                 raise ImageError(device, f"downloading {shown} failed: HTTP {resp.status_code}")
             length = resp.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
+            # ASCII digits only: "²" passes isdigit() and then fails int().
+            if length and length.isascii() and length.isdigit() and int(length) > max_bytes:
                 raise ImageError(device, f"image at {shown} is {length} bytes, over the "
                                          f"{max_bytes} byte limit")
             yield from resp.iter_content(CHUNK)

@@ -48,9 +48,10 @@ class AgentProgrammer(programming.Programmer):
         job.state, job.started_at = jobs.RUNNING, jobs.utcnow()
         deadline = time.monotonic() + self.conf.programming.job_timeout
         try:
-            state, reason, fid = jobs.drive(self.conf, p, job.uuid, deadline)
+            outcome = jobs.drive(self.conf, p, job.uuid, deadline)
         except errors.ApiError as exc:
-            state, reason, fid = jobs.FAILED, exc.message, None
+            outcome = jobs.Outcome(jobs.FAILED, exc.message)
+        state, reason, fid = outcome.state, outcome.reason, outcome.function_id
         if state != jobs.SUCCEEDED:
             LOG.warning("ARQ %s: programming %s with bitstream %s failed: %s",
                         request.arq_uuid, p.deployable_uuid, p.bitstream["uuid"], reason)

@@ -1,10 +1,8 @@
 """``/v2/accelerator_requests``: ARQs, Nova's bind/unbind protocol, project-scoped."""
 
-import json
-
 from accel_api import claims, errors, states
-from accel_api.api import util
-from accel_api.api.responses import json_response
+from accel_api.api import inputs, util
+from accel_api.api.responses import error_body, json_response
 
 MAX_BATCH = 64
 UUID = {"type": "string", "format": "uuid", "minLength": 32, "maxLength": 36}
@@ -89,7 +87,8 @@ def list_(req):
         rows = [claims.Arq.from_row(r) for r in conn.execute(query)]
     if instance is not None and bind_state and any(
             a.state not in states.RESOLVED for a in rows):
-        return json_response(423, None)
+        return json_response(423, error_body(
+            f"accelerator requests of instance {instance} are not all resolved yet", 423))
     return json_response(200, {"arqs": [view(req, a) for a in rows]})
 
 
@@ -151,18 +150,11 @@ def patch(req):
 def patch_one(req, uuid):
     """openstacksdk's form: ``PATCH /v2/accelerator_requests/{uuid}``, same body."""
     uuid = util.check_uuid(uuid)
-    keys = list(req.json_body) if _peek_object(req) else []
+    doc = inputs.json_body(req)  # parsed once: ``patch`` reads the same document
+    keys = list(doc) if isinstance(doc, dict) else []
     if [util.is_uuid(k) and util.check_uuid(k) for k in keys] != [uuid]:
         raise errors.BadRequest(f"the body must be {{\"{uuid}\": [patch ops]}}")
     return patch(req)
-
-
-def _peek_object(req):
-    try:
-        doc = json.loads(util.raw_body(req, req.app.max_body))
-    except (ValueError, UnicodeDecodeError):
-        raise errors.BadRequest("request body is not valid JSON") from None
-    return isinstance(doc, dict)
 
 
 def delete_one(req, uuid):

@@ -8,6 +8,7 @@ import logging
 
 import webob
 from oslo_config import cfg
+from sqlalchemy import exc as sa_exc
 
 from accel_api import auth, errors, partitions
 from accel_api import programming as programmers
@@ -19,7 +20,9 @@ from accel_api.api import (
     deployables,
     device_profiles,
     devices,
+    guard,
     hosts,
+    inputs,
     microversion,
     programming,
     versions,
@@ -66,6 +69,8 @@ class AccelApi:
         self.router = Router()
         for module in RESOURCE_MODULES:
             module.add_routes(self.router)
+        if conf.bitstreams.backend == "local":
+            bitstreams.open_store(self)  # sweeps what a killed upload left, at start
         self.background = []
 
     def start_background(self):
@@ -89,8 +94,17 @@ class AccelApi:
             resp = self._dispatch(req)
         except errors.ApiError as exc:
             resp = json_response(exc.status, error_body(exc.message, exc.status))
+        except sa_exc.DataError as exc:
+            # A value the database refused (too long, out of range) that no check caught
+            # first: the request's data, so a 400; logged, as such a check is missing.
+            LOG.error("database refused a value of %s %s: %s", inputs.shown_method(environ),
+                      inputs.shown_path(environ), str(exc.orig)[:300])
+            resp = json_response(400, error_body(
+                "a value of the request cannot be stored (too long or out of range)", 400))
         except Exception:
-            LOG.exception("unexpected error on %s %s", req.method, req.path_info)
+            # Nothing here may read the request again: what failed may be in it.
+            LOG.exception("unexpected error on %s %s", inputs.shown_method(environ),
+                          inputs.shown_path(environ))
             resp = json_response(500, error_body("Internal error; see the server log.", 500))
         version = req.version or microversion.MIN
         resp.headers[microversion.HEADER] = (
@@ -99,18 +113,22 @@ class AccelApi:
         return resp(environ, start_response)
 
     def _dispatch(self, req):
+        inputs.check_target(req)
         path = req.path_info.rstrip("/") or "/"
-        route, found = self.router.match(req.method, path)
+        # HEAD is GET without the body (WebOb's response leaves the body out).
+        method = "GET" if req.method == "HEAD" else req.method
+        route, found = self.router.match(method, path)
         if route is None:
             if found:
+                allowed = set(found) | ({"HEAD"} if "GET" in found else set())
                 return json_response(405, error_body(
-                    f"method {req.method} not allowed on {path}", 405),
-                    {"Allow": ", ".join(sorted(set(found)))})
+                    f"method {req.method[:16]} not allowed on {path}", 405),
+                    {"Allow": ", ".join(sorted(allowed))})
             raise errors.NotFound(f"no resource at {path}")
         req.version = microversion.parse(req)
         req.ctx = RequestContext.from_environ(req.environ)
         limit = self._route_body_limit(route)
-        length = req.content_length
+        length = inputs.content_length(req)
         if length is not None and length > limit:
             raise errors.ApiError(f"request body larger than {limit} bytes", status=413)
         return route.handler(req, **found)
@@ -142,7 +160,8 @@ def load_conf(args=None, conf=None):
 
 
 def make_app(conf, db=None, background=False):
-    """The full WSGI app: auth strategy around the API, on ``[database] connection``.
+    """The full WSGI app on ``[database] connection``: the auth strategy around the API,
+    and around both ``guard.JsonErrors``, so whatever fails anywhere is a JSON error.
 
     ``background``: also start the worker's background threads (a serving process
     does; tests that only call the app do not)."""
@@ -162,4 +181,4 @@ def make_api_and_app(conf, db=None, background=False):
     api = AccelApi(conf, db)
     if background:
         api.start_background()
-    return api, auth.wrap(api, conf)
+    return api, guard.JsonErrors(auth.wrap(api, conf))

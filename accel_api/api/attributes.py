@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from accel_api import errors, inventory_import
-from accel_api.api import util
+from accel_api.api import inputs, util
 from accel_api.api.responses import json_response
 from accel_api.db import models as m
 
@@ -32,9 +32,8 @@ def list_(req):
     query = sa.select(m.Attribute).order_by(m.Attribute.id)
     dep = util.query(req, "deployable_id")
     if dep is not None:
-        if not dep.isdigit() or len(dep) > 10:
-            raise errors.BadRequest("deployable_id must be an integer")
-        query = query.where(m.Attribute.deployable_id == int(dep))
+        dep = inputs.parse_int(dep, "deployable_id", 1, 2**31 - 1)
+        query = query.where(m.Attribute.deployable_id == dep)
     key = util.query(req, "key")
     if key is not None:
         query = query.where(m.Attribute.key == key)

@@ -7,8 +7,10 @@ configured store while they are hashed (sha512 and sha256) and counted against
 project-scoped: a project sees its own and public bitstreams, admins see all.
 """
 
+import contextlib
 import logging
 import sqlite3
+import threading
 import uuid as uuidlib
 
 import sqlalchemy as sa
@@ -19,9 +21,11 @@ from accel_api.api import util
 from accel_api.api.responses import json_response
 from accel_api.bitstreams import store
 from accel_api.db import models as m
+from accel_api.db.engine import MutexTimeout
 from accel_api.jobs import norm_id
 
 LOG = logging.getLogger(__name__)
+_OPENING = threading.Lock()
 _ID = {"type": ["string", "null"], "maxLength": 64,
        "pattern": "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                   "[0-9a-fA-F]{12}$"}
@@ -51,9 +55,26 @@ def view(req, b):
 
 
 def _store(req):
-    if getattr(req.app, "bitstream_store", None) is None:
-        req.app.bitstream_store = store.load(req.app.conf)
-    return req.app.bitstream_store
+    return open_store(req.app)
+
+
+def open_store(app):
+    """The app's store ([bitstreams] backend), opened on first use; opening it sweeps
+    what interrupted uploads left (in the background: it never delays a request)."""
+    if getattr(app, "bitstream_store", None) is None:
+        with _OPENING:
+            if getattr(app, "bitstream_store", None) is None:
+                app.bitstream_store = store.load(app.conf)
+                threading.Thread(target=_sweep_quietly, args=(app,), daemon=True,
+                                 name="bitstream-sweep").start()
+    return app.bitstream_store
+
+
+def _sweep_quietly(app):
+    try:
+        sweep(app)
+    except Exception:  # a sweep that fails leaves leftovers, never a broken store
+        LOG.exception("sweeping the bitstream store failed")
 
 
 def _visible(req, query):
@@ -117,8 +138,9 @@ def upload(req, uuid):
         raise errors.BadRequest("the bitstream bytes are the request body")
     body = req.body_file_raw if length is not None else req.body_file
     chunk = req.app.conf.bitstreams.chunk_size
+    bitstreams = _store(req)
     try:
-        stored = _store(req).put(store.chunks(body, chunk, length), limit, meta)
+        stored = bitstreams.put(store.chunks(body, chunk, length), limit, meta)
     except store.TooLarge as exc:
         raise errors.ApiError(str(exc), 413) from None
     except store.StoreError as exc:
@@ -128,14 +150,20 @@ def upload(req, uuid):
     def _activate(session):
         row = session.get(m.Bitstream, row_id, with_for_update=True)
         if row is None or row.status != "uploading":
-            return None
+            return None  # deleted, or a concurrent upload (a retry) won: ours is not used
+        bitstreams.commit(stored)  # readable before the record says active
         row.status, row.size, row.sha512, row.sha256, row.location = (
             "active", stored.size, stored.sha512, stored.sha256, stored.location)
         return row
 
-    row = req.db.run(_activate)
-    if row is None:  # deleted or uploaded concurrently: drop our copy
-        _drop(req, stored.location, exclude_id=row_id)
+    try:
+        with _location_mutex(req.app, stored.location):
+            row = req.db.run(_activate)
+    finally:
+        bitstreams.release(stored)
+    if row is None:
+        if not bitstreams.shared_locations():  # our own copy (a Glance image): drop it
+            _drop(req.app, stored.location)
         raise errors.Conflict(f"bitstream {uuid} was deleted or uploaded meanwhile")
     return json_response(200, view(req, row))
 
@@ -232,21 +260,53 @@ def _for_agents_job(req, ident):
         req.GET.get("expires"), req.GET.get("sig"))
 
 
-def _drop(req, location, exclude_id=None):
-    """Delete stored bytes unless another bitstream shares them (content addressing)."""
+@contextlib.contextmanager
+def _location_mutex(app, location):
+    """Who changes whether bytes at a shared ``location`` are used holds this: an upload
+    committing them for its record, a delete or sweep removing them when unused."""
+    if not open_store(app).shared_locations():
+        yield
+        return
+    try:
+        with app.db.mutex(f"bitstream-location:{location}"):
+            yield
+    except MutexTimeout:
+        raise errors.ApiError("the bitstream store is busy; try again", 503) from None
+
+
+def _drop(app, location):
+    """Delete stored bytes unless a bitstream still points to them (content addressing)."""
     if location is None:
         return
-    if _store(req).shared_locations():
-        with req.db.transaction() as session:
-            query = sa.select(m.Bitstream.id).where(m.Bitstream.location == location)
-            if exclude_id is not None:
-                query = query.where(m.Bitstream.id != exclude_id)
-            if session.scalar(query.limit(1)) is not None:
-                return
+
+    def _unused(session):
+        used = session.scalar(sa.select(m.Bitstream.id).where(
+            m.Bitstream.location == location).limit(1))
+        if used is None:  # still under the mutex (and on SQLite the write lock)
+            open_store(app).delete(location)
+
     try:
-        _store(req).delete(location)
-    except store.StoreError as exc:
+        with _location_mutex(app, location):
+            app.db.run(_unused)
+    except (store.StoreError, errors.ApiError) as exc:
         LOG.error("could not delete stored bitstream bytes at %s: %s", location, exc)
+
+
+def sweep(app):
+    """What interrupted uploads left: staging files nobody writes, stored bytes no
+    bitstream points to. Run when the store is opened; returns how many were removed."""
+    bitstreams = open_store(app)
+    removed = bitstreams.sweep()
+    for location in list(bitstreams.locations()):
+        with app.db.transaction() as session:
+            used = session.scalar(sa.select(m.Bitstream.id).where(
+                m.Bitstream.location == location).limit(1))
+        if used is None:
+            _drop(app, location)  # checks again, under the mutex
+            removed += 1
+    if removed:
+        LOG.info("bitstream store: removed %d leftover(s) of interrupted uploads", removed)
+    return removed
 
 
 def delete(req, uuid):
@@ -261,7 +321,7 @@ def delete(req, uuid):
         return location
 
     location = req.db.run(_delete)
-    _drop(req, location)
+    _drop(req.app, location)
     return json_response(204)
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from accel_api import errors
-from accel_api.api import util
+from accel_api.api import inputs, util
 from accel_api.api.responses import json_response
 from accel_api.claims import group_units
 from accel_api.db import models as m
@@ -43,9 +43,7 @@ def _check_groups(groups):
             if kind == "resources":
                 if not naming.is_valid_resource_class(name):
                     raise errors.BadRequest(f"group {gi}: {name!r} is not a resource class")
-                if not value.isdigit() or int(value) < 1:
-                    raise errors.BadRequest(
-                        f"group {gi}: {key} must be a positive integer, got {value!r}")
+                inputs.parse_int(value, f"group {gi}: {key} (a positive integer)", 1, MAX_UNITS)
             elif kind == "trait":
                 if not naming.is_valid_trait(name):
                     raise errors.BadRequest(f"group {gi}: {name!r} is not a valid trait")

@@ -2,12 +2,10 @@
 inventory import the Ironic hook and accel-agent call
 (``PUT /v2/hosts/{hostname}/inventory``)."""
 
-import json
-
 import sqlalchemy as sa
 
 from accel_api import errors, inventory_import
-from accel_api.api import util
+from accel_api.api import inputs, util
 from accel_api.api.responses import json_response
 from accel_api.db import models as m
 from accel_api.placement import report
@@ -48,12 +46,9 @@ def put_inventory(req, hostname):
     req.app.enforcer.authorize("accel:host:import_inventory", req.ctx,
                                {"hostname": hostname, "project_id": req.ctx.project_id})
     inventory_import.check_hostname(hostname)
-    limit = req.app.conf.api.max_inventory_size
-    raw = util.raw_body(req, limit, "inventory")
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.BadRequest(f"inventory is not valid JSON: {exc}") from None
+    # Checked by the contract's validation, after its size limits (inventory.validate).
+    doc = inputs.json_body(req, req.app.conf.api.max_inventory_size, "inventory",
+                           verify=False)
     summary = inventory_import.import_inventory(req.db, hostname, doc)
     placement = report.after_import(req.app, hostname, doc)
     if placement is not None:

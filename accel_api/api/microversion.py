@@ -12,7 +12,10 @@ SERVICE = "accelerator"
 MIN = (2, 0)
 MAX = (2, 3)
 HEADER = "OpenStack-API-Version"
-_RE = re.compile(r"^(\d+)\.(\d+)$")
+#: ASCII digits only (``\\d`` also matches other scripts' digits), a few of them.
+_RE = re.compile(r"([0-9]{1,4})\.([0-9]{1,4})")
+#: Longest header value looked at: enough for several services' versions.
+MAX_HEADER = 256
 
 
 def fmt(version):
@@ -20,8 +23,11 @@ def fmt(version):
 
 
 def parse(request):
-    """The requested version; 2.0 when absent (as Cyborg); 406 outside the range."""
+    """The requested version; 2.0 when absent (as Cyborg); 406 outside the range, 400
+    when it is not ``accelerator <major>.<minor>`` (or ``latest``)."""
     raw = request.headers.get(HEADER, "")
+    if len(raw) > MAX_HEADER:
+        raise errors.BadRequest(f"{HEADER} header longer than {MAX_HEADER} characters")
     value = None
     for part in raw.split(","):
         words = part.strip().split()
@@ -31,9 +37,10 @@ def parse(request):
         return MIN
     if value.lower() == "latest":
         return MAX
-    match = _RE.match(value)
+    match = _RE.fullmatch(value)
     if not match:
-        raise errors.BadRequest(f"invalid {HEADER} value {value!r}: expected 'accelerator 2.x'")
+        raise errors.BadRequest(
+            f"invalid {HEADER} value {value[:40]!r}: expected 'accelerator 2.x'")
     version = (int(match.group(1)), int(match.group(2)))
     if not MIN <= version <= MAX:
         raise errors.NotAcceptable(

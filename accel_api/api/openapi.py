@@ -212,7 +212,7 @@ def build():
                 else "application/json"
             op["requestBody"] = {"required": True, "content": {media: {"schema": body}}}
         op["responses"] = {str(k): v for k, v in responses.items()}
-        for code in ("400", "401", "403", "404", "406", "409", "413"):
+        for code in ("400", "401", "403", "404", "406", "409", "413", "414", "415"):
             op["responses"].setdefault(code, ERROR)
         paths.setdefault(path, {})[method.lower()] = op
     schema = dict(inventory.schema())

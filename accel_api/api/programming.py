@@ -8,11 +8,13 @@
 * ``POST /v2/programming_jobs`` — ours: answers 202 with the job at once;
   ``GET /v2/programming_jobs[/{uuid}]`` shows state and timestamps.
 
-The programming spec's outcomes map to statuses: success -> 200 (202 for the job
-form); unknown failure -> 500 with the agent's reason; invalid deployable (target not
-found, or not the caller's) -> 404; invalid bitstream (cannot be fetched: unknown,
-not uploaded, not usable by the project) -> 400; incompatible PR interface -> 409; no
-agent reachable -> 503.
+The programming spec's outcomes (codes 0-3) map to statuses: success (0) -> 200
+with the spec's ``msg`` (202 for the job form); unknown failure (1) -> 500 with the
+agent's reason; invalid deployable (2: target not found, or not the caller's) -> 404;
+invalid bitstream (3: unknown, not uploaded, not usable by the project, or its bytes
+cannot be fetched or verified by the agent) -> 400; a bitstream that does not fit the
+region (its PR interface, as recorded or as the agent finds in the GBS) -> 409; no
+agent reachable -> 503. Errors name the code and carry the agent's reason.
 """
 
 import logging
@@ -90,12 +92,9 @@ def _prepare(req, deployable_uuid, bitstream_uuid):
 
 
 def _run_and_answer(req, job, p):
-    job = jobs.run(req.db, req.app.conf, job.uuid, p)
+    job, outcome = jobs.run(req.db, req.app.conf, job.uuid, p)
     if job.state != jobs.SUCCEEDED:
-        reason = job.reason or "unknown failure"
-        if reason.startswith(("agent on", "no accel-agent")) and "unreachable" in reason:
-            raise jobs.AgentUnavailable(f"programming job {job.uuid} failed: {reason}")
-        raise jobs.ProgrammingFailed(f"programming job {job.uuid} failed: {reason}")
+        raise jobs.failure_error(job.uuid, outcome)
     return job
 
 
@@ -112,7 +111,8 @@ def program_fpga(req, deployable_uuid):
     doc = util.body(req, FPGA_PROGRAM_SCHEMA)
     job, p = _prepare(req, deployable_uuid, doc["glance_bitstream_uuid"])
     job = _run_and_answer(req, job, p)
-    return json_response(200, {"result": "success", "job": job_view(req, job)})
+    return json_response(200, {"result": "success", "code": 0, "msg": jobs.SUCCESS_MSG,
+                               "job": job_view(req, job)})
 
 
 def create_job(req):

@@ -1,49 +1,32 @@
 """Request helpers: JSON bodies checked against schemas, uuids, links, timestamps."""
 
-import json
+import itertools
 import uuid
 
 import jsonschema
 import jsonschema_rs
-import webob.request
 
 from accel_api import errors
+from accel_api.api import inputs
+from accel_contract import limits
 
 
 def body(req, schema, unwrap=None, fast=False):
-    """The request's JSON body, validated; 400 with the reason otherwise.
+    """The request's JSON body (``inputs.json_body``), validated; 4xx with the reason.
 
     ``unwrap``: a key the body may also come wrapped in (``{"attribute": {...}}``, as
     openstacksdk sends). ``fast``: see ``validate``.
     """
-    raw = raw_body(req, req.app.max_body)
-    if not raw:
-        raise errors.BadRequest("a JSON request body is required")
-    try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.BadRequest(f"request body is not valid JSON: {exc}") from None
+    doc = inputs.json_body(req)
     if unwrap and isinstance(doc, dict) and list(doc) == [unwrap]:
         doc = doc[unwrap]
     validate(doc, schema, fast=fast)
     return doc
 
 
-def raw_body(req, limit, what="request body"):
-    """The body's bytes, refused with 413 once past ``limit``: read as it arrives, so a
-    chunked body (no size said) is never taken whole first. Kept on ``req`` so that
-    the body can be read again."""
-    try:
-        raw = req.body_file.read(limit + 1)
-    except webob.request.DisconnectionError:
-        raise errors.BadRequest(f"the {what} ended before its Content-Length") from None
-    if len(raw) > limit:
-        raise errors.ApiError(f"{what} larger than {limit} bytes", 413)
-    req.body = raw
-    return raw
-
-
 _FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
+#: Schema errors looked at to choose the message from.
+MAX_ERRORS = 50
 #: Validators by schema identity: the schemas are module constants, built once.
 _VALIDATORS = {}
 
@@ -92,10 +75,15 @@ def validate(doc, schema, fast=False):
     validator = _validator(schema)
     if validator.is_valid(doc):
         return
-    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    over = limits.over_limits(doc, schema, most=1)
+    if over:
+        raise errors.BadRequest(f"invalid request {over[0]}")
+    # The best of the first errors: a hostile body can hold hundreds of thousands.
+    error = jsonschema.exceptions.best_match(
+        itertools.islice(validator.iter_errors(doc), MAX_ERRORS))
     if error is not None:
         where = "".join(f"[{p!r}]" for p in error.absolute_path) or "body"
-        raise errors.BadRequest(f"invalid request {where}: {error.message[:300]}")
+        raise errors.BadRequest(f"invalid request {where}: {limits.shorten(error.message)}")
 
 
 def check_uuid(value, what="uuid"):
@@ -126,7 +114,9 @@ def ts(value):
 
 
 def query(req, name, allowed=None):
-    """One optional query parameter (last wins); checks its allowed values."""
+    """One optional query parameter (last wins); checks its allowed values.
+
+    ``inputs.check_target`` has already refused what is not UTF-8 or not storable."""
     value = req.GET.get(name)
     if value is not None and allowed is not None and value not in allowed:
         raise errors.BadRequest(f"{name} must be one of {', '.join(allowed)}")

@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import threading
@@ -25,7 +26,12 @@ import time
 
 import bcrypt
 
+from accel_api.api.responses import error_body
 from accel_api.auth import AGENT_HOST, IDENTITY_KEYS, PUBLIC_PATHS, agent_host_of
+
+LOG = logging.getLogger(__name__)
+#: bcrypt looks at no more than this many bytes of a password.
+MAX_PASSWORD_BYTES = 72
 
 
 def _read_htpasswd(path):
@@ -64,7 +70,11 @@ class VerifiedCredentials:
             found = self._entries.get(digest)
             if found is not None and found[0] == hashed and time.monotonic() < found[1]:
                 return True
-        if not bcrypt.checkpw(password.encode(), hashed):
+        try:
+            if not bcrypt.checkpw(password.encode(), hashed):
+                return False
+        except ValueError as exc:  # a damaged hash in the file: nobody gets in with it
+            LOG.error("[http_basic] auth_file: the hash of user %r is unusable: %s", user, exc)
             return False
         if digest is not None:
             with self._lock:
@@ -100,12 +110,12 @@ class BasicAuthMiddleware:
                 self.verified.forget()
             return self._users
 
-    def _deny(self, start_response, message):
-        body = json.dumps({"error_message": json.dumps(
-            {"faultstring": message, "faultcode": "Client", "debuginfo": None})}).encode()
-        start_response("401 Unauthorized", [
-            ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-            ("WWW-Authenticate", 'Basic realm="accel-api"')])
+    def _deny(self, start_response, message, status="401 Unauthorized"):
+        body = json.dumps(error_body(message, int(status[:3]))).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        if status.startswith("401"):
+            headers.append(("WWW-Authenticate", 'Basic realm="accel-api"'))
+        start_response(status, headers)
         return [body]
 
     def __call__(self, environ, start_response):
@@ -124,7 +134,18 @@ class BasicAuthMiddleware:
                 ":", 1)
         except (ValueError, UnicodeDecodeError):
             return self._deny(start_response, "Malformed basic Authorization header")
-        hashed = self.users().get(user)
+        if len(password.encode()) > MAX_PASSWORD_BYTES:
+            return self._deny(start_response, f"Passwords longer than {MAX_PASSWORD_BYTES} "
+                                              "bytes cannot be checked (bcrypt)")
+        try:
+            users = self.users()
+        except (OSError, UnicodeDecodeError) as exc:
+            LOG.error("[http_basic] auth_file %s cannot be read: %s", self.conf.auth_file,
+                      exc)
+            return self._deny(start_response, "Authentication is unavailable: accel-api "
+                              "cannot read its user file; see its log",
+                              "503 Service Unavailable")
+        hashed = users.get(user)
         if hashed is None or not self.verified.check(user, password, hashed):
             return self._deny(start_response, "Invalid username or password")
         roles = self.conf.user_roles.get(user)

@@ -8,6 +8,7 @@ image is deleted and the upload fails: what the agent later verifies is what we 
 """
 
 import logging
+import threading
 import time
 
 from keystoneauth1 import exceptions as ks_exc
@@ -25,6 +26,11 @@ class GlanceStore(store.BitstreamStore):
 
     def __init__(self, connection):
         self.conn = connection
+        # openstacksdk discovers the image API's version on first use, and concurrent
+        # first uses fail ("Unable to find a version discovery document"): until one
+        # request went through, requests go one at a time.
+        self._discovered = False
+        self._first = threading.Lock()
 
     @classmethod
     def from_conf(cls, conf):
@@ -41,6 +47,14 @@ class GlanceStore(store.BitstreamStore):
 
     def _request(self, method, path, **kwargs):
         """One call to Glance's image API; Glance unreachable is a ``StoreError`` too."""
+        if not self._discovered:
+            with self._first:
+                resp = self._send(method, path, **kwargs)
+                self._discovered = True
+                return resp
+        return self._send(method, path, **kwargs)
+
+    def _send(self, method, path, **kwargs):
         try:
             return self.conn.image.request(path, method, raise_exc=False, **kwargs)
         except ks_exc.ClientException as exc:

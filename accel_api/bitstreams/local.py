@@ -1,15 +1,20 @@
 """Content-addressed bitstreams on the local disk (the embedded default).
 
-Bytes land in a temporary file in the store's directory while they are hashed, and
-are then renamed to ``sha512/<first 2 hex>/<sha512>``: a rename in one file system is
-atomic, so a half-written upload is never visible and identical uploads share one file.
+Bytes land in a locked temporary file in the store's directory while they are hashed
+(``accel_contract.staging``); ``commit`` then links it to ``sha512/<first 2
+hex>/<sha512>``: creating a link is atomic, so a half-written upload is never visible,
+and identical uploads share one file. ``release`` removes the temporary file. What an
+interrupted upload leaves behind (a killed process) is removed by ``sweep`` when the
+store is opened again; locks tell a dead writer's file from a live one's.
 """
 
 import contextlib
 import os
-import tempfile
 
 from accel_api.bitstreams import store
+from accel_contract import staging
+
+STAGING_PREFIX = ".upload-"
 
 
 class LocalStore(store.BitstreamStore):
@@ -37,24 +42,35 @@ class LocalStore(store.BitstreamStore):
 
     def put(self, stream, limit, metadata):
         hasher = store.Hasher(limit)
-        fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=self.directory)
+        staged = staging.StagedFile(self.directory, STAGING_PREFIX)
         try:
-            with os.fdopen(fd, "wb") as f:
-                for chunk in stream:
-                    hasher.update(chunk)
-                    f.write(chunk)
-                f.flush()
-                os.fsync(f.fileno())
-            location = f"sha512:{hasher.sha512}"
-            final = self._path(location)
-            os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
-            os.replace(tmp, final)
+            for chunk in stream:
+                hasher.update(chunk)
+                staged.file.write(chunk)
+            staged.file.flush()
+            os.fsync(staged.file.fileno())
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            staged.close()
             raise
-        return store.Stored(location=location, size=hasher.size, sha512=hasher.sha512,
-                            sha256=hasher.sha256)
+        return store.Stored(location=f"sha512:{hasher.sha512}", size=hasher.size,
+                            sha512=hasher.sha512, sha256=hasher.sha256, staged=staged)
+
+    def commit(self, stored):
+        final = self._path(stored.location)
+        os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
+        try:
+            os.link(stored.staged.path, final)
+        except FileExistsError:  # the same bytes (same sha512) are there already
+            return
+        directory = os.open(os.path.dirname(final), os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    def release(self, stored):
+        if stored.staged is not None:
+            stored.staged.close()
 
     def open(self, location, chunk=store.CHUNK):
         path = self._path(location)
@@ -76,3 +92,15 @@ class LocalStore(store.BitstreamStore):
     def delete(self, location):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path(location))
+
+    def locations(self):
+        top = os.path.join(self.directory, "sha512")
+        for _, _, names in os.walk(top):
+            for name in names:
+                location = f"sha512:{name}"
+                with contextlib.suppress(store.NotStored):
+                    self._path(location)
+                    yield location
+
+    def sweep(self):
+        return len(staging.sweep(self.directory, STAGING_PREFIX))

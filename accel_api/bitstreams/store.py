@@ -4,6 +4,13 @@ Uploads are streamed: ``put`` reads the body in chunks, hashes it (sha512, what
 Glance calls ``os_hash_value``, plus sha256 for the agent's verification) and stops
 with ``TooLarge`` as soon as the limit is passed, leaving nothing behind. ``open``
 streams the stored bytes back in chunks; nothing ever holds a whole bitstream.
+
+Storing is two steps, so that the bytes a record points to and the record agree even
+when uploads and deletes race (``api.bitstreams`` does them under ``Database.mutex``):
+``put`` stages the bytes, ``commit`` makes them readable at their location (inside the
+transaction that marks the record active), ``release`` frees what only staging held,
+whatever happened. A store whose identical uploads share a location
+(``shared_locations``) deletes bytes only when no record points to them any more.
 """
 
 import dataclasses
@@ -26,12 +33,14 @@ class NotStored(StoreError):
 
 @dataclasses.dataclass
 class Stored:
-    """What a ``put`` wrote: where, how big, its digests."""
+    """What a ``put`` wrote: where, how big, its digests; ``staged``: the backend's
+    handle on bytes not yet committed (None when ``put`` stored them for good)."""
 
     location: str
     size: int
     sha512: str
     sha256: str
+    staged: object = None
 
 
 @dataclasses.dataclass
@@ -96,6 +105,12 @@ class BitstreamStore:
         """Store the chunks of ``stream`` (an iterable of bytes); TooLarge past ``limit``."""
         raise NotImplementedError
 
+    def commit(self, stored):
+        """Make ``stored`` readable at its location (idempotent)."""
+
+    def release(self, stored):
+        """Free what only the staging of ``stored`` held (idempotent)."""
+
     def open(self, location):
         """Iterator of the stored bytes in chunks; NotStored when gone."""
         raise NotImplementedError
@@ -107,6 +122,15 @@ class BitstreamStore:
     def shared_locations(self):
         """True when two uploads of the same bytes share one location (content address)."""
         return False
+
+    def locations(self):
+        """Every location the store holds bytes at (for sweeping orphans); () when the
+        backend cannot list them."""
+        return ()
+
+    def sweep(self):
+        """Remove what interrupted uploads left behind; returns how many were removed."""
+        return 0
 
 
 def load(conf):

@@ -6,6 +6,7 @@ MariaDB use row locks (``FOR UPDATE SKIP LOCKED``) in the claim path.
 """
 
 import contextlib
+import hashlib
 import os
 import threading
 import time
@@ -18,6 +19,8 @@ SQLITE_NAME = "accel-api.sqlite"
 #: Seconds a thread waits for its process's SQLite writer lock before it tries anyway
 #: (and meets SQLite's own busy timeout), as long as that busy timeout.
 SQLITE_WRITER_WAIT = 30
+#: Seconds ``Database.mutex`` waits for its lock.
+MUTEX_WAIT = 30
 
 
 def default_url(state_dir):
@@ -166,9 +169,53 @@ class Database:
                 time.sleep(0.002 * (attempt + 1))
         raise AssertionError("unreachable")
 
+    @contextlib.contextmanager
+    def mutex(self, name, timeout=MUTEX_WAIT):
+        """Mutual exclusion on ``name`` among every process using this database.
+
+        For work that spans the database and something outside it (a file the rows
+        point to): PostgreSQL's advisory lock, MariaDB/MySQL's ``GET_LOCK``, held on a
+        connection of their own. On SQLite it is the write lock: every ``run``
+        transaction (``BEGIN IMMEDIATE``) already excludes every other writer, so work
+        done inside one needs nothing more, and this is a no-op. ``MutexTimeout`` when
+        not granted within ``timeout`` seconds.
+        """
+        if self.dialect == "sqlite":
+            yield
+            return
+        key = hashlib.sha256(name.encode()).digest()
+        with self.autocommit_engine.connect() as conn:
+            if self.dialect == "postgresql":
+                lock_id = int.from_bytes(key[:8], "big", signed=True)
+                conn.exec_driver_sql(f"SET lock_timeout = '{int(timeout * 1000)}ms'")
+                try:
+                    conn.exec_driver_sql("SELECT pg_advisory_lock(%(k)s)", {"k": lock_id})
+                except exc.OperationalError:
+                    raise MutexTimeout(f"{name}: not granted within {timeout}s") from None
+                finally:
+                    conn.exec_driver_sql("SET lock_timeout = 0")
+                try:
+                    yield
+                finally:
+                    conn.exec_driver_sql("SELECT pg_advisory_unlock(%(k)s)", {"k": lock_id})
+                return
+            lock_name = key.hex()[:64]
+            got = conn.exec_driver_sql("SELECT GET_LOCK(%(n)s, %(t)s)",
+                                       {"n": lock_name, "t": timeout}).scalar()
+            if got != 1:
+                raise MutexTimeout(f"{name}: not granted within {timeout}s")
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql("SELECT RELEASE_LOCK(%(n)s)", {"n": lock_name})
+
     def dispose(self):
         self.engine.dispose()
         self.autocommit_engine.dispose()
+
+
+class MutexTimeout(Exception):
+    """``Database.mutex`` was not granted in time."""
 
 
 def _is_retryable(err):

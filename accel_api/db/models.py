@@ -47,7 +47,8 @@ class Host(TimestampMixin, Base):
     hostname: Mapped[str] = mapped_column(sa.String(255), unique=True)
     system_uuid: Mapped[str | None] = mapped_column(sa.String(64))
     collected_at: Mapped[str | None] = mapped_column(sa.String(64))
-    collector: Mapped[str | None] = mapped_column(sa.String(255))
+    #: "<collector name> <version>": up to 255 + 1 + 64 characters (the contract's).
+    collector: Mapped[str | None] = mapped_column(sa.String(320))
     #: Digest of the last imported document but its ``collected_at``: a report with the
     #: same digest changes nothing (cleared when rows it made change otherwise).
     report_digest: Mapped[str | None] = mapped_column(sa.String(64))

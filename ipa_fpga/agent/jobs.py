@@ -83,6 +83,6 @@ class JobStore:
 
 def public(record):
     """What the RPC answers about a job (never the download URL's credentials)."""
-    keys = ("job_id", "state", "reason", "function_id", "deployable_id", "started_at",
-            "finished_at")
+    keys = ("job_id", "state", "reason", "code", "function_id", "deployable_id",
+            "started_at", "finished_at")
     return {k: record.get(k) for k in keys}

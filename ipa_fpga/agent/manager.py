@@ -24,10 +24,15 @@ class AgentManager:
         self._session = session
         self._store = jobs.JobStore(f"{conf.agent.state_dir}/jobs")
         self._store.recover()
+        program.sweep_downloads(self._downloads)
         self._busy = {}
         self._busy_lock = threading.Lock()
         self._partition_lock = threading.Lock()
         self._on_change = on_change
+
+    @property
+    def _downloads(self):
+        return f"{self._conf.agent.state_dir}/downloads"
 
     def ping(self, context=None):
         return {"hostname": self._conf.agent.hostname, "root": self._conf.agent.root}
@@ -95,34 +100,30 @@ class AgentManager:
 
     def _run(self, job):
         conf = self._conf.agent
-        path = None
+        staged = None
         try:
-            path = program.download(self._session, job["download_url"], job["sha256"],
-                                    job["size"], f"{conf.state_dir}/downloads",
-                                    conf.max_bitstream_size, conf.download_timeout)
-            function_id = program.program(conf.root, conf.hostname, job, path)
+            staged = program.download(self._session, job["download_url"], job["sha256"],
+                                      job["size"], self._downloads,
+                                      conf.max_bitstream_size, conf.download_timeout)
+            function_id = program.program(conf.root, conf.hostname, job, staged.path)
             self._store.update(job["job_id"], state="succeeded", function_id=function_id,
                                finished_at=jobs.now())
             LOG.info("job %s: %s now runs function %s", job["job_id"], job["deployable_id"],
                      function_id)
         except program.JobFailed as exc:
-            self._fail(job, str(exc))
+            self._fail(job, str(exc), exc.code)
         except Exception as exc:
             LOG.exception("job %s crashed", job["job_id"])
-            self._fail(job, f"unexpected error: {type(exc).__name__}: {exc}")
+            self._fail(job, f"unexpected error: {type(exc).__name__}: {exc}", program.UNKNOWN)
         finally:
-            if path:
-                import contextlib
-                import os
-
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+            if staged is not None:
+                staged.close()
             with self._busy_lock:
                 self._busy.pop(job["deployable_id"], None)
             if self._on_change is not None:
                 self._on_change()
 
-    def _fail(self, job, reason):
-        LOG.warning("job %s failed: %s", job["job_id"], reason)
-        self._store.update(job["job_id"], state="failed", reason=reason,
+    def _fail(self, job, reason, code):
+        LOG.warning("job %s failed (%s): %s", job["job_id"], code, reason)
+        self._store.update(job["job_id"], state="failed", reason=reason, code=code,
                            finished_at=jobs.now())

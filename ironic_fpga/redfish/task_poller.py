@@ -84,7 +84,7 @@ def parse_retry_after(value, now=None):
     if value is None:
         return None
     value = str(value).strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" passes isdigit(), float("٣") is 3.0
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -136,6 +136,20 @@ def running_server(state_dir=None, config=None, workers=1, database=None, args=(
             stop_process(proc, 15)
 
 
+def child_pids(pid):
+    """The processes whose parent is ``pid`` (from /proc): a server's workers."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdecimal():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        kids.append(int(entry))
+            except OSError:
+                continue
+    return kids
+
+
 def stop_process(proc, timeout):
     """SIGTERM, then SIGKILL past ``timeout`` seconds; returns the exit status."""
     proc.terminate()

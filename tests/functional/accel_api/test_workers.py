@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from tests.accel_api_helpers import free_port, inventory
+from tests.accel_api_helpers import child_pids, free_port, inventory
 
 pytestmark = pytest.mark.functional
 
@@ -41,7 +41,7 @@ def _two_workers(config):
                 except requests.ConnectionError:
                     assert time.monotonic() < deadline and proc.poll() is None
                     time.sleep(0.1)
-            while len(_children(proc.pid)) < 2:
+            while len(child_pids(proc.pid)) < 2:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
             yield proc, port
@@ -66,19 +66,6 @@ def test_two_workers_share_the_claims_and_stop_on_sigterm():
         assert codes == [201] * 3 + [409] * 5, [r.text for r in answers]
         addresses = [r.json()["pci_address"] for r in answers if r.status_code == 201]
         assert len(set(addresses)) == 3
-
-
-def _children(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        kids.append(int(entry))
-            except OSError:
-                continue
-    return kids
 
 
 def _established(pid, port):
@@ -116,7 +103,7 @@ def test_keep_alive_clients_end_up_spread_evenly_over_the_workers():
                     assert resp.status == 200
                     resp.read()
                     closed += resp.getheader("Connection", "") == "close"
-            held = sorted(_established(pid, port) for pid in _children(proc.pid))
+            held = sorted(_established(pid, port) for pid in child_pids(proc.pid))
             assert sum(held) == 16 and held[1] - held[0] <= 2, (held, closed)
         finally:
             for client in clients:

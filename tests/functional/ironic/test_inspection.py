@@ -185,6 +185,11 @@ def test_nodes_whose_ramdisks_share_a_hostname_stay_two_hosts(ironic, tmp_path,
     (lambda d: d["devices"][0].update(id="../../etc/passwd"), "does not match"),
     (lambda d: d.update(devices="x" * 10), "is not of type"),
     (lambda d: d["devices"][0]["deployables"][1].update(parent="nowhere"), "unknown parent"),
+    # Over a size limit: refused by looking at what is over it, the limit in the message.
+    (lambda d: d["devices"][0].update(traits=[f"CUSTOM_T{i}" for i in range(200)]),
+     "$.devices[0].traits: 200 items, more than the limit of 128"),
+    (lambda d: d["devices"][0].update(model="m" * 3000),
+     "a string of 3000 characters, more than the limit of 255"),
 ])
 def test_hostile_inventory_fails_inspection_and_changes_nothing(ironic, tmp_path, mutate,
                                                                 message):

@@ -2,11 +2,13 @@
 and the kernel simulator behind a fixture sysfs root of host-a (2x N3000)."""
 
 import os
+import signal
 import time
 import uuid
 
 import pytest
 
+from ipa_fpga.program import gbs
 from tests.programming_helpers import Stack, bitstream
 
 pytestmark = pytest.mark.functional
@@ -166,7 +168,8 @@ def test_program_endpoints_and_authorisation(stack):
     resp = admin.post(f"{stack.url}/fpga/{region['uuid']}",
                       json={"glance_bitstream_uuid": bobs["uuid"]})
     assert resp.status_code == 200, resp.text
-    assert resp.json()["result"] == "success"
+    assert (resp.json()["result"], resp.json()["code"], resp.json()["msg"]) == (
+        "success", 0, "bitstream has been loaded successfully")
     resp = admin.post(f"{stack.url}/fpga/{region['uuid']}",
                       json={"glance_bitstream_uuid": str(uuid.uuid4())})
     assert resp.status_code == 400 and "not found" in resp.text
@@ -189,16 +192,40 @@ def test_profile_asking_for_a_function_programs_a_public_bitstream(stack):
     _unbind(stack, arq)
 
 
-def test_agent_failure_is_500_with_the_reason_and_nothing_recorded(stack):
+def _program(stack, region, bs):
+    return stack.session("admin").post(f"{stack.url}/fpga/{region['uuid']}",
+                                       json={"glance_bitstream_uuid": bs["uuid"]})
+
+
+def test_agent_failures_are_the_specs_outcomes_with_the_agents_reason(stack):
+    """What the agent finds when it runs the job: bytes it cannot fetch (gone from the
+    store) are "invalid bitstream" 400, a GBS for another PR interface than the region's
+    (its record said otherwise) 409, a GBS whose function is not its record's 400, a
+    write the device refuses "unknown failure" 500; nothing about the region changes."""
     admin = stack.session("admin")
     region = _region(stack, 1)
     before = admin.get(f"{stack.url}/v2/deployables/{region['uuid']}").json()
-    # The record says gzip, the GBS carries another AFU: the agent refuses to program it.
+    gone = stack.upload("admin", bitstream(IFACE, AFU_NLB, size=5000), IFACE, AFU_NLB,
+                        name="gone")
+    store = os.path.join(stack.workdir, "api", "bitstreams", "sha512")
+    os.unlink(os.path.join(store, gone["checksum"][:2], gone["checksum"]))
+    resp = _program(stack, region, gone)
+    assert resp.status_code == 400, resp.text
+    assert "invalid bitstream, code 3" in resp.text and "HTTP 404" in resp.text
+    other_iface = stack.upload("admin", bitstream(OTHER_IFACE, AFU_NLB), IFACE, AFU_NLB,
+                               name="other-iface-inside")
+    resp = _program(stack, region, other_iface)
+    assert resp.status_code == 409, resp.text
+    assert "incompatible" in resp.text and "PR interface" in resp.text
     lying = stack.upload("admin", bitstream(IFACE, AFU_NLB), IFACE, AFU_GZIP, name="lying")
-    resp = admin.post(f"{stack.url}/fpga/{region['uuid']}",
-                      json={"glance_bitstream_uuid": lying["uuid"]})
-    assert resp.status_code == 500, resp.text
+    resp = _program(stack, region, lying)
+    assert resp.status_code == 400, resp.text
     assert "GBS carries AFU" in resp.text
+    refused = stack.upload("admin", gbs.build(IFACE, AFU_NLB, b"\x00" * 4096), IFACE,
+                           AFU_NLB, name="no-payload-tag")
+    resp = _program(stack, region, refused)
+    assert resp.status_code == 500, resp.text
+    assert "unknown, code 1" in resp.text and "DFL_FPGA_FME_PORT_PR" in resp.text
     after = admin.get(f"{stack.url}/v2/deployables/{region['uuid']}").json()
     assert after["bitstream_id"] == before["bitstream_id"]
     assert after["traits"] == before["traits"]
@@ -249,6 +276,58 @@ def test_agent_killed_mid_job_ends_failed_with_a_reason(stack):
     stack.start_agent()
     again = admin.get(f"{stack.url}/v2/programming_jobs/{job['uuid']}").json()
     assert again["state"] == "failed"
+
+
+def _partial_downloads(stack):
+    downloads = os.path.join(stack.workdir, "agent-state", "downloads")
+    return [n for n in os.listdir(downloads) if n.startswith("bitstream-")] \
+        if os.path.isdir(downloads) else []
+
+
+def test_a_download_of_an_agent_killed_mid_job_is_removed_when_it_starts(stack):
+    """SIGKILL while the agent streams a bitstream: its partial download stays on disk
+    until the agent starts again, which removes it before it serves anything. (accel-api
+    is stopped with SIGSTOP while the download is in flight, so the kill lands in it.)"""
+    admin = stack.session("admin")
+    region = _region(stack, 0)
+    big = stack.upload("admin", bitstream(IFACE, AFU_NLB, size=24 * 1024 * 1024), IFACE,
+                       AFU_NLB, name="killed-download")
+    api = stack.procs["accel-api"]
+    for _attempt in range(5):  # until the stop lands inside a download (almost always once)
+        resp = admin.post(f"{stack.url}/v2/programming_jobs", json={
+            "deployable_uuid": region["uuid"], "bitstream_uuid": big["uuid"]})
+        assert resp.status_code == 202, resp.text
+        job = resp.json()
+        deadline = time.monotonic() + 60
+        while not _partial_downloads(stack):
+            assert time.monotonic() < deadline, "the agent never started downloading"
+            time.sleep(0.002)
+        os.killpg(api.pid, signal.SIGSTOP)  # the server and its workers
+        try:
+            time.sleep(0.3)
+            caught = bool(_partial_downloads(stack))
+            if caught:
+                stack.kill_agent()
+                assert _partial_downloads(stack), "SIGKILL removes nothing by itself"
+        finally:
+            os.killpg(api.pid, signal.SIGCONT)
+        if caught:
+            break
+        _wait_final(admin, stack, job)
+    else:
+        pytest.fail("the download always finished before accel-api could be stopped")
+    stack.start_agent()  # returns once the agent registered: after its start-up sweep
+    assert _partial_downloads(stack) == []
+    assert _wait_final(admin, stack, job)["state"] == "failed"
+
+
+def _wait_final(admin, stack, job):
+    deadline = time.monotonic() + 60
+    while job["state"] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+        job = admin.get(f"{stack.url}/v2/programming_jobs/{job['uuid']}").json()
+    return job
 
 
 def test_upload_over_the_limit_is_413_and_keeps_nothing(tmp_path):

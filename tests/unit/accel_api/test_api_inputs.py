@@ -113,7 +113,7 @@ class TestApiInputs(base.TestCase):
     def test_wrong_method_is_405(self):
         resp = _call(self.app, "PUT", "/v2/devices")
         self.assertEqual(resp.status_int, 405)
-        self.assertEqual(resp.headers["Allow"], "GET")
+        self.assertEqual(resp.headers["Allow"], "GET, HEAD")
 
     def test_microversions(self):
         for header, status, answered in MICROVERSIONS_CASES:

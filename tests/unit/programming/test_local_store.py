@@ -19,14 +19,18 @@ class TestLocalStore(base.TestCase):
         s = local.LocalStore(tmp_path)
         data = os.urandom(100_000)
         stored = s.put(_chunks(data, 4096), 1 << 20, store.Metadata(name="x"))
+        s.commit(stored)
+        s.release(stored)
         self.assertEqual(stored.sha512, hashlib.sha512(data).hexdigest())
         self.assertEqual(stored.sha256, hashlib.sha256(data).hexdigest())
         self.assertEqual(stored.size, len(data))
         self.assertEqual(stored.location, f"sha512:{stored.sha512}")
         self.assertEqual(b"".join(s.open(stored.location, chunk=1000)), data)
         # Same bytes, same location: content addressed.
-        self.assertEqual(
-            s.put(_chunks(data), 1 << 20, store.Metadata(name="y")).location, stored.location)
+        again = s.put(_chunks(data), 1 << 20, store.Metadata(name="y"))
+        self.assertEqual(again.location, stored.location)
+        s.commit(again)
+        s.release(again)
         s.delete(stored.location)
         with self.assertRaises(store.NotStored):
             s.open(stored.location)
