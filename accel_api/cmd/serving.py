@@ -53,6 +53,16 @@ def make_gateway(conf, make_api_and_app, shares=None):
                            multiprocess=conf.api.workers > 1, connections=connections)
 
 
+def _process_name():
+    """``accel-api`` in ps/top when setproctitle is there (granian[pname]); granian
+    refuses a name without it, and a missing nicety must not stop the service."""
+    try:
+        import setproctitle  # noqa: F401
+    except ImportError:
+        return None
+    return "accel-api"
+
+
 def make_server(conf):
     from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
@@ -66,7 +76,7 @@ def make_server(conf):
         http1_settings=HTTP1Settings(
             header_read_timeout=conf.api.client_socket_timeout * 1000, keep_alive=True),
         log_dictconfig=_LOG_CONFIG, log_level="warning",
-        respawn_failed_workers=True, process_name="accel-api",
+        respawn_failed_workers=True, process_name=_process_name(),
         workers_kill_timeout=conf.api.graceful_shutdown_timeout or None)
 
 

@@ -95,7 +95,7 @@ class AcceleratorsExtHook(base.InspectionHook):
         self._push(task, doc, plan)
         merged = converge.apply(task, merge.INBAND, {
             "traits": plan.traits,
-            "capabilities": plan.rule_capabilities,
+            "capabilities": plan.record_capabilities,
             "accelerators": plan.accelerators,
             "rules": plan.matched_rules,
             "collected_at": doc.get("collected_at"),

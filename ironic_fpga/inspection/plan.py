@@ -100,22 +100,31 @@ def inventory_traits(doc, rule_traits=()):
 
 
 def type_capabilities(doc):
-    """``accel_<type>_count``; for partitioned GPUs ``accel_gpu_partitioning`` (the forms,
-    ``+``-joined) and ``accel_gpu_mig`` (``enabled`` when every MIG GPU has it on,
-    ``disabled`` when none, ``mixed``)."""
+    """``accel_<type>_count`` and :func:`partition_capabilities`."""
     counts = {}
-    forms, mig = set(), set()
     for device in doc["devices"]:
         if device["type"] in ("NIC", "FABRIC"):
             continue
         key = f"accel_{device['type'].lower()}_count"
         counts[key] = counts.get(key, 0) + 1
+    caps = {k: str(v) for k, v in counts.items()}
+    caps.update(partition_capabilities(doc))
+    return caps
+
+
+def partition_capabilities(doc):
+    """For partitioned GPUs ``accel_gpu_partitioning`` (the forms, ``+``-joined) and
+    ``accel_gpu_mig`` (``enabled`` when every MIG GPU has it on, ``disabled`` when none,
+    ``mixed``). Only in-band inspection sees partitions, so these travel in its record;
+    the counts are made from the merged device list (in-band and BMC)."""
+    forms, mig = set(), set()
+    for device in doc["devices"]:
         parts = device.get("partitions")
         if parts:
             forms.update(parts["forms"])
             if (parts.get("mig") or {}).get("current"):
                 mig.add(parts["mig"]["current"].lower())
-    caps = {k: str(v) for k, v in counts.items()}
+    caps = {}
     if forms:
         caps["accel_gpu_partitioning"] = "+".join(sorted(forms))
     if mig:
@@ -130,6 +139,10 @@ class Plan:
         rule_traits, rule_caps, self.matched_rules = rules.apply(rule_list, doc)
         self.traits = inventory_traits(doc, rule_traits)
         self.rule_capabilities = dict(rule_caps)
+        #: what the in-band record carries: partition state (when capabilities are set)
+        #: and the rules' capabilities (which win a clash)
+        self.record_capabilities = partition_capabilities(doc) if set_capabilities else {}
+        self.record_capabilities.update(rule_caps)
         self.capabilities = type_capabilities(doc) if set_capabilities else {}
         self.capabilities.update(rule_caps)
         self.accelerators = accelerators_property(doc)

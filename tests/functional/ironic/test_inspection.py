@@ -161,8 +161,10 @@ def test_nodes_whose_ramdisks_share_a_hostname_stay_two_hosts(ironic, tmp_path,
     named = make_node(ironic, "twin-a")
     unnamed = make_unnamed_node(ironic)
     sizes = {}
-    for node_id, layout, mac in ((named, "host-a", "52:54:00:cc:00:01"),
-                                 (unnamed, "mixed", "52:54:00:cc:00:02")):
+    # MACs of their own: Ironic's ports hook makes ports of them on the shared Ironic,
+    # where test_ipa_steps / test_gpu_partitions hold 52:54:00:cc:00:xx.
+    for node_id, layout, mac in ((named, "host-a", "52:54:00:dd:00:01"),
+                                 (unnamed, "mixed", "52:54:00:dd:00:02")):
         data = collect(str(tmp_path / node_id), accel_hosts.load(layout))
         data["accelerators_inventory"]["host"]["hostname"] = "localhost"
         sizes[node_id] = len(data["accelerators_inventory"]["devices"])
