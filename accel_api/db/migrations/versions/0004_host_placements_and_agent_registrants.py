@@ -1,7 +1,7 @@
 """host placement state and report digest; who registered each agent endpoint
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0005"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

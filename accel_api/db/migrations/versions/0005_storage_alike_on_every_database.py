@@ -1,7 +1,7 @@
 """what every database stores alike: a binary collation on MariaDB/MySQL, the collector
 as long as the contract allows
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01
 
@@ -19,7 +19,7 @@ other databases keep theirs.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

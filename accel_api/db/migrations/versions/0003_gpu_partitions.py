@@ -1,6 +1,6 @@
 """GPU partitions: attach handles per partition instance, the partition an ARQ made
 
-Revision ID: 0005
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-21
 
@@ -12,7 +12,7 @@ claim records the partition the host's agent created for it.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
