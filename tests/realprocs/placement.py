@@ -1,4 +1,5 @@
-"""A real Placement (``openstack-placement`` from PyPI) on loopback: SQLite, noauth2.
+"""A real Placement (``openstack-placement`` from PyPI) on loopback: SQLite, noauth2
+(or Keystone's auth_token when given a real Keystone).
 
 ``placement-manage db sync`` creates the schema, then ``placement.wsgi.init_application``
 is served under cheroot (the ``placement-api`` script is gone from the package).
@@ -49,9 +50,13 @@ class Placement:
     work directory; SQLite answers concurrent writers 'database is locked', so many
     concurrent reporters need PostgreSQL or MariaDB, as in production)."""
 
-    def __init__(self, workdir, database=None):
+    def __init__(self, workdir, database=None, keystone=None):
         self.workdir = str(workdir)
         self.database = database
+        #: A ``tests.realprocs.keystone.Keystone``: Placement then runs keystonemiddleware's
+        #: auth_token as user ``placement`` (made here), as deployed; the helpers below send
+        #: Keystone's admin token. Without it: noauth2.
+        self.keystone = keystone
         self.port = base.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -59,9 +64,15 @@ class Placement:
     def start(self, timeout=60):
         os.makedirs(self.workdir, exist_ok=True)
         conf = os.path.join(self.workdir, "placement.conf")
+        auth = "[api]\nauth_strategy = noauth2\n"
+        if self.keystone is not None:
+            ks = self.keystone
+            ks.ensure_user("placement", "placement-pw", "service", ["admin", "service"])
+            auth = ("[api]\nauth_strategy = keystone\n[keystone_authtoken]\n"
+                    f"www_authenticate_uri = {ks.url}\n"
+                    + ks.auth_options("placement", "placement-pw"))
         with open(conf, "w") as f:
-            f.write("[DEFAULT]\nuse_stderr = true\ndebug = false\n"
-                    "[api]\nauth_strategy = noauth2\n"
+            f.write("[DEFAULT]\nuse_stderr = true\ndebug = false\n" + auth +
                     "[placement_database]\n"
                     f"connection = {self.database or self._sqlite()}\n")
         subprocess.run([base.venv_bin("placement-manage"), "--config-file", conf, "db", "sync"],
@@ -72,8 +83,13 @@ class Placement:
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         self.process = base.Process(argv, os.path.join(self.workdir, "placement.log"),
                                     env=env, cwd=root)
-        base.wait_http(self.url + "/", self.process, timeout=timeout, headers=HEADERS)
+        base.wait_http(self.url + "/", self.process, timeout=timeout, headers=self.headers())
         return self
+
+    def headers(self):
+        if self.keystone is None:
+            return HEADERS
+        return dict(HEADERS, **{"X-Auth-Token": self.keystone.admin_token()})
 
     def _sqlite(self):
         return f"sqlite:///{self.workdir}/placement.sqlite"
@@ -81,12 +97,12 @@ class Placement:
     def get(self, path, **params):
         import requests
 
-        return requests.get(self.url + path, headers=HEADERS, params=params, timeout=10)
+        return requests.get(self.url + path, headers=self.headers(), params=params, timeout=10)
 
     def request(self, method, path, body=None, **params):
         import requests
 
-        return requests.request(method, self.url + path, headers=HEADERS, json=body,
+        return requests.request(method, self.url + path, headers=self.headers(), json=body,
                                 params=params, timeout=10)
 
     def compute_node(self, nodename, uuid):

@@ -1,7 +1,7 @@
 """Serve a WSGI application (given as ``module:attribute``) with cheroot on loopback.
 
 Used by the launchers of services whose standalone servers are gone (Placement,
-Glance): ``python -m tests.realprocs.wsgi_serve placement.wsgi:init_application
+Glance, Keystone, nova-api): ``python -m tests.realprocs.wsgi_serve placement.wsgi:init_application
 --factory 127.0.0.1 8778``. The parent sets the service's config environment.
 """
 
@@ -21,6 +21,9 @@ def main(argv=None):
     p.add_argument("--factory", action="store_true", help="call the attribute to get the app")
     p.add_argument("--threads", type=int, default=8)
     args = p.parse_args(argv)
+    # Keystone's and Nova's apps parse sys.argv with oslo.config at import: leave them
+    # none of ours (their config comes from the environment the parent set).
+    sys.argv = sys.argv[:1]
     module, _, attr = args.target.partition(":")
     app = getattr(importlib.import_module(module), attr)
     if args.factory:

@@ -1,0 +1,131 @@
+"""A real Nova booting servers whose flavors name accel-api device profiles.
+
+The cloud (``conftest.py``) is real end to end and authenticated by a real Keystone;
+only the kernel's accelerator drivers are modelled (fixture sysfs roots with the kernel
+simulator). Neutron is not run (see ``tests/realprocs/nova.NeutronStub``): servers boot
+with no network.
+"""
+
+import os
+import uuid
+
+import pytest
+
+from tests.functional.nova.conftest import HOSTS, SLOW
+from tests.realprocs import base
+
+pytestmark = pytest.mark.functional
+
+
+def _device_providers(cloud, key):
+    """{rp_uuid: provider} of accel-api's providers in the compute node's tree."""
+    root = cloud.compute_provider(HOSTS[key][0])
+    return {p["uuid"]: p for p in cloud.providers_in_tree(root) if p["uuid"] != root}
+
+
+def _sysfs(cloud, key, vf, name):
+    path = os.path.join(cloud.agents[key].root, "sys/bus/pci/devices", vf, "nvidia", name)
+    with open(path) as f:
+        return f.read().strip()
+
+
+def _booted_with_its_device(cloud, server_id, key, resource_class):
+    """ACTIVE, one ARQ Bound to a provider of host ``key``, allocated in Placement."""
+    server = cloud.wait_server(server_id)
+    assert server["status"] == "ACTIVE", server.get("fault")
+    assert server["OS-EXT-SRV-ATTR:host"] == HOSTS[key][0]
+    arqs = cloud.arqs_of(server_id)
+    assert [a["state"] for a in arqs] == ["Bound"], arqs
+    arq = arqs[0]
+    assert arq["hostname"] == HOSTS[key][0] and arq["instance_uuid"] == server_id
+    assert arq["attach_handle_type"] == "PCI"
+    providers = _device_providers(cloud, key)
+    assert arq["device_rp_uuid"] in providers
+    allocations = cloud.allocations(server_id)
+    assert allocations[arq["device_rp_uuid"]]["resources"] == {resource_class: 1}
+    root = cloud.compute_provider(HOSTS[key][0])
+    assert allocations[root]["resources"]["VCPU"] == 1
+    return arq
+
+
+def _freed(cloud, server_id, handles_before):
+    cloud.delete(server_id)
+    # Nova's compute deletes the ARQs after the instance: wait for it, never sleep.
+    base.wait_for(lambda: not cloud.arqs_of(server_id), SLOW, 0.5, "the ARQs deleted")
+    assert cloud.allocations(server_id) == {}
+    assert cloud.handles_in_use() == handles_before
+
+
+def test_both_start_orders_end_in_the_compute_nodes_tree(cloud):
+    # compute-b's agent reported first: accel-api waited for nova-compute's provider.
+    assert cloud.waiting_seen["root_provider_uuid"] is None
+    assert "waiting for compute node provider 'compute-b'" in cloud.waiting_seen["reason"]
+    for key in HOSTS:
+        state = cloud.host_placement(key)
+        root = cloud.compute_provider(HOSTS[key][0])
+        assert state["state"] == "synced" and state["root_provider_uuid"] == root, state
+        tree = cloud.providers_in_tree(root)
+        # One tree: nova-compute's root (with its inventory) and accel-api's children.
+        assert {p["root_provider_uuid"] for p in tree} == {root}
+        assert len(tree) > 1
+        inventory = cloud.placement.get(f"/resource_providers/{root}/inventories").json()
+        assert "VCPU" in inventory["inventories"]
+    assert "Conflicting resource provider name" not in cloud.nova.log("nova-compute-compute-b")
+
+
+def test_boot_with_an_fpga_profile_then_delete_frees_everything(cloud):
+    handles = cloud.handles_in_use()
+    cloud.device_profile("fpga-region", {"resources:FPGA": "1"})
+    server = cloud.boot(cloud.flavor("fpga-region"), "fpga-vm")
+    arq = _booted_with_its_device(cloud, server, "a", "FPGA")
+    assert cloud.handles_in_use() - handles
+    _freed(cloud, server, handles)
+    assert arq["device_rp_uuid"] in _device_providers(cloud, "a")
+
+
+def test_boot_with_a_vf_framework_vgpu_sets_the_type_and_delete_releases_it(cloud):
+    handles = cloud.handles_in_use()
+    cloud.device_profile("l40s-6q", {"resources:VGPU": "1",
+                                     "trait:CUSTOM_VGPU_L40S_6Q": "required",
+                                     "accel:vgpu_type": "L40S-6Q"})
+    server = cloud.boot(cloud.flavor("l40s-6q"), "vgpu-vm")
+    arq = _booted_with_its_device(cloud, server, "b", "VGPU")
+    info = arq["attach_handle_info"]
+    vf = f"{info['domain']}:{info['bus']}:{info['device']}.{info['function']}"
+    assert info["vgpu_type"] == "1151"
+    # The agent wrote the type into the VF at bind (the kernel simulator made it).
+    assert _sysfs(cloud, "b", vf, "current_vgpu_type") == "1151"
+    _freed(cloud, server, handles)
+    if vf not in ("0000:3d:00.4", "0000:3d:00.5"):  # the fixture's own 6Q VFs stay
+        assert _sysfs(cloud, "b", vf, "current_vgpu_type") == "0"
+
+
+def _errored_holding_nothing(cloud, server_id, handles_before):
+    server = cloud.wait_server(server_id)
+    assert server["status"] == "ERROR", server
+    assert cloud.arqs_of(server_id) == []
+    assert cloud.allocations(server_id) == {}
+    assert cloud.handles_in_use() == handles_before
+    return server
+
+
+def test_a_refused_bind_puts_the_server_in_error_holding_nothing(cloud):
+    handles = cloud.handles_in_use()
+    # No bitstream provides this function: accel-api refuses the bind.
+    cloud.device_profile("no-such-function", {
+        "resources:FPGA": "1", "accel:function_id": str(uuid.uuid4())})
+    server = cloud.boot(cloud.flavor("no-such-function"), "refused-vm")
+    server_view = _errored_holding_nothing(cloud, server, handles)
+    assert "accelerator" in server_view["fault"]["message"].lower(), server_view["fault"]
+
+
+def test_a_mig_profile_is_refused_at_arq_creation_with_its_reason(cloud):
+    # compute-c reports its MIG instances to Placement ([gpu_partitions]
+    # placement_hosts), so Nova schedules there; accel-api's refusal when the conductor
+    # creates the ARQs is what keeps the VM from booting without its GPU. (An mdev
+    # profile meets the same refusal: tests/functional/accel_api/test_gpu_partition_claims.)
+    handles = cloud.handles_in_use()
+    cloud.device_profile("mig-1g", {"resources:CUSTOM_MIG_1G_10GB": "1"})
+    server = cloud.boot(cloud.flavor("mig-1g"), "mig-vm")
+    server_view = _errored_holding_nothing(cloud, server, handles)
+    assert "MIG instance" in server_view["fault"]["message"], server_view["fault"]
