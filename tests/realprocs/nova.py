@@ -85,14 +85,16 @@ def pg_databases(*roles):
 class NeutronStub:
     """Neutron is not one of the packages this project runs (no SmartNIC path is tested
     through Nova here), so no real one can be started: servers boot with
-    ``"networks": "none"`` and Nova's only calls are the port listing of its delete path
-    and the extension listing, answered empty. Anything else is a 404 the test sees."""
+    ``"networks": "none"``, and Nova's only calls are the listings of its delete path
+    (ports, networks) and of the extensions, answered empty. Anything else is a 404 the
+    test sees (a failed delete, an ERROR server)."""
 
     def __init__(self):
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 path = self.path.split("?")[0].rstrip("/")
                 body = {"/v2.0/ports": {"ports": []},
+                        "/v2.0/networks": {"networks": []},
                         "/v2.0/extensions": {"extensions": []}}.get(path)
                 data = json.dumps(body if body is not None else {"error": path}).encode()
                 self.send_response(200 if body is not None else 404)

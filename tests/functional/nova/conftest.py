@@ -256,6 +256,8 @@ class Cloud:
             self.nova.check_alive()
             resp = requests.get(f"{self.nova.url}/servers/{server_id}", timeout=30, headers={
                 "X-Auth-Token": self.token("admin"), "OpenStack-API-Version": COMPUTE_API})
+            if resp.status_code == 200 and resp.json()["server"]["status"] == "ERROR":
+                raise AssertionError(f"delete failed: {resp.json()['server'].get('fault')}")
             return resp.status_code == 404
         base.wait_for(gone, SLOW, 0.5, f"server {server_id} deleted")
 
@@ -270,8 +272,30 @@ class Cloud:
         return events
 
 
+def _require_servers():
+    """PostgreSQL and RabbitMQ (the local servers): skipped without them, failed in CI
+    (``ACCEL_REQUIRE_DATABASES=1``), as the other database tests."""
+    import shutil
+
+    import sqlalchemy as sa
+
+    from tests.accel_api_helpers import PG_ADMIN_URL, _require
+
+    if shutil.which("rabbitmqctl") is None:
+        _require("rabbitmqctl not found: Nova needs the local RabbitMQ server")
+    engine = sa.create_engine(PG_ADMIN_URL)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        _require(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {str(exc.orig)[:120]}")
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
+    _require_servers()
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
         c = Cloud(tmp_path_factory.mktemp("nova-cloud")).start(stack)

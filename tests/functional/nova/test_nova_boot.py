@@ -14,7 +14,7 @@ import pytest
 from tests.functional.nova.conftest import HOSTS, SLOW
 from tests.realprocs import base
 
-pytestmark = pytest.mark.functional
+pytestmark = [pytest.mark.functional, pytest.mark.postgresql]
 
 
 def _device_providers(cloud, key):
