@@ -130,19 +130,25 @@ class Stack:
         self.start_agent()
         return self
 
-    def start_api(self, name="accel-api", port=None):
+    def start_api(self, name="accel-api", port=None, wait=True):
         """Start an accel-api process on the stack's configuration (and state dir);
         another ``name`` is another API process (port: a free one) beside the first, on
-        the same database when the configuration names one. Returns its URL."""
+        the same database when the configuration names one. Returns its URL (``wait``:
+        once it answers; else call ``wait_api(name)``)."""
         if port is None:
             port = self.api_port if name == "accel-api" else _free_port()
         self._spawn(name, [os.path.join(BIN, "accel-api"), "serve", "--port", str(port),
                            "--state-dir", self.api_state, "--config-file",
                            self.api_conf_file])
         url = f"http://127.0.0.1:{port}"
-        _wait(lambda: self._up(url), 60, name, [(name, self.procs[name])])
         self.api_urls = dict(getattr(self, "api_urls", {}), **{name: url})
+        if wait:
+            self.wait_api(name)
         return url
+
+    def wait_api(self, name):
+        url = self.api_urls[name]
+        _wait(lambda: self._up(url), 60, name, [(name, self.procs[name])])
 
     def _reports(self):
         try:

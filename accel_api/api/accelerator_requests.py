@@ -12,10 +12,9 @@ CREATE_SCHEMA = {
         "device_profile_name": {"type": "string", "minLength": 1, "maxLength": 255},
         # python-cyborgclient sends null when no group is given, and the CLI's
         # ``--group-id`` as a string: Cyborg takes both (201).
-        "device_profile_group_id": {"anyOf": [
-            {"type": "integer", "minimum": 0, "maximum": 15}, {"type": "null"},
-            {"type": "string", "pattern": "^(1[0-5]|[0-9])$"}]},
-        "image_uuid": {"anyOf": [UUID, {"type": "null"}]},
+        "device_profile_group_id": {"type": ["integer", "string", "null"], "minimum": 0,
+                                    "maximum": 15, "pattern": "^(1[0-5]|[0-9])$"},
+        "image_uuid": dict(UUID, type=["string", "null"]),
     },
 }
 PATCH_OP = {

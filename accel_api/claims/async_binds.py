@@ -212,25 +212,29 @@ class AsyncBinds:
     def process(self, row_id):
         """Drive one bind to its end and tell Nova; what became of it (for tests)."""
         row = self._load(row_id)
-        if row is None or row.owner != self.owner:
+        if row is None:
             return "gone"
+        if row.owner != self.owner:
+            return "not-mine"
         if row.phase == PROGRAM:
-            if row.state != states.BIND_STARTED:
-                self._forget(row_id)
-                return "not-started"
-            drive = self._drive or _drive_on_agent
-            outcome, plan = drive(self.db, self.conf, row.job_uuid)
+            if row.state == states.BIND_STARTED:
+                drive = self._drive or _drive_on_agent
+                outcome, plan = drive(self.db, self.conf, row.job_uuid)
+            else:  # unbound or failed meanwhile: nothing to program for
+                outcome, plan = jobs.Outcome(jobs.FAILED, f"the ARQ became {row.state} "
+                                             "before its programming started"), None
             ended = self.finish(row_id, outcome, plan)
             if ended is None:
-                return "lost"
+                return "ended-elsewhere"
             instance_uuid, arq_uuid, status = ended
         else:
             instance_uuid, arq_uuid, status = row.instance_uuid, row.uuid, row.outcome
         return self.notify(row_id, instance_uuid, arq_uuid, status, row.attempts)
 
     def finish(self, row_id, outcome, plan):
-        """End the ARQ Bound or BindFailed by ``outcome`` (one transaction); (instance,
-        arq uuid, event status), or None when the bind is no longer this process's."""
+        """Record the job's ``outcome`` and end the ARQ Bound or BindFailed by it (one
+        transaction); (instance, arq uuid, event status), or None when the bind is not
+        this process's any more, or its ARQ left BindStarted meanwhile (unbound)."""
 
         def _end(session):
             conn = session.connection()
@@ -243,19 +247,21 @@ class AsyncBinds:
                                          ARQ.c.instance_uuid, ARQ.c.hostname,
                                          ARQ.c.attach_handle_id, ARQ.c.partition)
                                .where(ARQ.c.id == ab.arq_id).with_for_update()).first()
-            if arq is None or arq.state != states.BIND_STARTED:
-                conn.execute(sa.delete(AB).where(AB.c.id == row_id))
-                return None
-            ok = outcome.state == jobs.SUCCEEDED
+            ok = outcome.state == jobs.SUCCEEDED and plan is not None
             job = session.scalar(sa.select(m.ProgrammingJob).where(
                 m.ProgrammingJob.uuid == ab.job_uuid).with_for_update())
             if job is not None and job.state not in jobs.FINAL:
                 job.state = jobs.SUCCEEDED if ok else jobs.FAILED
                 job.reason, job.function_id = outcome.reason or None, outcome.function_id
                 job.finished_at = jobs.utcnow()
-            if ok:
+            if ok:  # the card runs it, whatever became of the ARQ
                 jobs.finish(session, plan.deployable_id, plan.vendor_id,
                             plan.bitstream["uuid"], outcome.function_id)
+            session.flush()
+            if arq is None or arq.state != states.BIND_STARTED:
+                conn.execute(sa.delete(AB).where(AB.c.id == row_id))
+                return None
+            if ok:
                 values = {"state": states.BOUND}
             else:
                 if arq.partition and self.partitioner is not None:
@@ -263,7 +269,6 @@ class AsyncBinds:
                 handles.release(conn, self.db, [arq.attach_handle_id])
                 values = {"state": states.BIND_FAILED, "attach_handle_id": None,
                           "partition": sa.null()}
-            session.flush()
             conn.execute(sa.update(ARQ).where(ARQ.c.id == arq.id).values(**values))
             status = COMPLETED if ok else FAILED
             conn.execute(sa.update(AB).where(AB.c.id == row_id).values(
