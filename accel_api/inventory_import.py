@@ -219,7 +219,8 @@ def _import(session, hostname, doc, digest=None):
                 instance = handle.get("instance") or ""
                 hkey = (row.id, handle["type"], handle["address"], instance)
                 part = {"partition_form": handle.get("partition_form"),
-                        "partition_type": handle.get("partition_type")}
+                        "partition_type": handle.get("partition_type"),
+                        "physical_network": handle.get("physical_network")}
                 h = handles.get(hkey)
                 if h is None:
                     h = m.AttachHandle(uuid=str(uuid.uuid4()), deployable_id=row.id,

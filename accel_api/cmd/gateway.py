@@ -60,8 +60,9 @@ class Gateway:
     """
 
     def __init__(self, app, body_limit, threads, body_timeout, body_min_rate,
-                 multiprocess=False, connections=None):
+                 multiprocess=False, connections=None, on_stop=None):
         self.app = app
+        self.on_stop = on_stop  # called once the worker stopped serving (graceful exit)
         self.connections = connections  # a balancing.ConnectionTracker, or None
         self.body_limit = body_limit
         self.body_timeout = body_timeout
@@ -111,6 +112,8 @@ class Gateway:
         for thread in self.threads:
             thread.join()
         self.pool.shutdown(wait=True)
+        if self.on_stop is not None:
+            self.on_stop()
 
     async def __rsgi__(self, scope, proto):
         if scope.proto != "http":
