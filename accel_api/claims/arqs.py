@@ -6,6 +6,7 @@ frees the handles the ARQs held in the same transaction (on PostgreSQL: the same
 statement, ``postgresql.delete_arqs``).
 """
 
+import logging
 import uuid
 
 import sqlalchemy as sa
@@ -16,6 +17,8 @@ from accel_api.claims import handles, postgresql, profiles
 from accel_api.claims import statements as st
 from accel_api.claims.records import Arq, group_units
 from accel_api.db import models as m
+
+LOG = logging.getLogger(__name__)
 
 
 def _planned(profile, project_id, group_id):
@@ -43,10 +46,15 @@ def _arqs(rows, project_id):
                 group_unit=r["group_unit"]) for r in rows]
 
 
-def _refuse_for_nova(profile):
+def _refuse_for_nova(profile, project_id):
     """ARQs are Nova's path: a profile asking for a form Nova cannot attach is refused."""
     reason = partitions.nova_refusal(profile.groups)
     if reason:
+        # Logged too: Nova 34 keeps only the status of a refused ARQ creation in the
+        # server's fault ("Invalid response from Cyborg: <Response [400]>"), so this line
+        # is where an operator finds why the server went to ERROR.
+        LOG.warning("refused accelerator requests of device profile %s (project %s): %s",
+                    profile.name, project_id, reason)
         raise errors.BadRequest(f"device profile {profile.name} cannot be used through Nova: "
                                 f"{reason}")
 
@@ -56,7 +64,7 @@ def create_arqs(db, profile_name, project_id, group_id=None):
     cache = profiles.cache_of(db)
     profile = cache.get(profile_name)
     if profile is not None:
-        _refuse_for_nova(profile)
+        _refuse_for_nova(profile, project_id)
         rows = _planned(profile, project_id, group_id)
         if len(rows) == 1:
             row = rows[0]
@@ -76,7 +84,7 @@ def create_arqs(db, profile_name, project_id, group_id=None):
         found = cache.read(conn, profile_name)
         if found is None:
             raise errors.NotFound(f"Device Profile with name={profile_name} not found")
-        _refuse_for_nova(found)
+        _refuse_for_nova(found, project_id)
         rows = _planned(found, project_id, group_id)
         if rows:
             conn.execute(sa.insert(st.ARQ), rows)

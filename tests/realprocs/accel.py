@@ -1,8 +1,9 @@
 """accel-api and accel-agents as deployed beside Nova: every identity from a real Keystone.
 
 ``AccelApi``: the real ``accel-api`` with ``[api] auth_strategy = keystone`` (tokens
-checked by keystonemiddleware as user ``accel``), its ``[placement]`` reports through a
-keystoneauth session of that user (Placement found in the catalog), JSON-RPC to the
+checked by keystonemiddleware as user ``accel``), its ``[placement]`` reports and its
+``[nova]`` events (``accelerator-request-bound``) through keystoneauth sessions of that
+user (Placement and Nova found in the catalog), JSON-RPC to the
 agents with per-host credentials (``[agent_rpc] credential_secret``; loopback allowed,
 the agents listen on 127.0.0.1). It is registered in the catalog as ``accelerator``,
 where Nova finds it.
@@ -50,6 +51,8 @@ class AccelApi:
             f.write("[DEFAULT]\ndebug = false\n"
                     "[api]\nauth_strategy = keystone\ngraceful_shutdown_timeout = 1\n"
                     f"[keystone_authtoken]\nwww_authenticate_uri = {ks.url}\n{auth}"
+                    # Nova's events of asynchronous binds (Nova found in the catalog).
+                    f"[nova]\n{auth}"
                     f"[placement]\n{auth}"
                     # Nova hosts wait for their compute node's provider: look again soon.
                     "compute_node_retry_interval = 1\ncompute_node_retry_max_interval = 2\n"
@@ -131,6 +134,5 @@ class AccelAgent:
                                    f"{proc.proc.returncode}:\n{proc.log_tail()}")
 
     def stop(self):
-        for proc in reversed(list(self.procs.values())):
-            proc.stop(timeout=10)
+        base.stop_all(self.procs.values(), timeout=10)
         self.procs.clear()

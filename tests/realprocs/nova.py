@@ -150,10 +150,11 @@ transport_url = {self.transport_url}
 compute_driver = fake.FakeDriver
 use_stderr = true
 debug = false
+graceful_shutdown_timeout = 2
 state_path = {w}/state
-# Seconds nova-compute waits for accelerator-request-bound: a programming bind's event
-# comes after the agent programmed (seconds for the fixtures' bitstreams); long enough
-# for a loaded CI box, short enough that a lost event fails the test, not the CI run.
+# Seconds nova-compute waits for accelerator-request-bound: docs/programming.rst says at
+# least accel-api's [programming] job_timeout + 2 x [claims] async_bind_lease (the
+# tests' accel-api: 60 + 2 x 30); a lost event then fails the test, not the CI run.
 arq_binding_timeout = {self.arq_binding_timeout}
 [api]
 auth_strategy = keystone
@@ -238,11 +239,13 @@ endpoint_override = {self.neutron_url}
         base.wait_http(f"http://127.0.0.1:{self.port}/", api, timeout=timeout)
         return self
 
-    def start_compute(self, host):
-        """nova-compute for ``host`` (fake driver: nodename = host); returns at once."""
+    def start_compute(self, host, debug=False):
+        """nova-compute for ``host`` (fake driver: nodename = host); returns at once.
+        ``debug``: its log shows the external events it waits for and receives."""
         conf = os.path.join(self.workdir, f"compute-{host}.conf")
         with open(conf, "w") as f:
             f.write(f"[DEFAULT]\nhost = {host}\nstate_path = {self.workdir}/state-{host}\n"
+                    f"debug = {str(debug).lower()}\n"
                     f"instances_path = {self.workdir}/instances-{host}\n")
         return self._spawn(f"nova-compute-{host}", [
             base.venv_bin("nova-compute"), "--config-file", f"{self.workdir}/nova.conf",
@@ -258,6 +261,5 @@ endpoint_override = {self.neutron_url}
         return base.file_tail(os.path.join(self.workdir, f"{name}.log"), limit)
 
     def stop(self):
-        for proc in reversed(list(self.procs.values())):
-            proc.stop(timeout=5)
+        base.stop_all(self.procs.values(), timeout=10)
         self.procs.clear()

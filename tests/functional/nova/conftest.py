@@ -127,7 +127,8 @@ class Cloud:
         glance_up.result()
         schema.result()
         self.nova.start_control_plane()
-        self.nova.start_compute(HOSTS["a"][0])
+        # compute-a's log shows the accelerator-request-bound events it waits for.
+        self.nova.start_compute(HOSTS["a"][0], debug=True)
         self.nova.start_compute(HOSTS["c"][0])
         base.wait_for(lambda: self._registered("b"), SLOW, 0.5, "compute-b's agent")
         self.waiting_seen = base.wait_for(
@@ -145,6 +146,12 @@ class Cloud:
                           f"{HOSTS[key][0]} synced under its compute node")
         base.wait_for(self._hypervisors_mapped, SLOW, 0.5, "hypervisors mapped to cell1")
         self.image = self._image()
+        # Registered last, so run first: every process stopped at once (one shared wait).
+        stack.callback(base.stop_all, [
+            *self.nova.procs.values(), *(p for a in self.agents.values()
+                                         for p in a.procs.values()),
+            self.api.process, self.placement.process, self.glance.process,
+            self.keystone.process])
         return self
 
     def _registered(self, key):
@@ -216,6 +223,18 @@ class Cloud:
 
     def allocations(self, consumer):
         return self.placement.get(f"/allocations/{consumer}").json()["allocations"]
+
+    def upload(self, data, interface_id, function_id, name):
+        """A bitstream of the demo project, uploaded to accel-api."""
+        s = self.accel("demo")
+        resp = s.post(f"{self.api.url}/v2/bitstreams", json={
+            "name": name, "vendor": "intel", "type": name, "function_id": function_id,
+            "interface_id": interface_id, "board": "n3000"})
+        assert resp.ok, resp.text
+        resp = s.put(f"{self.api.url}/v2/bitstreams/{resp.json()['uuid']}/data", data=data,
+                     headers={"Content-Type": "application/octet-stream"})
+        assert resp.ok, resp.text
+        return resp.json()
 
     # -- Nova flows --------------------------------------------------------------------
 

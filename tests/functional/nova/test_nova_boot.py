@@ -7,14 +7,21 @@ with no network.
 """
 
 import os
-import uuid
+import signal
 
 import pytest
 
 from tests.functional.nova.conftest import HOSTS, SLOW
+from tests.programming_helpers import bitstream
 from tests.realprocs import base
 
 pytestmark = [pytest.mark.functional, pytest.mark.postgresql]
+IFACE = "f3c99413-5081-4aad-bced-07eb84a6d0bb"  # host-a's N3000 PR interface
+OTHER_IFACE = "25d8bd3f-c344-5e2b-a5c2-d4b9e2c8c1c5"
+AFU_GZIP = "8d1e5b4a-8f2e-4c6b-9d1a-0c2b3e4f5a6b"
+AFU_NLB = "d8424dc4-a4a3-c413-f89e-433683f9040b"
+#: What accel-api's FPGA profiles ask for on host-a's regions.
+FPGA = {"resources:FPGA": "1", "trait:CUSTOM_FPGA_INTEL": "required"}
 
 
 def _device_providers(cloud, key):
@@ -75,7 +82,7 @@ def test_both_start_orders_end_in_the_compute_nodes_tree(cloud):
 
 def test_boot_with_an_fpga_profile_then_delete_frees_everything(cloud):
     handles = cloud.handles_in_use()
-    cloud.device_profile("fpga-region", {"resources:FPGA": "1"})
+    cloud.device_profile("fpga-region", FPGA)
     server = cloud.boot(cloud.flavor("fpga-region"), "fpga-vm")
     arq = _booted_with_its_device(cloud, server, "a", "FPGA")
     assert cloud.handles_in_use() - handles
@@ -101,22 +108,27 @@ def test_boot_with_a_vf_framework_vgpu_sets_the_type_and_delete_releases_it(clou
 
 
 def _errored_holding_nothing(cloud, server_id, handles_before):
+    """ERROR with no ARQ and no handle held by accel-api. Nova keeps an ERROR server's
+    Placement allocations until the server is deleted (its own behaviour): the delete
+    frees them."""
     server = cloud.wait_server(server_id)
     assert server["status"] == "ERROR", server
     assert cloud.arqs_of(server_id) == []
-    assert cloud.allocations(server_id) == {}
     assert cloud.handles_in_use() == handles_before
+    cloud.delete(server_id)
+    assert cloud.allocations(server_id) == {}
     return server
 
 
 def test_a_refused_bind_puts_the_server_in_error_holding_nothing(cloud):
     handles = cloud.handles_in_use()
-    # No bitstream provides this function: accel-api refuses the bind.
-    cloud.device_profile("no-such-function", {
-        "resources:FPGA": "1", "accel:function_id": str(uuid.uuid4())})
-    server = cloud.boot(cloud.flavor("no-such-function"), "refused-vm")
+    # A bitstream for another PR interface: accel-api refuses the bind (409) at once.
+    other = cloud.upload(bitstream(OTHER_IFACE, AFU_NLB), OTHER_IFACE, AFU_NLB, "n6000-nlb")
+    cloud.device_profile("wrong-iface", dict(FPGA, **{"accel:bitstream_id": other["uuid"]}))
+    server = cloud.boot(cloud.flavor("wrong-iface"), "refused-vm")
     server_view = _errored_holding_nothing(cloud, server, handles)
-    assert "accelerator" in server_view["fault"]["message"].lower(), server_view["fault"]
+    assert "Failed to bind accelerator requests" in server_view["fault"]["message"], \
+        server_view["fault"]
 
 
 def test_a_mig_profile_is_refused_at_arq_creation_with_its_reason(cloud):
@@ -128,4 +140,59 @@ def test_a_mig_profile_is_refused_at_arq_creation_with_its_reason(cloud):
     cloud.device_profile("mig-1g", {"resources:CUSTOM_MIG_1G_10GB": "1"})
     server = cloud.boot(cloud.flavor("mig-1g"), "mig-vm")
     server_view = _errored_holding_nothing(cloud, server, handles)
-    assert "MIG instance" in server_view["fault"]["message"], server_view["fault"]
+    # Nova 34's Cyborg client keeps only the status of the refusal in the fault...
+    fault = server_view["fault"]["message"]
+    assert "Failed to create accelerator requests" in fault and "400" in fault, fault
+    # ...the reason is in accel-api's answer (what Nova's client got) and in its log.
+    resp = cloud.accel().post(f"{cloud.api.url}/v2/accelerator_requests",
+                              json={"device_profile_name": "mig-1g"})
+    assert resp.status_code == 400, resp.text
+    assert "MIG instance" in resp.text and "Nova cannot attach" in resp.text
+    log = base.file_tail(os.path.join(cloud.api.workdir, "accel-api.log"), 10 ** 6)
+    assert "refused accelerator requests of device profile mig-1g" in log
+    assert "a MIG instance" in log
+
+def _log_has(cloud, name, text):
+    cloud.nova.check_alive()
+    return text in cloud.nova.log(name)
+
+
+def test_an_asynchronous_programming_bind_ends_bound_with_novas_event(cloud):
+    """202 BindStarted while the agent programs, then Bound, accelerator-request-bound
+    sent by accel-api ([nova]) and awaited by nova-compute, server ACTIVE.
+
+    The fixture card's programming is held (the kernel simulator paused, as a slow
+    card would be) until nova-compute waits for the event: so Nova's first look at the
+    ARQ finds it unresolved in every run, however loaded the machine."""
+    handles = cloud.handles_in_use()
+    gzip = cloud.upload(bitstream(IFACE, AFU_GZIP), IFACE, AFU_GZIP, "gzip")
+    cloud.device_profile("fpga-gzip", dict(FPGA, **{"accel:bitstream_id": gzip["uuid"]}))
+    kernel = cloud.agents["a"].procs["kernel-sim"].proc
+    os.kill(kernel.pid, signal.SIGSTOP)
+    try:
+        server = cloud.boot(cloud.flavor("fpga-gzip"), "programmed-vm")
+        arqs = base.wait_for(lambda: cloud.arqs_of(server), SLOW, 0.2, "the ARQ")
+        started = base.wait_for(
+            lambda: [a for a in cloud.arqs_of(server) if a["state"] != "Initial"], SLOW, 0.2,
+            "the ARQ bound or binding")
+        assert [a["state"] for a in started] == ["BindStarted"], started
+        arq = arqs[0]["uuid"]
+        base.wait_for(lambda: _log_has(
+            cloud, "nova-compute-compute-a",
+            f"Preparing to wait for external event accelerator-request-bound-{arq}"),
+            SLOW, 0.2, "nova-compute waiting for the ARQ's event")
+        assert cloud.server(server)["status"] == "BUILD"
+        assert cloud.arqs_of(server)[0]["state"] == "BindStarted"
+    finally:
+        os.kill(kernel.pid, signal.SIGCONT)
+    _booted_with_its_device(cloud, server, "a", "FPGA")
+    # Nova's API took accel-api's event (authenticated as accel's user, role service)
+    # and nova-compute was waiting for it.
+    assert _log_has(cloud, "nova-api", f"Creating event accelerator-request-bound:{arq}")
+    compute = cloud.nova.log("nova-compute-compute-a")
+    assert f"Processing event accelerator-request-bound-{arq}" in compute
+    assert f"Received unexpected event accelerator-request-bound-{arq}" not in compute
+    region = next(d for d in cloud.deployables("a")
+                  if d["rp_uuid"] == cloud.arqs_of(server)[0]["device_rp_uuid"])
+    assert region["bitstream_id"] == gzip["uuid"]
+    _freed(cloud, server, handles)

@@ -1,9 +1,10 @@
 """What Nova may be given, the attach-handle shapes of partitions, and what the agent accepts."""
 
+import types
 import unittest
 
-from accel_api import partitions
-from accel_api.claims import records
+from accel_api import errors, partitions
+from accel_api.claims import arqs, records
 from ipa_fpga.agent import partitions as agent_partitions
 from tests.discovery_helpers import built_root
 
@@ -23,6 +24,17 @@ class NovaRefusal(unittest.TestCase):
                 reason = partitions.nova_refusal(groups)
                 self.assertIn(text, reason)
                 self.assertIn("/v2/claims", reason)
+
+    def test_the_refusal_is_logged_with_its_reason(self):
+        # Nova keeps only the status of a refused ARQ creation in the server's fault.
+        profile = types.SimpleNamespace(name="mig-1g",
+                                        groups=[{"resources:CUSTOM_MIG_1G_10GB": "1"}])
+        with self.assertLogs("accel_api.claims.arqs", "WARNING") as logs, \
+                self.assertRaises(errors.BadRequest) as refused:
+            arqs._refuse_for_nova(profile, "proj-1")
+        self.assertIn("cannot be used through Nova", str(refused.exception))
+        self.assertIn("refused accelerator requests of device profile mig-1g (project proj-1)"
+                      ": group 0 asks for CUSTOM_MIG_1G_10GB, a MIG instance", logs.output[0])
 
     def test_what_nova_can_attach_passes(self):
         for groups in ([{"resources:PGPU": "1"}],
