@@ -4,7 +4,7 @@ nova-api (``nova.wsgi.osapi_compute:application`` under cheroot, nova's own
 ``api-paste.ini``: keystonemiddleware's auth_token in the pipeline, as deployed),
 nova-conductor, nova-scheduler and one nova-compute per host with the fake driver (its
 nodename is ``[DEFAULT] host``). Messaging is a RabbitMQ vhost and user of this run's
-own (``rabbit_vhost``); the API database and cells 0 and 1 are PostgreSQL databases of
+own (``RabbitVhost``); the API database and cells 0 and 1 are PostgreSQL databases of
 this run's own (``pg_databases``: three Nova processes on SQLite files lock each other
 out). The scheduler maps new compute hosts into cell1 by itself
 (``discover_hosts_in_cells_interval``), so no ``nova-manage cell_v2 discover_hosts``.
@@ -34,24 +34,31 @@ NOVA_PASSWORD = "nova-pw"
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@contextlib.contextmanager
-def rabbit_vhost():
-    """A RabbitMQ vhost and user of this run's own on the local broker (deleted after;
-    the broker itself is never restarted); yields the oslo.messaging transport URL."""
-    name = f"accel-nova-{uuid.uuid4().hex[:10]}"
-    password = secrets.token_hex(12)
-    def run(*args):
+class RabbitVhost:
+    """A RabbitMQ vhost and user of this run's own on the local broker (the broker itself
+    is never restarted). ``url`` (the oslo.messaging transport URL) is known before
+    ``create()``, so Nova's schema steps need not wait for the broker."""
+
+    def __init__(self):
+        self.name = f"accel-nova-{uuid.uuid4().hex[:10]}"
+        self._password = secrets.token_hex(12)
+        self.url = f"rabbit://{self.name}:{self._password}@127.0.0.1:5672/{self.name}"
+
+    @staticmethod
+    def _ctl(*args):
         subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
 
-    try:
-        run("add_vhost", name)
-        run("add_user", name, password)
-        run("set_permissions", "-p", name, name, ".*", ".*", ".*")
-        yield f"rabbit://{name}:{password}@127.0.0.1:5672/{name}"
-    finally:
-        for args in (("delete_user", name), ("delete_vhost", name)):
+    def create(self):
+        self._ctl("add_vhost", self.name)
+        self._ctl("add_user", self.name, self._password)
+        self._ctl("set_permissions", "-p", self.name, self.name, ".*", ".*", ".*")
+        return self
+
+    def delete(self):
+        """Both removed (whichever exists: also after a create that failed halfway)."""
+        for args in (("delete_user", self.name), ("delete_vhost", self.name)):
             with contextlib.suppress(subprocess.SubprocessError, OSError):
-                run(*args)
+                self._ctl(*args)
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ import sys
 from tests.realprocs import base
 
 MICROVERSION = "placement 1.39"
+PLACEMENT_PASSWORD = "placement-pw"
 HEADERS = {"X-Auth-Token": "admin", "OpenStack-API-Version": MICROVERSION,
            "Accept": "application/json"}
 
@@ -54,8 +55,8 @@ class Placement:
         self.workdir = str(workdir)
         self.database = database
         #: A ``tests.realprocs.keystone.Keystone``: Placement then runs keystonemiddleware's
-        #: auth_token as user ``placement`` (made here), as deployed; the helpers below send
-        #: Keystone's admin token. Without it: noauth2.
+        #: auth_token as user ``placement`` (``make_user()`` once Keystone is up), as
+        #: deployed; the helpers below send Keystone's admin token. Without it: noauth2.
         self.keystone = keystone
         self.port = base.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -67,10 +68,9 @@ class Placement:
         auth = "[api]\nauth_strategy = noauth2\n"
         if self.keystone is not None:
             ks = self.keystone
-            ks.ensure_user("placement", "placement-pw", "service", ["admin", "service"])
             auth = ("[api]\nauth_strategy = keystone\n[keystone_authtoken]\n"
                     f"www_authenticate_uri = {ks.url}\n"
-                    + ks.auth_options("placement", "placement-pw"))
+                    + ks.auth_options("placement", PLACEMENT_PASSWORD))
         with open(conf, "w") as f:
             f.write("[DEFAULT]\nuse_stderr = true\ndebug = false\n" + auth +
                     "[placement_database]\n"
@@ -83,8 +83,15 @@ class Placement:
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         self.process = base.Process(argv, os.path.join(self.workdir, "placement.log"),
                                     env=env, cwd=root)
-        base.wait_http(self.url + "/", self.process, timeout=timeout, headers=self.headers())
+        # "/" (version discovery) needs no token, also behind auth_token.
+        base.wait_http(self.url + "/", self.process, timeout=timeout, headers=HEADERS)
         return self
+
+    def make_user(self):
+        """The ``placement`` user auth_token checks tokens as (Keystone must be up)."""
+        if self.keystone is not None:
+            self.keystone.ensure_user("placement", PLACEMENT_PASSWORD, "service",
+                                      ["admin", "service"])
 
     def headers(self):
         if self.keystone is None:

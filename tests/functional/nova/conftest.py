@@ -33,7 +33,7 @@ from tests.realprocs import base
 from tests.realprocs.accel import AccelAgent, AccelApi
 from tests.realprocs.glance import Glance
 from tests.realprocs.keystone import ADMIN_PASSWORD, Keystone
-from tests.realprocs.nova import NeutronStub, Nova, pg_databases, rabbit_vhost
+from tests.realprocs.nova import NeutronStub, Nova, RabbitVhost, pg_databases
 from tests.realprocs.placement import Placement
 
 COMPUTE_API = "compute 2.79"
@@ -51,6 +51,12 @@ class Cloud:
         self.workdir = str(workdir)
         self.agents = {}
         self._tokens = {}
+        self._t0 = time.monotonic()
+        self.timeline = []
+
+    def mark(self, what):
+        """Seconds since the set-up began at which ``what`` was done (printed with -s)."""
+        self.timeline.append((round(time.monotonic() - self._t0, 1), what))
 
     # -- tokens and sessions -----------------------------------------------------------
 
@@ -90,43 +96,53 @@ class Cloud:
             self._futures.append(pool.submit(fn))
             return self._futures[-1]
         dbs = stack.enter_context(pg_databases("api", "cell0", "cell1"))
-        vhost = submit(lambda: stack.enter_context(rabbit_vhost()))
+        vhost = RabbitVhost()
+        stack.callback(vhost.delete)
+        vhost_made = submit(vhost.create)
         self.keystone = Keystone(os.path.join(w, "keystone"))
         stack.callback(self.keystone.stop)
         keystone_up = submit(self.keystone.start)
         self.glance = Glance(os.path.join(w, "glance"))
         stack.callback(self.glance.stop)
-        glance_up = submit(self.glance.start)
         self.neutron = NeutronStub()
         stack.callback(self.neutron.stop)
-        self.nova = Nova(os.path.join(w, "nova"), self.keystone, dbs, vhost.result(),
+        self.nova = Nova(os.path.join(w, "nova"), self.keystone, dbs, vhost.url,
                          self.glance.url, self.neutron.url, arq_binding_timeout=120)
         stack.callback(self.nova.stop)
         os.makedirs(self.nova.workdir, exist_ok=True)
         self.nova.write_config()
-        schema = submit(self.nova.create_schema)
+        schema = submit(self.nova.create_schema)  # the critical path: first
+        self.placement = Placement(os.path.join(w, "placement"), keystone=self.keystone)
+        stack.callback(self.placement.stop)
+        placement_up = submit(self.placement.start)
+        glance_up = submit(self.glance.start)
         for key, (hostname, fixture) in HOSTS.items():
             agent = AccelAgent(os.path.join(w, hostname), fixture, hostname, None)
             stack.callback(agent.stop)
             self.agents[key] = agent.start_kernel()
         keystone_up.result()
+        self.mark("keystone")
         ks = self.keystone
         ks.ensure_user("demo", DEMO_PASSWORD, "demo", ["member"])
-        self.placement = Placement(os.path.join(w, "placement"), keystone=ks)
-        stack.callback(self.placement.stop)
-        self.placement.start()
+        self.placement.make_user()
+        placement_up.result()
+        self.mark("placement")
         ks.ensure_endpoint("placement", "placement", self.placement.url)
         self.api = AccelApi(os.path.join(w, "accel-api"), ks, extra_conf=(
             f"[gpu_partitions]\nplacement_hosts = {HOSTS['c'][0]}\n"))
         stack.callback(self.api.stop)
         self.api.start()
+        self.mark("accel-api")
         for agent in self.agents.values():
             agent.api = self.api
         # compute-b: the agent before nova-compute.
         self.agents["b"].start()
         glance_up.result()
+        vhost_made.result()
         schema.result()
+        self.mark("nova schema")
         self.nova.start_control_plane()
+        self.mark("nova control plane")
         # compute-a's log shows the accelerator-request-bound events it waits for.
         self.nova.start_compute(HOSTS["a"][0], debug=True)
         self.nova.start_compute(HOSTS["c"][0])
@@ -134,6 +150,7 @@ class Cloud:
         self.waiting_seen = base.wait_for(
             lambda: self.host_placement("b")["state"] == "waiting" and
             self.host_placement("b"), SLOW, 0.5, "compute-b waiting for its compute node")
+        self.mark("compute-b's agent reported, waiting")
         self.nova.start_compute(HOSTS["b"][0])
         # compute-a and compute-c: nova-compute first, then the agent.
         for key in ("a", "c"):
@@ -144,8 +161,10 @@ class Cloud:
             base.wait_for(lambda key=key: self._registered(key) and
                           self.host_placement(key)["state"] == "synced", SLOW, 0.5,
                           f"{HOSTS[key][0]} synced under its compute node")
+        self.mark("hosts synced")
         base.wait_for(self._hypervisors_mapped, SLOW, 0.5, "hypervisors mapped to cell1")
         self.image = self._image()
+        self.mark("hypervisors mapped")
         # Registered last, so run first: every process stopped at once (one shared wait).
         stack.callback(base.stop_all, [
             *self.nova.procs.values(), *(p for a in self.agents.values()
@@ -319,5 +338,5 @@ def cloud(tmp_path_factory):
     with contextlib.ExitStack() as stack:
         c = Cloud(tmp_path_factory.mktemp("nova-cloud")).start(stack)
         c.setup_seconds = time.monotonic() - started
-        print(f"\nreal Nova cloud up in {c.setup_seconds:.0f} s")
+        print(f"\nreal Nova cloud up in {c.setup_seconds:.0f} s: {c.timeline}")
         yield c

@@ -86,6 +86,15 @@ def test_boot_with_an_fpga_profile_then_delete_frees_everything(cloud):
     server = cloud.boot(cloud.flavor("fpga-region"), "fpga-vm")
     arq = _booted_with_its_device(cloud, server, "a", "FPGA")
     assert cloud.handles_in_use() - handles
+    # Nova's bind got through with Nova's service token: the user's token alone may not
+    # change the binding of the user's own ARQ.
+    resp = cloud.accel("demo").patch(f"{cloud.api.url}/v2/accelerator_requests", json={
+        arq["uuid"]: [{"path": "/hostname", "op": "remove"},
+                      {"path": "/device_rp_uuid", "op": "remove"},
+                      {"path": "/instance_uuid", "op": "remove"}]})
+    assert resp.status_code == 403, resp.text
+    assert cloud.accel("demo").get(
+        f"{cloud.api.url}/v2/accelerator_requests/{arq['uuid']}").json()["state"] == "Bound"
     _freed(cloud, server, handles)
     assert arq["device_rp_uuid"] in _device_providers(cloud, "a")
 
