@@ -93,6 +93,10 @@ def stop_all(processes, timeout=10):
     for proc in processes:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.proc.wait(max(0.1, deadline - time.monotonic()))
+    stragglers = [os.path.basename(p.argv[0]) + " " + " ".join(p.argv[1:4])
+                  for p in processes if p.alive]
+    if os.environ.get("ACCEL_DEBUG_STOP"):
+        print(f"still running {timeout}s after SIGTERM: {stragglers}")
     for proc in processes:
         proc.stop(timeout=0.1)
 

@@ -162,6 +162,8 @@ class Cloud:
                           self.host_placement(key)["state"] == "synced", SLOW, 0.5,
                           f"{HOSTS[key][0]} synced under its compute node")
         self.mark("hosts synced")
+        # Every compute node exists now (its provider does): map them into cell1.
+        self.nova.discover_hosts()
         base.wait_for(self._hypervisors_mapped, SLOW, 0.5, "hypervisors mapped to cell1")
         self.image = self._image()
         self.mark("hypervisors mapped")
