@@ -27,10 +27,10 @@ delete meanwhile wins: the row goes with its ARQ). Clocks of the API nodes shoul
 to well within the lease.
 """
 
-import concurrent.futures
 import datetime as dt
 import logging
 import os
+import queue
 import secrets
 import socket
 import threading
@@ -69,8 +69,8 @@ class AsyncBinds:
         self._drive = drive  # tests: the programming step alone
         self._active = set()
         self._lock = threading.Lock()
-        self._pool = None
-        self._thread = None
+        self._queue = queue.SimpleQueue()
+        self._threads = []
         self.stopping = threading.Event()
 
     # -- the PATCH side --------------------------------------------------------------
@@ -98,13 +98,24 @@ class AsyncBinds:
         """Start the workers and the lease/takeover thread (idempotent); the first tick
         takes over what dead owners left."""
         with self._lock:
-            if self._pool is not None or self.stopping.is_set():
+            if self._threads or self.stopping.is_set():
                 return
-            self._pool = concurrent.futures.ThreadPoolExecutor(
-                self.conf.claims.async_bind_workers, thread_name_prefix="async-bind")
-            self._thread = threading.Thread(target=self._loop, name="async-bind-leases",
-                                            daemon=True)
-            self._thread.start()
+            # Daemon threads: an exiting process never waits for a job (its binds are
+            # given back, or their leases lapse).
+            self._threads = [threading.Thread(target=self._serve, name=f"async-bind-{n}",
+                                              daemon=True)
+                             for n in range(self.conf.claims.async_bind_workers)]
+            self._threads.append(threading.Thread(target=self._loop, daemon=True,
+                                                  name="async-bind-leases"))
+            for thread in self._threads:
+                thread.start()
+
+    def _serve(self):
+        while True:
+            row_id = self._queue.get()
+            if row_id is None:
+                return
+            self._work(row_id)
 
     def _loop(self):
         tick = self.lease.total_seconds() / 3
@@ -118,14 +129,10 @@ class AsyncBinds:
 
     def _spawn(self, row_id):
         with self._lock:
-            if row_id in self._active or self._pool is None or self.stopping.is_set():
+            if row_id in self._active or not self._threads or self.stopping.is_set():
                 return
             self._active.add(row_id)
-        try:
-            self._pool.submit(self._work, row_id)
-        except RuntimeError:  # shut down meanwhile: the lease hands it to another
-            with self._lock:
-                self._active.discard(row_id)
+        self._queue.put(row_id)
 
     def _work(self, row_id):
         try:
@@ -148,8 +155,8 @@ class AsyncBinds:
                     LOG.info("gave %d asynchronous bind(s) back for another accel-api", n)
             except Exception:
                 LOG.exception("giving asynchronous binds back failed; their leases lapse")
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in range(self.conf.claims.async_bind_workers):
+            self._queue.put(None)
 
     # -- leases ----------------------------------------------------------------------
 

@@ -274,3 +274,31 @@ class NovaNotifierTest(base.TestCase):
                           adapter.endpoint_override, adapter.region_name, adapter.interface),
                          ("compute", "2.82", "http://nova:8774/v2.1", "R1", ["internal"]))
         self.assertEqual(adapter.auth.auth_url, "http://ks/v3")
+
+
+class GracefulExitTest(base.TestCase):
+    def test_the_gateway_gives_binds_back_before_its_request_threads_end(self):
+        from accel_api.cmd import gateway
+
+        calls = []
+        gw = gateway.Gateway(lambda environ, start: [], lambda m, p: 1024, threads=2,
+                             body_timeout=1, body_min_rate=1,
+                             on_stop=lambda: calls.append(len([t for t in gw.threads
+                                                               if t.is_alive()])))
+        gw.__rsgi_del__(None)
+        self.assertEqual(calls, [2])  # called while the request threads still ran
+        self.assertFalse(any(t.is_alive() for t in gw.threads))
+
+    def test_binds_run_on_daemon_threads_that_stop_with_the_process(self):
+        db = sqlite_database(self.tmp_dir())
+        self.addCleanup(db.dispose)
+        binds = async_binds.AsyncBinds(_conf(async_bind_workers=2), db)
+        binds.start()
+        self.assertEqual(len(binds._threads), 3)
+        self.assertTrue(all(t.daemon for t in binds._threads))
+        binds.stop()
+        for thread in binds._threads[:2]:
+            thread.join(10)
+            self.assertFalse(thread.is_alive())
+        binds.start()  # stopped for good
+        self.assertTrue(binds.stopping.is_set())
