@@ -83,7 +83,8 @@ class Process:
 def stop_all(processes, timeout=10):
     """Stop many ``Process`` es at once: SIGTERM to every group, one shared wait of
     ``timeout`` seconds, then ``stop()`` each (SIGKILL to what is left). Services that
-    shut down gracefully (nova-compute, nova-conductor) then cost one wait, not one each."""
+    shut down gracefully (nova-compute, nova-conductor) then cost one wait, not one each.
+    ``ACCEL_DEBUG_STOP=1`` prints which were still running when the wait ended."""
     processes = [p for p in processes if p is not None]
     for proc in processes:
         if proc.alive:
