@@ -27,6 +27,7 @@ validator's time): the same code serves them, and the first test proves every fi
 link and page of theirs exhaustively in seconds.
 """
 
+import http.client
 import json
 import os
 import re
@@ -175,28 +176,45 @@ def quoted(uri):
     return urllib.parse.quote(uri, safe="/$?=&:@")
 
 
+class Client:
+    """GETs over one keep-alive HTTP/1.1 connection (http.client: a few times cheaper per
+    request than requests, which matters for the 3,000 files of a capture)."""
+
+    AUTH = {"Authorization": "Basic YWRtaW46cGFzc3dvcmQ="}
+
+    def __init__(self, url):
+        split = urllib.parse.urlsplit(url)
+        self.conn = http.client.HTTPConnection(split.hostname, split.port, timeout=30)
+
+    def get(self, uri):
+        """(status, headers, body) of a GET of ``uri`` (unquoted)."""
+        self.conn.request("GET", quoted(uri), headers=self.AUTH)
+        resp = self.conn.getresponse()
+        return resp.status, resp.headers, resp.read()
+
+    def json(self, uri):
+        status, _headers, body = self.get(uri)
+        assert status == 200, (uri, body[:300])
+        return json.loads(body)
+
+    def close(self):
+        self.conn.close()
+
+
 @needs_shared
 @pytest.mark.parametrize("tree", TREES)
 def test_every_file_is_served_as_stored(tree):
-    import requests
-
     root = os.path.join(SHARED, "redfish", tree)
     files = stored_files(root)
     srv = HttpService(StaticService(root)).start()
-    http = requests.Session()
-    http.auth = ("admin", "password")
-
-    def get(uri):
-        return http.get(srv.url + quoted(uri), timeout=30)
+    http_client = Client(srv.url)
 
     def chain(uri):
         """(members, counts) of the pages from ``uri`` on, following nextLink."""
         members, counts, seen = [], set(), set()
         while uri and uri not in seen and len(seen) < 10000:
             seen.add(uri)
-            resp = get(uri)
-            assert resp.status_code == 200, (uri, resp.text[:300])
-            page = resp.json()
+            page = http_client.json(uri)
             members += page["Members"]
             counts.add(page.get("Members@odata.count"))
             nxt = page.get("Members@odata.nextLink")
@@ -208,16 +226,16 @@ def test_every_file_is_served_as_stored(tree):
         for uri, (path, ctype) in sorted(files.items()):
             with open(path, "rb") as f:
                 raw = f.read()
-            resp = get(uri)
-            assert resp.status_code == 200, (uri, resp.text[:300])
+            status, headers, body = http_client.get(uri)
+            assert status == 200, (uri, body[:300])
             if ctype:
-                assert resp.headers["Content-Type"].split(";")[0] == ctype, uri
+                assert headers["Content-Type"].split(";")[0] == ctype, uri
             if b"@Redfish.Copyright" in raw:
                 expected = json.loads(raw)
                 expected.pop("@Redfish.Copyright")
-                assert resp.json() == expected, uri
+                assert json.loads(body) == expected, uri
             else:
-                assert resp.content == raw, uri
+                assert body == raw, uri
             if ctype == JSON:
                 try:
                     docs[uri] = json.loads(raw)
@@ -231,13 +249,16 @@ def test_every_file_is_served_as_stored(tree):
             path = urllib.parse.unquote(split.path).split("#")[0].rstrip("/") or "/"
             if split.netloc or split.query or not path.startswith(V1):
                 continue  # another service's, or a page (the chains below read those)
-            resp = get(path)
-            if path in files:
-                assert resp.status_code == 200, (link, resp.text[:300])
-            else:  # the data's own dangling link: a Redfish 404, as a BMC answers it
-                assert resp.status_code == 404, (link, resp.status_code)
-                assert "error" in resp.json(), link
-                dangling += 1
+            if path in files and split.path == path:
+                continue  # answered 200 above, to this very request
+            status, _headers, body = http_client.get(urllib.parse.unquote(split.path))
+            if path in files:  # written otherwise (a trailing /, %-escapes): the same file
+                assert status == 200, (link, body[:300])
+                continue
+            # the data's own dangling link: a Redfish 404, as a BMC answers it
+            assert status == 404, (link, status)
+            assert "error" in json.loads(body), link
+            dangling += 1
 
         collections = 0
         for uri, doc in sorted(docs.items()):
@@ -249,14 +270,14 @@ def test_every_file_is_served_as_stored(tree):
             assert chain(uri)[0] == whole, uri  # the pages as captured
             if total:
                 assert chain(f"{uri}?$skip=1") == (whole[1:], {total}), uri
-                first = get(f"{uri}?$top=1").json()
+                first = http_client.json(f"{uri}?$top=1")
                 # a window that is the whole collection is the file, with the data's count
                 count = total if total > 1 else doc.get("Members@odata.count")
                 assert (first["Members"], first.get("Members@odata.count")) == \
                     (whole[:1], count), uri
             collections += 1
     finally:
-        http.close()
+        http_client.close()
         srv.stop()
     print(f"{tree}: {len(files)} files, {len(targets)} links ({dangling} dangling), "
           f"{collections} collections")
