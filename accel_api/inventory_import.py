@@ -219,7 +219,8 @@ def _import(session, hostname, doc, digest=None):
                 instance = handle.get("instance") or ""
                 hkey = (row.id, handle["type"], handle["address"], instance)
                 part = {"partition_form": handle.get("partition_form"),
-                        "partition_type": handle.get("partition_type")}
+                        "partition_type": handle.get("partition_type"),
+                        "physical_network": handle.get("physical_network")}
                 h = handles.get(hkey)
                 if h is None:
                     h = m.AttachHandle(uuid=str(uuid.uuid4()), deployable_id=row.id,
@@ -228,8 +229,14 @@ def _import(session, hostname, doc, digest=None):
                     session.add(h)
                     handles[hkey] = h
                     summary["attach_handles"]["added"] += 1
-                elif _set(h, dict(part, lost=False)):
-                    summary["attach_handles"]["updated"] += 1
+                else:
+                    if h.in_use:
+                        # A held VF's vGPU type is what its bind set: a report collected
+                        # before the agent wrote it must not take it back (the next one
+                        # after the release says what the VF holds again).
+                        part.pop("partition_type")
+                    if _set(h, dict(part, lost=False)):
+                        summary["attach_handles"]["updated"] += 1
                 seen_handles.add(hkey)
             for akey, value in (dep.get("attributes") or {}).items():
                 text = None if value is None else str(value)

@@ -230,9 +230,9 @@ def drive(conf, p, job_uuid, deadline):
                                "accel-agent there (it registers itself)")
     if not p.registered_by_agent:
         # Someone else pointed the endpoint: the host's credential never goes there.
-        return FAILED, (f"the agent endpoint of host {p.hostname} was not registered by "
-                        "that host's agent; nothing was sent to it (the agent registers "
-                        "again at its next report)"), None
+        return Outcome(FAILED, f"the agent endpoint of host {p.hostname} was not "
+                               "registered by that host's agent; nothing was sent to it "
+                               "(the agent registers again at its next report)")
     client = rpc.AgentClient(conf, p.hostname, p.rpc_host, p.rpc_port)
     secret = conf.agent_rpc.credential_secret
     signature = credentials.download_query(

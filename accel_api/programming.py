@@ -38,6 +38,9 @@ class ProgramRequest:
     session: object = None
     #: Project of the ARQ (whose bitstreams it may use).
     project_id: str | None = None
+    #: Nova's bind: the programmer may leave the work to the background (see
+    #: ``Programmer.prepare``); a one-call claim waits for it.
+    may_defer: bool = False
 
     @property
     def wants_programming(self):
@@ -51,8 +54,12 @@ class ProgrammingRefused(errors.Conflict):
 class Programmer:
     """Base class: programs the deployable a bind is about to hand out."""
 
-    def prepare(self, request: ProgramRequest) -> None:
-        """Program (or check) the deployable; raise ApiError to fail the bind."""
+    def prepare(self, request: ProgramRequest) -> str | None:
+        """Program (or check) the deployable; raise ApiError to fail the bind.
+
+        With ``request.may_defer``, a programmer may instead record a programming job in
+        the bind's session and return its uuid: the ARQ is then ``BindStarted`` and
+        ``claims.async_binds`` drives that job in the background. None: done."""
         raise NotImplementedError
 
     def acts_on(self, accel: dict) -> bool:

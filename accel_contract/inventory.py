@@ -187,10 +187,13 @@ def handle_key(handle):
 
 
 def _check_partition_handle(where, handle, addresses):
-    """MDEV and MIG handles name their parent function, partition type and instance."""
+    """MDEV and MIG handles name their parent function, partition type and instance;
+    only a PCI handle (a network function) has a physical network."""
     if handle["type"] == "PCI":
         return [f"{where}: a PCI handle has no instance"] if handle.get("instance") else []
     problems = []
+    if handle.get("physical_network"):
+        problems.append(f"{where}: only a PCI handle has a physical_network")
     if handle["address"] not in addresses:
         problems.append(f"{where}: parent {handle['address']} is not a function of the device")
     for key in ("partition_type", "instance"):

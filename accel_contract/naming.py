@@ -112,6 +112,15 @@ def custom(*parts):
     return name
 
 
+_NOT_TRAIT_CHAR = re.compile(r"[^A-Z0-9_]")
+
+
+def physnet_trait(physical_network):
+    """``CUSTOM_PHYSNET_<NAME>``: the trait Neutron gives providers wired to a physical
+    network (neutron-lib's ``physnet_trait``: upper case, other characters ``_``)."""
+    return "CUSTOM_PHYSNET_" + _NOT_TRAIT_CHAR.sub("_", str(physical_network).upper())
+
+
 def is_valid_trait(name):
     """True for a Placement-valid trait: os-traits standard or ``^CUSTOM_[A-Z0-9_]+$``."""
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:

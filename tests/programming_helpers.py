@@ -114,10 +114,8 @@ class Stack:
                     f"[programming]\njob_timeout = {self.job_timeout}\n"
                     "agent_unreachable_timeout = 3\npoll_interval = 0.1\n"
                     + self.api_conf)
-        self._spawn("accel-api", [os.path.join(BIN, "accel-api"), "serve", "--port",
-                                  str(self.api_port), "--state-dir", api_state,
-                                  "--config-file", api_conf])
-        _wait(self._api_up, 60, "accel-api", [("accel-api", self.procs["accel-api"])])
+        self.api_state, self.api_conf_file = api_state, api_conf
+        self.start_api()
         self.agent_conf = os.path.join(self.workdir, "agent.conf")
         with open(self.agent_conf, "w") as f:
             f.write("[DEFAULT]\ndebug = false\n"
@@ -131,6 +129,26 @@ class Stack:
                     f"endpoint_override = {self.url}\n")
         self.start_agent()
         return self
+
+    def start_api(self, name="accel-api", port=None, wait=True):
+        """Start an accel-api process on the stack's configuration (and state dir);
+        another ``name`` is another API process (port: a free one) beside the first, on
+        the same database when the configuration names one. Returns its URL (``wait``:
+        once it answers; else call ``wait_api(name)``)."""
+        if port is None:
+            port = self.api_port if name == "accel-api" else _free_port()
+        self._spawn(name, [os.path.join(BIN, "accel-api"), "serve", "--port", str(port),
+                           "--state-dir", self.api_state, "--config-file",
+                           self.api_conf_file])
+        url = f"http://127.0.0.1:{port}"
+        self.api_urls = dict(getattr(self, "api_urls", {}), **{name: url})
+        if wait:
+            self.wait_api(name)
+        return url
+
+    def wait_api(self, name):
+        url = self.api_urls[name]
+        _wait(lambda: self._up(url), 60, name, [(name, self.procs[name])])
 
     def _reports(self):
         try:
@@ -152,8 +170,12 @@ class Stack:
             proc.wait(10)
 
     def _api_up(self):
+        return self._up(self.url)
+
+    @staticmethod
+    def _up(url):
         try:
-            return requests.get(self.url + "/", timeout=1).status_code == 200
+            return requests.get(url + "/", timeout=1).status_code == 200
         except requests.ConnectionError:
             return False
 

@@ -8,10 +8,16 @@ transaction, with a ``succeeded`` job row. Any failure raises ``ProgrammingRefus
 with the reason: the bind rolls back (the handle is released) and the ARQ ends
 ``BindFailed``. The agent fetches the bitstream with plain reads, which never wait
 for the bind's write lock.
+
+Nova's bind (``request.may_defer``, with ``[claims] asynchronous_programming``) only
+checks and records the job (``running``) in the bind transaction and returns its uuid:
+the ARQ is ``BindStarted`` and ``claims.async_binds`` drives the job (``drive_recorded``).
 """
 
 import logging
 import time
+
+import sqlalchemy as sa
 
 from accel_api import errors, jobs, programming
 
@@ -46,6 +52,9 @@ class AgentProgrammer(programming.Programmer):
         job = jobs.new_job(session, p, request.project_id, request.arq_uuid,
                            self.conf.programming.job_timeout)
         job.state, job.started_at = jobs.RUNNING, jobs.utcnow()
+        if request.may_defer and self.conf.claims.asynchronous_programming:
+            session.flush()
+            return job.uuid
         deadline = time.monotonic() + self.conf.programming.job_timeout
         try:
             outcome = jobs.drive(self.conf, p, job.uuid, deadline)
@@ -61,6 +70,35 @@ class AgentProgrammer(programming.Programmer):
         job.state, job.function_id, job.finished_at = jobs.SUCCEEDED, fid, jobs.utcnow()
         jobs.finish(session, p.deployable_id, p.vendor_id, p.bitstream["uuid"], fid)
         session.flush()
+        return None
+
+
+def drive_recorded(db, conf, job_uuid):
+    """Drive a job recorded by a deferred bind to its end on the agent (idempotent by
+    job id: a process taking over re-attaches to the job the agent already runs); the
+    ``Outcome`` and the plan (None when the plan itself failed). Writes nothing."""
+    from accel_api.db import models as m
+
+    def _plan(session):
+        job = session.scalar(sa.select(m.ProgrammingJob).where(
+            m.ProgrammingJob.uuid == job_uuid))
+        if job is None:
+            raise errors.NotFound(f"programming job {job_uuid} not found")
+        deadline_at = job.deadline_at
+        return jobs.plan(session, job.deployable_uuid, job.project_id, False,
+                         bitstream_id=job.bitstream_uuid, check_holder=False), deadline_at
+
+    try:
+        p, deadline_at = db.run(_plan)
+    except errors.ApiError as exc:
+        return jobs.Outcome(jobs.FAILED, f"cannot program: {exc.message}"), None
+    left = (deadline_at - jobs.utcnow()).total_seconds() if deadline_at else \
+        conf.programming.job_timeout
+    try:
+        outcome = jobs.drive(conf, p, job_uuid, time.monotonic() + max(left, 0))
+    except errors.ApiError as exc:
+        outcome = jobs.Outcome(jobs.FAILED, exc.message)
+    return outcome, p
 
 
 def _loaded(session, p):

@@ -10,8 +10,11 @@ CREATE_SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["device_profile_name"],
     "properties": {
         "device_profile_name": {"type": "string", "minLength": 1, "maxLength": 255},
-        "device_profile_group_id": {"type": "integer", "minimum": 0, "maximum": 15},
-        "image_uuid": UUID,
+        # python-cyborgclient sends null when no group is given, and the CLI's
+        # ``--group-id`` as a string: Cyborg takes both (201).
+        "device_profile_group_id": {"type": ["integer", "string", "null"], "minimum": 0,
+                                    "maximum": 15, "pattern": "^(1[0-5]|[0-9])$"},
+        "image_uuid": dict(UUID, type=["string", "null"]),
     },
 }
 PATCH_OP = {
@@ -44,7 +47,8 @@ def view(req, arq):
         if handle_type else None,
         "attach_handle_info": claims.handle_info(handle_type, arq.attach_handle_address,
                                                  arq.attach_handle_partition_type,
-                                                 arq.attach_handle_instance),
+                                                 arq.attach_handle_instance, None,
+                                                 arq.attach_handle_physical_network),
         "links": util.links(req, "accelerator_requests", arq.uuid),
     }
 
@@ -59,8 +63,9 @@ def _visible_project(req, all_rule):
 def create(req):
     req.app.enforcer.authorize("accel:arq:create", req.ctx)
     doc = util.body(req, CREATE_SCHEMA, fast=True)
+    group_id = doc.get("device_profile_group_id")
     rows = claims.create_arqs(req.db, doc["device_profile_name"], req.ctx.project_id,
-                              doc.get("device_profile_group_id"))
+                              None if group_id is None else int(group_id))
     return json_response(201, {"arqs": [view(req, arq) for arq in rows]})
 
 
@@ -130,7 +135,9 @@ def _parse_patch(arq_uuid, patch, version):
 
 
 def patch(req):
-    """Bind (all ``add``) or unbind (all ``remove``) a batch; 202 like Cyborg."""
+    """Bind (all ``add``) or unbind (all ``remove``) a batch; 202 like Cyborg. ARQs whose
+    bind programs through the agent are ``BindStarted`` then (see ``async_binds``); the
+    others are resolved before the answer."""
     req.app.enforcer.authorize("accel:arq:update", req.ctx)
     doc = util.body(req, PATCH_SCHEMA, fast=True)
     parsed = {}
@@ -140,8 +147,11 @@ def patch(req):
     if len(kinds) != 1:
         raise errors.BadRequest("a request either binds or unbinds; not both")
     if kinds.pop() == "add":
-        claims.bind(req.db, {u: f for u, (_, f) in parsed.items()}, req.app.programmer,
-                    req.app.partitioner)
+        done = claims.bind(req.db, {u: f for u, (_, f) in parsed.items()},
+                           req.app.programmer, req.app.partitioner, req.app.async_binds)
+        started = [a.uuid for a in done if a.state == states.BIND_STARTED]
+        if started:  # committed: programming goes on in the background (Cyborg's way)
+            req.app.async_binds.submit(started)
     else:
         claims.unbind(req.db, list(parsed), req.app.partitioner)
     return json_response(202, None)

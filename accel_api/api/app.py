@@ -72,18 +72,25 @@ class AccelApi:
         if conf.bitstreams.backend == "local":
             bitstreams.open_store(self)  # sweeps what a killed upload left, at start
         self.background = []
+        from accel_api.claims import async_binds
+
+        self.async_binds = async_binds.AsyncBinds(conf, db, self.partitioner)
 
     def start_background(self):
-        """Threads a serving worker runs beside requests: the Placement retries of hosts
-        that wait for their compute node's provider (when ``[placement]`` is set)."""
+        """Threads a serving worker runs beside requests: the asynchronous binds (and the
+        takeover of those whose owner died), the Placement retries of hosts that wait for
+        their compute node's provider (when ``[placement]`` is set)."""
         from accel_api.placement import report, retrier
 
+        self.async_binds.start()
         if report.enabled(self.conf) and not self.background:
             thread = retrier.Retrier(self)
             thread.start()
             self.background.append(thread)
 
     def stop_background(self):
+        """Graceful exit: asynchronous binds are given back to the other processes."""
+        self.async_binds.stop()
         for thread in self.background:
             thread.stop()
 

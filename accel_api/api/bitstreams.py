@@ -19,7 +19,7 @@ import webob
 from accel_api import errors
 from accel_api.api import util
 from accel_api.api.responses import json_response
-from accel_api.bitstreams import store
+from accel_api.bitstreams import backends, store
 from accel_api.db import models as m
 from accel_api.db.engine import MutexTimeout
 from accel_api.jobs import norm_id
@@ -64,7 +64,7 @@ def open_store(app):
     if getattr(app, "bitstream_store", None) is None:
         with _OPENING:
             if getattr(app, "bitstream_store", None) is None:
-                app.bitstream_store = store.load(app.conf)
+                app.bitstream_store = backends.load(app.conf)
                 threading.Thread(target=_sweep_quietly, args=(app,), daemon=True,
                                  name="bitstream-sweep").start()
     return app.bitstream_store

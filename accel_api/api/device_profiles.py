@@ -100,8 +100,10 @@ def _find(session, req, ident):
     elif req.version >= (2, 2):
         column = m.DeviceProfile.name
     else:
-        raise errors.BadRequest(
-            f"{ident[:80]!r} is not a uuid; getting a profile by name needs microversion 2.2")
+        # Cyborg's answer (exception.NotAcceptable) below MINOR_2_DP_BY_NAME.
+        raise errors.NotAcceptable(
+            f"{ident[:80]!r} is not a uuid; getting a profile by name needs microversion "
+            "2.2 (Request not acceptable. The minimal required API version should be 2.2)")
     profile = session.scalar(sa.select(m.DeviceProfile).where(column == ident))
     if profile is None:
         raise errors.NotFound(f"Device profile {ident[:80]} not found")

@@ -88,7 +88,11 @@ OPERATIONS = {
         arqs.CREATE_SCHEMA, {201: _list_of("arqs")}),
     ("PATCH", "/v2/accelerator_requests"): (
         "accelerator_requests", "Bind (all add) or unbind (all remove) ARQs (service)",
-        [], arqs.PATCH_SCHEMA, {202: {"description": "Done (synchronously)"}}),
+        [], arqs.PATCH_SCHEMA, {202: {"description": (
+            "Accepted: ARQs with nothing to program are resolved (Bound or BindFailed); "
+            "those whose profile group programs the device are BindStarted, and end "
+            "Bound or BindFailed in the background, with Nova's "
+            "accelerator-request-bound event")}}),
     ("DELETE", "/v2/accelerator_requests"): (
         "accelerator_requests", "Delete ARQs by ?arqs= (owner) or ?instance= (service)",
         [_q("arqs", "ARQ uuids, comma-separated", {"type": "string", "maxLength": 4000}),
@@ -97,7 +101,8 @@ OPERATIONS = {
         "accelerator_requests", "Show an ARQ", [_p("uuid", UUID)], None, {200: _json(OBJ)}),
     ("PATCH", "/v2/accelerator_requests/{uuid}"): (
         "accelerator_requests", "Bind/unbind one ARQ (openstacksdk's form)",
-        [_p("uuid", UUID)], arqs.PATCH_SCHEMA, {202: {"description": "Done"}}),
+        [_p("uuid", UUID)], arqs.PATCH_SCHEMA, {202: {"description": (
+            "Accepted (as PATCH /v2/accelerator_requests)")}}),
     ("DELETE", "/v2/accelerator_requests/{uuid}"): (
         "accelerator_requests", "Delete one ARQ", [_p("uuid", UUID)], None,
         {204: {"description": "Deleted"}}),

@@ -132,16 +132,3 @@ class BitstreamStore:
         """Remove what interrupted uploads left behind; returns how many were removed."""
         return 0
 
-
-def load(conf):
-    """The backend ``[bitstreams] backend`` names."""
-    backend = conf.bitstreams.backend
-    if backend == "local":
-        from accel_api.bitstreams import local
-
-        return local.LocalStore.from_conf(conf)
-    if backend == "glance":
-        from accel_api.bitstreams import glance
-
-        return glance.GlanceStore.from_conf(conf)
-    raise StoreError(f"unknown bitstream backend {backend!r}")

@@ -13,6 +13,13 @@ A bind, in one transaction (the portable path):
 5. marks the ARQ ``Bound`` with the handle; the unique constraints on
    ``attach_handle_id`` and on (instance, profile, group, unit) back this up.
 
+When the programmer defers the programming (Nova's bind through the agent programmer,
+``[claims] asynchronous_programming``) the ARQ is ``BindStarted`` instead, with its
+handle, and an ``async_binds`` row of this process records it in the same transaction:
+``async_binds`` ends it ``Bound`` or ``BindFailed`` and tells Nova. Whatever is refused
+up front (no free handle, an incompatible bitstream) still fails the PATCH at once. A
+GPU partition made by the agent (a sysfs write, sub-second) stays synchronous.
+
 On PostgreSQL a bind of one ARQ whose group has no ``accel:`` key is instead one
 statement (``postgresql.BIND``) in autocommit; anything that statement refuses goes
 the portable way, which says why. Every lookup is by primary key or a unique/indexed
@@ -62,17 +69,18 @@ def _unbound(arq, state, project_id):
 
 
 def _bound(arq, fields, project_id, handle_id, handle_type, handle_address, handle_uuid,
-           instance="", partition_type=None):
+           instance="", partition_type=None, physical_network=None):
     bound = _unbound(arq, states.BOUND, project_id)
     bound.hostname, bound.device_rp_uuid, bound.instance_uuid = (
         fields["hostname"], fields["device_rp_uuid"], fields["instance_uuid"])
     bound.attach_handle_id, bound.attach_handle_type = handle_id, handle_type
     bound.attach_handle_address, bound.attach_handle_uuid = handle_address, handle_uuid
     bound.attach_handle_instance, bound.attach_handle_partition_type = instance, partition_type
+    bound.attach_handle_physical_network = physical_network
     return bound
 
 
-def _bind_one(session, db, arq_uuid, fields, programmer, partitioner):
+def _bind_one(session, db, arq_uuid, fields, programmer, partitioner, binds=None):
     conn = session.connection()
     arq = conn.execute(st.LOCK_ARQ_FOR_BIND, {"arq_uuid": arq_uuid}).first()
     if arq is None:
@@ -117,19 +125,25 @@ def _bind_one(session, db, arq_uuid, fields, programmer, partitioner):
     made = partitioner.create(conn, fields["hostname"], handle,
                               partitions.wanted_vgpu_type(group or {}))
     project_id = fields.get("project_id") or arq.project_id
-    programmer.prepare(programming.ProgramRequest(
+    job_uuid = programmer.prepare(programming.ProgramRequest(
         arq_uuid=arq.uuid, hostname=fields["hostname"], deployable_uuid=dep.uuid,
         device_address=dep.device_address, attach_handle_address=handle.address,
-        accel=accel, session=session, project_id=project_id))
+        accel=accel, session=session, project_id=project_id, may_defer=binds is not None))
     conn.execute(st.BIND_ARQ, {
         "arq_id": arq.id, "hostname": fields["hostname"],
         "rp_uuid": fields["device_rp_uuid"], "instance_uuid": fields["instance_uuid"],
         "new_project_id": project_id, "handle_id": handle.id})
     if made is not None:
         partitions.set_partition(conn, arq.id, made)
-    return _bound(arq, fields, project_id, handle.id, handle.type, handle.address,
-                  handle.uuid, handle.instance,
-                  str(made["type"]) if made else handle.partition_type)
+    bound = _bound(arq, fields, project_id, handle.id, handle.type, handle.address,
+                   handle.uuid, handle.instance,
+                   str(made["type"]) if made else handle.partition_type,
+                   handle.physical_network)
+    if job_uuid and binds is not None:
+        conn.execute(st.START_BIND, {"arq_id": arq.id})
+        binds.record(conn, arq.id, job_uuid)
+        bound.state = states.BIND_STARTED
+    return bound
 
 
 def _bind_in_one_statement(db, arq_uuid, fields):
@@ -144,14 +158,16 @@ def _bind_in_one_statement(db, arq_uuid, fields):
     if row is None:
         return None
     return _bound(row, fields, row.project_id, row.id, row.type, row.address, row.handle_uuid,
-                  row.instance, row.partition_type)
+                  row.instance, row.partition_type, row.physical_network)
 
 
-def bind(db, bindings, programmer, partitioner=None):
+def bind(db, bindings, programmer, partitioner=None, binds=None):
     """Bind ``{arq_uuid: {hostname, device_rp_uuid, instance_uuid[, project_id]}}``.
 
     All or nothing: a failure rolls the whole batch back; an ARQ that failed for want
     of a free handle (or a refused programming or partition) is then marked ``BindFailed``.
+    ``binds`` (``async_binds.AsyncBinds``): programming may be deferred to it (the ARQs
+    it takes come back ``BindStarted``; the caller submits them after this returns).
     """
     partitioner = partitioner or partitions.Partitioner()
     if db.dialect == "postgresql" and len(bindings) == 1 and not programmer.acts_on({}):
@@ -165,7 +181,8 @@ def bind(db, bindings, programmer, partitioner=None):
         out = []
         for arq_uuid, fields in bindings.items():
             try:
-                out.append(_bind_one(session, db, arq_uuid, fields, programmer, partitioner))
+                out.append(_bind_one(session, db, arq_uuid, fields, programmer, partitioner,
+                                     binds))
             except errors.Conflict as exc:
                 if not isinstance(exc, NoFreeHandle | programming.ProgrammingRefused
                                   | partitions.PartitionRefused):

@@ -54,7 +54,7 @@ handle AS (
         ORDER BY ah.id LIMIT 1
         FOR UPDATE OF ah SKIP LOCKED)
       AND NOT in_use
-    RETURNING id, uuid, type, address, instance, partition_type)
+    RETURNING id, uuid, type, address, instance, partition_type, physical_network)
 UPDATE accelerator_requests AS a
 SET state = '{states.BOUND}', hostname = :hostname, device_rp_uuid = :rp_uuid,
     instance_uuid = :instance_uuid,
@@ -64,7 +64,7 @@ FROM arq, handle
 WHERE a.id = arq.id
 RETURNING a.uuid, a.project_id, a.device_profile_name, a.device_profile_group_id,
           a.group_unit, handle.id, handle.uuid AS handle_uuid, handle.type, handle.address,
-          handle.instance, handle.partition_type
+          handle.instance, handle.partition_type, handle.physical_network
 """)
 
 #: Unbind one ARQ: clear its binding and free its handle. No row: no such ARQ, or one
@@ -120,7 +120,7 @@ DELETE = {
 
 _BIND = DriverStatement(BIND, (
     "uuid", "project_id", "device_profile_name", "device_profile_group_id", "group_unit",
-    "id", "handle_uuid", "type", "address", "instance", "partition_type"))
+    "id", "handle_uuid", "type", "address", "instance", "partition_type", "physical_network"))
 _UNBIND = DriverStatement(UNBIND, (
     "uuid", "state", "project_id", "device_profile_name", "device_profile_group_id",
     "group_unit", "lost_handle_id"))

@@ -26,6 +26,8 @@ class Arq:
     attach_handle_uuid: str | None = None
     attach_handle_instance: str | None = None
     attach_handle_partition_type: str | None = None
+    #: Neutron physnet of a network function's handle (Nova reads it for ports).
+    attach_handle_physical_network: str | None = None
 
     @classmethod
     def from_row(cls, row):
@@ -53,7 +55,7 @@ def attach_handle_info(handle, partition=None):
     if handle is None:
         return {}
     return handle_info(handle.type, handle.address, handle.partition_type, handle.instance,
-                       partition)
+                       partition, getattr(handle, "physical_network", None))
 
 
 def handle_uuid(handle_type, handle_uuid_value, instance):
@@ -61,12 +63,15 @@ def handle_uuid(handle_type, handle_uuid_value, instance):
     return instance if handle_type == "MDEV" and instance else handle_uuid_value
 
 
-def handle_info(handle_type, address, partition_type=None, instance=None, partition=None):
+def handle_info(handle_type, address, partition_type=None, instance=None, partition=None,
+                physical_network=None):
     """Cyborg's shapes (strings only): PCI -> ``domain``/``bus``/``device``/``function``;
     MDEV -> the parent's PCI fields + ``asked_type`` (the mdev type) + ``vgpu_mark``
     (Cyborg's ``<type>_<n>``) + ``mdev_uuid``; MIG -> the GPU's PCI fields +
     ``mig_profile`` and, once created, ``gpu_instance_id``/``compute_instance_id``. A
-    vendor-VFIO VF also says its ``vgpu_type`` id."""
+    vendor-VFIO VF also says its ``vgpu_type`` id. A PCI handle of a network function
+    says its ``physical_network`` (Nova's ``get_arq_pci_device_profile`` reads it for a
+    port with a device profile)."""
     if handle_type is None:
         return {}
     domain, bus, rest = address.split(":")
@@ -84,4 +89,6 @@ def handle_info(handle_type, address, partition_type=None, instance=None, partit
                 info[key] = str(partition[key])
     elif partition_type:
         info["vgpu_type"] = partition_type
+    if handle_type == "PCI" and physical_network:
+        info["physical_network"] = physical_network
     return info

@@ -26,7 +26,8 @@ ARQ_VIEW = (sa.select(ARQ.c.uuid, ARQ.c.state, ARQ.c.project_id, ARQ.c.device_pr
                       AH.c.address.label("attach_handle_address"),
                       AH.c.uuid.label("attach_handle_uuid"),
                       AH.c.instance.label("attach_handle_instance"),
-                      AH.c.partition_type.label("attach_handle_partition_type"))
+                      AH.c.partition_type.label("attach_handle_partition_type"),
+                      AH.c.physical_network.label("attach_handle_physical_network"))
             .select_from(ARQ.outerjoin(AH, ARQ.c.attach_handle_id == AH.c.id)))
 GET_ARQ = ARQ_VIEW.where(ARQ.c.uuid == sa.bindparam("arq_uuid"), ARQ.c.kind == "arq")
 
@@ -88,6 +89,8 @@ BIND_ARQ = (sa.update(ARQ).where(ARQ.c.id == sa.bindparam("arq_id"))
 UNBIND_ARQ = (sa.update(ARQ).where(ARQ.c.id == sa.bindparam("arq_id"))
               .values(state=sa.bindparam("new_state"), hostname=None, device_rp_uuid=None,
                       instance_uuid=None, attach_handle_id=None, partition=sa.null()))
+START_BIND = (sa.update(ARQ).where(ARQ.c.id == sa.bindparam("arq_id"))
+              .values(state=states.BIND_STARTED))
 MARK_BIND_FAILED = (sa.update(ARQ)
                     .where(ARQ.c.uuid.in_(sa.bindparam("uuids", expanding=True)),
                            ARQ.c.state.in_(states.BINDABLE))
@@ -100,7 +103,8 @@ FREE_HANDLE = (sa.select(AH.c.id)
                       AH.c.in_use.is_(False), AH.c.lost.is_(False))
                .order_by(AH.c.id).limit(1))
 HANDLE_COLUMNS = (AH.c.id, AH.c.deployable_id, AH.c.type, AH.c.address, AH.c.uuid,
-                  AH.c.instance, AH.c.partition_form, AH.c.partition_type)
+                  AH.c.instance, AH.c.partition_form, AH.c.partition_type,
+                  AH.c.physical_network)
 #: One statement takes a handle where the database has UPDATE ... RETURNING
 #: (PostgreSQL, SQLite >= 3.35): the row lock (or SQLite's write lock) and the
 #: ``in_use = false`` recheck make it atomic. Keyed by how it treats locked rows.

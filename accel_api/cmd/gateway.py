@@ -60,8 +60,9 @@ class Gateway:
     """
 
     def __init__(self, app, body_limit, threads, body_timeout, body_min_rate,
-                 multiprocess=False, connections=None):
+                 multiprocess=False, connections=None, on_stop=None):
         self.app = app
+        self.on_stop = on_stop  # called when the worker stops serving (graceful exit)
         self.connections = connections  # a balancing.ConnectionTracker, or None
         self.body_limit = body_limit
         self.body_timeout = body_timeout
@@ -106,6 +107,8 @@ class Gateway:
         self.loop = loop
 
     def __rsgi_del__(self, loop):
+        if self.on_stop is not None:  # first: granian may kill a worker slow to exit
+            self.on_stop()
         for _ in self.threads:
             self.jobs.put(None)
         for thread in self.threads:

@@ -50,7 +50,8 @@ def make_gateway(conf, make_api_and_app, shares=None):
     return gateway.Gateway(app, api.body_limit, threads=conf.api.threads,
                            body_timeout=conf.api.client_body_timeout,
                            body_min_rate=conf.api.client_body_min_rate,
-                           multiprocess=conf.api.workers > 1, connections=connections)
+                           multiprocess=conf.api.workers > 1, connections=connections,
+                           on_stop=api.stop_background)
 
 
 def _process_name():

@@ -113,6 +113,22 @@ claims_opts = [
                     "or accel:function_id. 'agent' programs through the host's accel-agent "
                     "(JSON-RPC); 'none' binds requests that need no programming and refuses "
                     "the others with a clear error."),
+    cfg.BoolOpt("asynchronous_programming", default=True,
+                help="A bind whose profile group programs the deployable (accel:bitstream_id "
+                     "or accel:function_id, through the agent programmer) answers 202 at "
+                     "once with the ARQ BindStarted, programs in the background, ends Bound "
+                     "or BindFailed and tells Nova (event accelerator-request-bound, see "
+                     "[nova]), as Cyborg does. False: the PATCH waits for the programming."),
+    cfg.IntOpt("async_bind_lease", default=30, min=2,
+               help="Seconds an accel-api process holds an asynchronous bind without "
+                    "renewing its lease (renewed every third of it while it works). A bind "
+                    "whose owner died is taken over by another process (on this database) "
+                    "once its lease passed: finished, or BindFailed, and Nova told."),
+    cfg.IntOpt("async_bind_workers", default=4, min=1, max=64,
+               help="Asynchronous binds one accel-api process runs at once (threads)."),
+    cfg.IntOpt("async_notify_attempts", default=10, min=1,
+               help="Tries to deliver Nova's event of an asynchronous bind (spaced by the "
+                    "lease renewal) before accel-api gives up and logs an error."),
 ]
 
 bitstream_opts = [
@@ -239,6 +255,9 @@ def register_opts(conf):
 
     placement_client.register_opts(conf)
     conf.register_opts(placement_report_opts, group="placement")
+    from accel_api import nova_events
+
+    nova_events.register_opts(conf)
     glance.register_opts(conf)
 
 
@@ -257,6 +276,7 @@ def list_opts():
         ("gpu_partitions", gpu_partitions_opts),
         ("placement", placement_report_opts + _ks_opts()),
         ("glance", _ks_opts()),
+        ("nova", _ks_opts()),
     ]
 
 

@@ -178,6 +178,9 @@ class AttachHandle(TimestampMixin, Base):
     partition_type: Mapped[str | None] = mapped_column(sa.String(64))
     in_use: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     lost: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Neutron physical network of a network function (SmartNIC/DPU VF or PF), as the
+    #: host's inventory says; Nova reads it from ``attach_handle_info``.
+    physical_network: Mapped[str | None] = mapped_column(sa.String(64))
     deployable: Mapped[Deployable] = relationship(back_populates="attach_handles")
 
 
@@ -225,6 +228,26 @@ class AcceleratorRequest(TimestampMixin, Base):
     #: instance, created), so that release/unbind removes exactly what was made.
     partition: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))
     attach_handle: Mapped[AttachHandle | None] = relationship()
+
+
+class AsyncBind(Base):
+    """A bind that programs in the background (its ARQ is ``BindStarted``), then tells
+    Nova. ``owner`` is the accel-api process doing it (host:pid:token); its lease is
+    renewed while it works, and a row whose lease passed is taken over by another
+    process. ``phase``: ``program`` (the job runs), then ``notify`` (the ARQ's end state
+    is committed, Nova's event is still to be sent; ``outcome`` says which)."""
+
+    __tablename__ = "async_binds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arq_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("accelerator_requests.id", ondelete="CASCADE"), unique=True)
+    job_uuid: Mapped[str | None] = mapped_column(sa.String(UUID_LEN))
+    phase: Mapped[str] = mapped_column(sa.String(16), default="program")
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    owner: Mapped[str] = mapped_column(sa.String(255))
+    lease_expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
 
 
 class Bitstream(TimestampMixin, Base):

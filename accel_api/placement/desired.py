@@ -97,7 +97,8 @@ def from_document(hostname, doc, disabled_devices=(), partition_pools=False):
         uuid = identity.deployable_rp_uuid(hostname, dep["id"])
         out[uuid] = _provider(
             hostname, dep["id"], uuid, dep["resource_class"], int(dep["num_accelerators"]),
-            set(device.get("traits", [])) | set(dep["traits"]),
+            set(device.get("traits", [])) | set(dep["traits"])
+            | physnet_traits(h.get("physical_network") for h in dep["attach_handles"]),
             device["id"] in disabled_devices, (h["address"] for h in dep["attach_handles"]))
     return out
 
@@ -111,9 +112,16 @@ def row_columns(m):
             dev.lost.label("dev_lost"))
 
 
-def from_rows(hostname, rows, addresses=None, partition_pools=False):
+def physnet_traits(physical_networks):
+    """The ``CUSTOM_PHYSNET_<NAME>`` traits of a provider whose handles are wired to
+    these physical networks (None: not a network function)."""
+    return {naming.physnet_trait(p) for p in physical_networks if p}
+
+
+def from_rows(hostname, rows, addresses=None, partition_pools=False, physnets=None):
     """Desired providers of stored deployable rows (``row_columns``), keyed by uuid;
-    ``addresses``: {deployable id: its attach handles' addresses}.
+    ``addresses``: {deployable id: its attach handles' addresses}; ``physnets``:
+    {deployable id: its handles' physical networks}.
 
     A disabled device's providers are fully reserved; so are those of a deployable that
     vanished from the host while an instance holds it (``lost``): kept for the holder,
@@ -127,7 +135,8 @@ def from_rows(hostname, rows, addresses=None, partition_pools=False):
         reserve = row.dev_status != "enabled" or row.dep_lost or row.dev_lost
         out[row.rp_uuid] = _provider(
             hostname, row.local_id, row.rp_uuid, row.resource_class,
-            int(row.num_accelerators), set(row.dev_traits or []) | set(row.dep_traits or []),
+            int(row.num_accelerators), set(row.dev_traits or []) | set(row.dep_traits or [])
+            | physnet_traits((physnets or {}).get(row.id, ())),
             reserve, (addresses or {}).get(row.id, ()))
     return out
 

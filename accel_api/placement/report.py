@@ -74,15 +74,18 @@ def _load(conn, conf, hostname):
         sa.select(*desired.row_columns(m))
         .join(m.Device, m.Deployable.device_id == m.Device.id)
         .where(m.Device.host_id == host_id)).all()
-    addresses = {}
-    for dep_id, address in conn.execute(
-            sa.select(m.AttachHandle.deployable_id, m.AttachHandle.address)
+    addresses, physnets = {}, {}
+    for dep_id, address, physnet in conn.execute(
+            sa.select(m.AttachHandle.deployable_id, m.AttachHandle.address,
+                      m.AttachHandle.physical_network)
             .join(m.Deployable, m.AttachHandle.deployable_id == m.Deployable.id)
             .join(m.Device, m.Deployable.device_id == m.Device.id)
             .where(m.Device.host_id == host_id)):
         addresses.setdefault(dep_id, set()).add(address)
+        if physnet:
+            physnets.setdefault(dep_id, set()).add(physnet)
     pools = desired.reports_partitions(hostname, conf.gpu_partitions.placement_hosts)
-    return host_id, row, desired.from_rows(hostname, rows, addresses, pools)
+    return host_id, row, desired.from_rows(hostname, rows, addresses, pools, physnets)
 
 
 def _stored(row):

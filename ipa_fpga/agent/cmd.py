@@ -72,6 +72,11 @@ def main(argv=None):
         LOG.error("accel-agent cannot start: %s. Set [agent] hostname to nova-compute's "
                   "[DEFAULT] host on this machine.", exc)
         return 2
+    try:
+        report.parse_physical_networks(conf.agent.physical_networks)
+    except ValueError as exc:
+        LOG.error("accel-agent cannot start: %s", exc)
+        return 2
     if agent_conf.rpc_auth_strategy(conf) == "http_basic":
         from ipa_fpga.agent import credential
 

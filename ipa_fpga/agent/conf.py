@@ -47,6 +47,15 @@ agent_opts = [
                help="Largest bitstream the agent downloads, in bytes."),
     cfg.IntOpt("download_timeout", default=120, min=1,
                help="Seconds without data before a bitstream download fails."),
+    cfg.ListOpt("physical_networks", default=[],
+                sample_default="0000:3b:00.0=physnet1,15b3:101e=physnet2",
+                help="Neutron physical networks of network functions (SmartNIC/DPU PFs "
+                     "and VFs), as <match>=<physnet> entries. <match> is a PCI address "
+                     "(the attach handle's function, or the device's first function: all "
+                     "its handles) or <vendor>:<device> ids of the device (hex, without "
+                     "0x). The first entry that matches wins; a PCI handle that matches "
+                     "gets physical_network in the inventory (Nova reads it for ports "
+                     "with a device profile; Placement gets CUSTOM_PHYSNET_<NAME>)."),
 ]
 
 

@@ -9,6 +9,7 @@ first report succeeds it is retried every few seconds.
 """
 
 import logging
+import re
 import threading
 
 from ipa_fpga.discovery import discover
@@ -24,7 +25,59 @@ def document(conf):
     doc["host"]["nova_compute"] = bool(agent.nova_compute)
     if agent.nova_compute:
         doc["host"]["nodename"] = agent.nodename or agent.hostname
+    set_physical_networks(doc, parse_physical_networks(agent.physical_networks))
     return doc
+
+
+#: A Neutron physical network name as the inventory contract takes it.
+PHYSNET_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_IDS_RE = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{4}$")
+
+
+def parse_physical_networks(entries):
+    """``[agent] physical_networks`` as [(match, physnet)]; ValueError says which entry
+    is wrong (the agent does not start with a mapping it cannot apply)."""
+    out = []
+    for entry in entries or ():
+        match, sep, physnet = str(entry).strip().rpartition("=")
+        match = match.strip().lower()
+        physnet = physnet.strip()
+        if not sep or not match or not PHYSNET_RE.match(physnet):
+            raise ValueError(
+                f"[agent] physical_networks entry {str(entry)[:100]!r}: expected "
+                "<PCI address or vendor:device>=<physnet>, the physnet 1 to 64 of "
+                "A-Z a-z 0-9 _ . -")
+        out.append((match, physnet))
+    return out
+
+
+def _ids(device):
+    def _hex(value):
+        return str(value or "").lower().removeprefix("0x").zfill(4)
+
+    return f"{_hex(device.get('vendor_id'))}:{_hex(device.get('device_id'))}"
+
+
+def set_physical_networks(doc, mapping):
+    """Give each PCI handle the physnet of the first entry that matches it; how many."""
+    if not mapping:
+        return 0
+    count = 0
+    for device in doc.get("devices", []):
+        ids = _ids(device)
+        keys = {str(device.get("id", "")).lower(), ids}
+        if _IDS_RE.match(ids) is None:
+            keys.discard(ids)
+        for dep in device.get("deployables", []):
+            for handle in dep.get("attach_handles", []):
+                if handle.get("type") != "PCI":
+                    continue
+                mine = keys | {str(handle.get("address", "")).lower()}
+                physnet = next((p for match, p in mapping if match in mine), None)
+                if physnet:
+                    handle["physical_network"] = physnet
+                    count += 1
+    return count
 
 
 class Reporter:

@@ -179,3 +179,65 @@ def test_delete_is_all_or_nothing_and_frees_lost_handles(db):
     with db.transaction() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(m.AttachHandle)) == 0
         assert session.scalar(sa.select(sa.func.count()).select_from(m.Device)) == 0
+
+
+class _Deferring(programming.Programmer):
+    """Records a programming job and leaves it to the background (as the agent
+    programmer does for Nova's bind)."""
+
+    def prepare(self, request):
+        job = m.ProgrammingJob(
+            uuid=str(uuid.uuid4()), deployable_id=request.session.scalar(
+                sa.select(m.Deployable.id).where(m.Deployable.uuid == request.deployable_uuid)),
+            deployable_uuid=request.deployable_uuid, hostname=request.hostname,
+            bitstream_uuid=str(uuid.uuid4()), project_id=request.project_id,
+            arq_uuid=request.arq_uuid, state="running")
+        request.session.add(job)
+        request.session.flush()
+        return job.uuid
+
+
+def test_an_expired_async_bind_is_taken_over_by_exactly_one_process(db):
+    """Several accel-api processes on one database race for the binds of a dead one:
+    each bind goes to one of them."""
+    import datetime as dt
+
+    from accel_api.api.app import load_conf
+    from accel_api.claims import async_binds
+
+    conf = load_conf([])
+    inventory_import.import_inventory(
+        db, "host-1", inventory("host-1", devices=1, handles_per_device=4))
+    _profile(db)
+    rp_uuid = _rp_uuids(db)[0]
+    dead = async_binds.AsyncBinds(conf, db, owner="dead:1:x")
+    arqs = [claims.create_arqs(db, "dp", "p1")[0].uuid for _ in range(4)]
+    for arq in arqs:
+        (out,) = claims.bind(db, {arq: {"hostname": "host-1", "device_rp_uuid": rp_uuid,
+                                        "instance_uuid": str(uuid.uuid4())}},
+                             _Deferring(), binds=dead)
+        assert out.state == states.BIND_STARTED
+
+    def _expire(session):
+        for row in session.scalars(sa.select(m.AsyncBind)):
+            row.lease_expires_at = m.utcnow() - dt.timedelta(seconds=5)
+    db.run(_expire)
+    takers = [async_binds.AsyncBinds(conf, db, owner=f"live:{n}:y") for n in range(6)]
+    barrier = threading.Barrier(len(takers))
+    taken = collections.defaultdict(list)
+
+    def _take(binds):
+        barrier.wait()
+        taken[binds.owner] = binds.take_over()
+
+    threads = [threading.Thread(target=_take, args=(b,)) for b in takers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    ids = [i for got in taken.values() for i in got]
+    assert len(ids) == len(set(ids)) == 4, dict(taken)
+    with db.transaction() as session:
+        owners = {r.id: r.owner for r in session.scalars(sa.select(m.AsyncBind))}
+    assert all(owners[i] == owner for owner, got in taken.items() for i in got)
+    assert takers[0].take_over() == []  # their leases hold now

@@ -180,10 +180,11 @@ class NoCredentialToOthersEndpointsTest(base.TestCase):
                                                        "interface_id": None},
                          rpc_host="127.0.0.1", rpc_port=listener.getsockname()[1],
                          registered_by_agent=False)
-        state, reason, _ = jobs.drive(conf, plan, str(uuid.uuid4()), deadline=1e18)
+        outcome = jobs.drive(conf, plan, str(uuid.uuid4()), deadline=1e18)
         thread.join()
-        self.assertEqual(state, jobs.FAILED)
-        self.assertIn("not registered by that host's agent", reason)
+        self.assertIsInstance(outcome, jobs.Outcome)  # as every other way drive ends
+        self.assertEqual(outcome.state, jobs.FAILED)
+        self.assertIn("not registered by that host's agent", outcome.reason)
         self.assertEqual(accepted, [])
 
 

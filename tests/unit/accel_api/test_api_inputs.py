@@ -69,7 +69,7 @@ BAD_INPUT_IS_A_4XX_WITH_A_MESSAGE_CASES = [
      None, 400, "positive"),
     ("POST", "/v2/device_profiles", [{"name": "dp", "groups": [{"resources:FPGA": "1"}]}],
      None, 409, "exists"),
-    ("GET", "/v2/device_profiles/dp", None, None, 400, "2.2"),
+    ("GET", "/v2/device_profiles/dp", None, None, 406, "2.2"),  # Cyborg's NotAcceptable
     ("POST", "/v2/device_profiles", [{"name": "y", "uuid": "not-a-uuid",
                                       "groups": [{"resources:FPGA": "1"}]}], None, 400, "uuid"),
     ("PUT", "/v2/hosts/h1/inventory", {"schema_version": "1.0"}, None, 400, "host"),

@@ -20,6 +20,12 @@ CASES = [
     (ar.CREATE_SCHEMA, {"device_profile_name": "dp", "device_profile_group_id": True}),
     (ar.CREATE_SCHEMA, {"device_profile_name": "dp", "device_profile_group_id": 16}),
     (ar.CREATE_SCHEMA, {"device_profile_name": "dp", "device_profile_group_id": 1.0}),
+    # python-cyborgclient: null when not given, the CLI's --group-id as a string.
+    (ar.CREATE_SCHEMA, {"device_profile_name": "dp", "device_profile_group_id": None,
+                        "image_uuid": None}),
+    (ar.CREATE_SCHEMA, {"device_profile_name": "dp", "device_profile_group_id": "15"}),
+    (ar.CREATE_SCHEMA, {"device_profile_name": "dp", "device_profile_group_id": "16"}),
+    (ar.CREATE_SCHEMA, {"device_profile_name": "dp", "device_profile_group_id": "01"}),
     (ar.CREATE_SCHEMA, {"device_profile_name": "dp", "extra": 1}),
     (ar.CREATE_SCHEMA, {}),
     (ar.CREATE_SCHEMA, []),
