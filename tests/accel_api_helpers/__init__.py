@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -12,6 +11,8 @@ import uuid
 import pytest
 import requests
 import sqlalchemy as sa
+
+from tests.realprocs.base import free_port  # noqa: F401  (one helper for every test)
 
 PG_ADMIN_URL = os.environ.get("ACCEL_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN_URL = os.environ.get("ACCEL_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -74,12 +75,6 @@ def sqlite_database(folder):
     url = f"sqlite:///{folder}/t.sqlite"
     migrate.upgrade(url)
     return Database(url)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_htpasswd(path, users):

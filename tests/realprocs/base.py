@@ -11,12 +11,42 @@ import time
 
 import requests
 
+#: Ports handed to servers: below Linux's ephemeral range (32768-60999), so that no client
+#: socket's local port takes one between ``free_port`` and the server's bind.
+PORTS = range(20000, 32768)
+_next_port = None
+
+
+def _worker_ports():
+    """This process's share of ``PORTS``: all of it, or a disjoint slice per pytest-xdist
+    worker (``PYTEST_XDIST_WORKER`` gwN of ``PYTEST_XDIST_WORKER_COUNT``)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count < 2:
+        return PORTS
+    index = int(worker[2:]) % count
+    size = len(PORTS) // count
+    return range(PORTS.start + index * size, PORTS.start + (index + 1) * size)
+
 
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1, free now (bound and released to check), never handed out
+    before by this process: each call takes the next one of this process's share of
+    ``PORTS`` (from a random start, so that two test runs on one machine seldom meet)."""
+    global _next_port
+    ports = _worker_ports()
+    if _next_port is None or _next_port not in ports:
+        _next_port = ports.start + (os.getpid() * 7919) % len(ports)
+    for _ in range(len(ports)):
+        port = _next_port
+        _next_port = port + 1 if port + 1 < ports.stop else ports.start
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (a server, or a connection still in TIME_WAIT)
+            return port
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def venv_bin(name):

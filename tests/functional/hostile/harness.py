@@ -13,7 +13,6 @@ import hashlib
 import http.client
 import json
 import os
-import socket
 import tempfile
 import threading
 import urllib.parse
@@ -215,9 +214,11 @@ def seed(api):
 
 
 def _closed_port():
-    with socket.socket() as s:  # nothing listens there: an agent that is down
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on (an agent that is down), from the tests' own range: no
+    client socket takes it as its local port meanwhile."""
+    from tests.realprocs.base import free_port
+
+    return free_port()
 
 
 def dump(api):

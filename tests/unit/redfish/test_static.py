@@ -1,5 +1,7 @@
 """Static mode (redfish_mocks.static): every kind of file a mockup or capture holds is
-served as the BMC served it; queries, paging and sessions behave as on a live BMC."""
+served as the BMC served it; queries, paging and sessions behave as on a live BMC. (That
+every file, link and page of the shared mockups and captures is served so, over HTTP:
+tests/functional/redfish/test_static_validator.py.)"""
 
 import base64
 import json
@@ -7,14 +9,11 @@ import os
 import shutil
 import tempfile
 import unittest
-import urllib.parse
 
 from redfish_mocks.static import MockupError, StaticService
-from tests.redfish_helpers import shared_dir
 
 BASIC = {"Authorization": "Basic " + base64.b64encode(b"admin:password").decode()}
 V1 = "/redfish/v1"
-SHARED = shared_dir()
 COPYRIGHT = "Copyright 2014-2025 DMTF."
 
 
@@ -183,51 +182,3 @@ class SyntheticMockupTest(unittest.TestCase):
     def test_a_folder_without_index_is_not_a_mockup(self):
         with self.assertRaises(MockupError):
             StaticService(os.path.join(self.root, "Things", "nope"))
-
-
-def _uri_of(root, folder, name):
-    """The URI a file of a Mockup-Creator tree answers at (None: not a resource)."""
-    rel = os.path.relpath(folder, root).replace(os.sep, "/")
-    rel = "" if rel == "." else rel
-    if name in ("index.json", "index.xml"):
-        if name == "index.xml" and os.path.isfile(os.path.join(folder, "index.json")):
-            return None
-        return f"{V1}/{rel}".rstrip("/") if rel else V1
-    if name in ("headers.json", "explorer_config.json"):
-        return None  # captured headers; the DMTF explorer's settings (not resources)
-    return f"{V1}/{rel}/{name}" if rel else f"{V1}/{name}"
-
-
-class SharedTreesTest(unittest.TestCase):
-    """Every file of every mockup and capture in ../shared/redfish answers at its URI."""
-
-    def test_every_file_of_every_tree_is_served(self):
-        if not SHARED:
-            self.skipTest("../shared/redfish is not here (nor $ACCEL_SHARED_DIR)")
-        trees = [os.path.join(SHARED, "redfish", kind, name)
-                 for kind in ("mockups", "captures")
-                 for name in sorted(os.listdir(os.path.join(SHARED, "redfish", kind)))
-                 if os.path.isfile(os.path.join(SHARED, "redfish", kind, name, "index.json"))]
-        self.assertGreaterEqual(len(trees), 8)
-        for tree in trees:
-            with self.subTest(tree=os.path.basename(tree)):
-                svc = StaticService(tree)
-                served = 0
-                for folder, _dirs, files in os.walk(tree):
-                    for name in files:
-                        uri = _uri_of(tree, folder, name)
-                        if uri is None:
-                            continue
-                        with open(os.path.join(folder, name), "rb") as f:
-                            raw = f.read()
-                        resp = svc.handle("GET", urllib.parse.quote(uri, safe="/$?=&:"),
-                                          BASIC, b"")
-                        self.assertEqual(resp.status, 200, uri)
-                        if b"@Redfish.Copyright" in raw:
-                            expected = json.loads(raw)
-                            expected.pop("@Redfish.Copyright")
-                            self.assertEqual(json.loads(resp.body), expected, uri)
-                        else:
-                            self.assertEqual(resp.body, raw, uri)
-                        served += 1
-                self.assertGreater(served, 100)
