@@ -67,7 +67,8 @@ class RabbitVhost:
 
 @contextlib.contextmanager
 def pg_databases(*roles):
-    """Empty PostgreSQL databases, one per role, uniquely named; dropped afterwards
+    """Empty PostgreSQL databases, one per role (Nova's api, cell0, cell1; Placement's),
+    uniquely named; dropped afterwards
     (their sessions ended first). Yields {role: oslo.db URL}: psycopg2, as nova is
     tested with (with psycopg 3, which SQLAlchemy now picks for postgresql://, nova's
     compute nodes fail: psycopg 3 returns inet columns as ipaddress objects)."""

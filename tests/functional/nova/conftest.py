@@ -95,7 +95,7 @@ class Cloud:
         def submit(fn):
             self._futures.append(pool.submit(fn))
             return self._futures[-1]
-        dbs = stack.enter_context(pg_databases("api", "cell0", "cell1"))
+        dbs = stack.enter_context(pg_databases("api", "cell0", "cell1", "placement"))
         vhost = RabbitVhost()
         stack.callback(vhost.delete)
         vhost_made = submit(vhost.create)
@@ -112,7 +112,10 @@ class Cloud:
         os.makedirs(self.nova.workdir, exist_ok=True)
         self.nova.write_config()
         schema = submit(self.nova.create_schema)  # the critical path: first
-        self.placement = Placement(os.path.join(w, "placement"), keystone=self.keystone)
+        # PostgreSQL: on SQLite three nova-computes and accel-api writing at once get
+        # "database is locked" (a 500 that delays a compute node by its next periodic run).
+        self.placement = Placement(os.path.join(w, "placement"), database=dbs["placement"],
+                                   keystone=self.keystone)
         stack.callback(self.placement.stop)
         placement_up = submit(self.placement.start)
         glance_up = submit(self.glance.start)
