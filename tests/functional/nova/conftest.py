@@ -6,16 +6,18 @@ user's token and its service token, accel-api checks both with its ``keystone``
 strategy; accel-api reports to Placement (keystone auth) with a keystoneauth session of
 its own user; each accel-agent reports as ``accel-agent@<host>``.
 
-Three hypervisors with nova-compute's fake driver, started so that both start orders
+Four hypervisors with nova-compute's fake driver, started so that both start orders
 run in one setup:
 
 * ``compute-a`` (fixture ``host-a``, FPGA cards): nova-compute first, its agent once
   the compute node's provider exists;
 * ``compute-b`` (fixture ``gpu-vfio``, L40S on NVIDIA's VF framework): the agent first
   (accel-api shows the host waiting for its compute node), then nova-compute;
-* ``compute-c`` (fixture ``gpu-mig``, A100 with MIG), in ``[gpu_partitions]
-  placement_hosts`` so that Nova can schedule a MIG profile there and meet accel-api's
-  refusal at ARQ creation (the path that must never end in a VM without its GPU).
+* ``compute-c`` (fixture ``gpu-mig``, A100 with MIG) and ``compute-d`` (fixture
+  ``gpu-mdev``, A16 with mdev types on its VFs), nova-compute first, both in
+  ``[gpu_partitions] placement_hosts`` so that their partition pools are in Placement:
+  Nova can schedule a MIG or an mdev vGPU profile there and meet accel-api's refusal at
+  ARQ creation (the path that must never end in a VM without its GPU).
 
 Setup is batched: databases, the vhost, Keystone, Glance and the ``nova-manage`` steps
 overlap; everything made is removed in reverse order, also when setup fails halfway.
@@ -40,7 +42,9 @@ COMPUTE_API = "compute 2.79"
 DEMO_PASSWORD = "demo-pw"
 #: (hostname, fixture) of the hypervisors.
 HOSTS = {"a": ("compute-a", "host-a"), "b": ("compute-b", "gpu-vfio"),
-         "c": ("compute-c", "gpu-mig")}
+         "c": ("compute-c", "gpu-mig"), "d": ("compute-d", "gpu-mdev")}
+#: The hosts whose MDEV/MIG partition pools accel-api reports to Placement.
+PARTITION_HOSTS = ("c", "d")
 #: Seconds a state may take to be reached on a loaded 2-core CI box (never a sleep: the
 #: waits return as soon as the state is there).
 SLOW = 180
@@ -132,7 +136,8 @@ class Cloud:
         self.mark("placement")
         ks.ensure_endpoint("placement", "placement", self.placement.url)
         self.api = AccelApi(os.path.join(w, "accel-api"), ks, extra_conf=(
-            f"[gpu_partitions]\nplacement_hosts = {HOSTS['c'][0]}\n"))
+            "[gpu_partitions]\nplacement_hosts = "
+            f"{','.join(HOSTS[k][0] for k in PARTITION_HOSTS)}\n"))
         stack.callback(self.api.stop)
         self.api.start()
         self.mark("accel-api")
@@ -148,15 +153,16 @@ class Cloud:
         self.mark("nova control plane")
         # compute-a's log shows the accelerator-request-bound events it waits for.
         self.nova.start_compute(HOSTS["a"][0], debug=True)
-        self.nova.start_compute(HOSTS["c"][0])
+        for key in PARTITION_HOSTS:
+            self.nova.start_compute(HOSTS[key][0])
         base.wait_for(lambda: self._registered("b"), SLOW, 0.5, "compute-b's agent")
         self.waiting_seen = base.wait_for(
             lambda: self.host_placement("b")["state"] == "waiting" and
             self.host_placement("b"), SLOW, 0.5, "compute-b waiting for its compute node")
         self.mark("compute-b's agent reported, waiting")
         self.nova.start_compute(HOSTS["b"][0])
-        # compute-a and compute-c: nova-compute first, then the agent.
-        for key in ("a", "c"):
+        # compute-a, -c and -d: nova-compute first, then the agent.
+        for key in ("a", *PARTITION_HOSTS):
             base.wait_for(lambda key=key: self.compute_provider(HOSTS[key][0]), SLOW, 0.5,
                           f"{HOSTS[key][0]}'s compute node provider")
             self.agents[key].start()

@@ -140,26 +140,55 @@ def test_a_refused_bind_puts_the_server_in_error_holding_nothing(cloud):
         server_view["fault"]
 
 
-def test_a_mig_profile_is_refused_at_arq_creation_with_its_reason(cloud):
-    # compute-c reports its MIG instances to Placement ([gpu_partitions]
-    # placement_hosts), so Nova schedules there; accel-api's refusal when the conductor
-    # creates the ARQs is what keeps the VM from booting without its GPU. (An mdev
-    # profile meets the same refusal: tests/functional/accel_api/test_gpu_partition_claims.)
+#: Partition profiles Nova can schedule (compute-c and -d report their pools to Placement,
+#: ``[gpu_partitions] placement_hosts``) but not consume: (host, profile, group, what
+#: accel-api's reason says, the form its log line names).
+REFUSED_FOR_NOVA = {
+    "mig": ("c", "mig-1g", {"resources:CUSTOM_MIG_1G_10GB": "1"},
+            ("MIG instance", "Nova cannot attach"), "a MIG instance"),
+    # Cyborg's trait of the A16-4C type, as the fixture's mdev pools advertise it.
+    "mdev": ("d", "a16-4c", {"resources:VGPU": "1",
+                             "trait:CUSTOM_NVIDIA_25B6_A16_4C": "required"},
+             ("an mdev vGPU (MDEV attach handle)", "attaches PCI devices only"),
+             "an mdev vGPU"),
+}
+
+
+def _mdevs(cloud, key):
+    return sorted(os.listdir(os.path.join(cloud.agents[key].root, "sys/bus/mdev/devices")))
+
+
+@pytest.mark.parametrize("form", sorted(REFUSED_FOR_NOVA))
+def test_a_partition_profile_is_refused_at_arq_creation_with_its_reason(cloud, form):
+    # Nova schedules there (the pools are in Placement, under the compute node); accel-api's
+    # refusal when the conductor creates the ARQs is what keeps the VM from booting
+    # without its GPU. (The claim path takes both: test_gpu_partition_claims.)
+    key, name, group, reason, logged = REFUSED_FOR_NOVA[form]
+    offers = [d for d in cloud.deployables(key)
+              if all(t[6:] in d["traits"] for t in group if t.startswith("trait:"))
+              and any(f"resources:{d['resource_class']}" == r for r in group)]
+    assert offers and {d["rp_uuid"] for d in offers} <= set(_device_providers(cloud, key))
     handles = cloud.handles_in_use()
-    cloud.device_profile("mig-1g", {"resources:CUSTOM_MIG_1G_10GB": "1"})
-    server = cloud.boot(cloud.flavor("mig-1g"), "mig-vm")
+    mdevs = _mdevs(cloud, "d")
+    cloud.device_profile(name, group)
+    server = cloud.boot(cloud.flavor(name), f"{form}-vm")
     server_view = _errored_holding_nothing(cloud, server, handles)
-    # Nova 34's Cyborg client keeps only the status of the refusal in the fault...
+    # Nova 34's Cyborg client keeps only the status of the refusal in the fault (the
+    # conductor creates the ARQs once the scheduler picked the host: no "No valid host")...
     fault = server_view["fault"]["message"]
     assert "Failed to create accelerator requests" in fault and "400" in fault, fault
     # ...the reason is in accel-api's answer (what Nova's client got) and in its log.
     resp = cloud.accel().post(f"{cloud.api.url}/v2/accelerator_requests",
-                              json={"device_profile_name": "mig-1g"})
+                              json={"device_profile_name": name})
     assert resp.status_code == 400, resp.text
-    assert "MIG instance" in resp.text and "Nova cannot attach" in resp.text
+    assert all(r in resp.text for r in reason), resp.text
     log = base.file_tail(os.path.join(cloud.api.workdir, "accel-api.log"), 10 ** 6)
-    assert "refused accelerator requests of device profile mig-1g" in log
-    assert "a MIG instance" in log
+    lines = [line for line in log.splitlines()
+             if f"refused accelerator requests of device profile {name} " in line]
+    assert lines and all(logged in line for line in lines), lines
+    # No partition was made on the way: the fixture's mdevs are those it started with.
+    assert _mdevs(cloud, "d") == mdevs
+
 
 def _log_has(cloud, name, text):
     cloud.nova.check_alive()
