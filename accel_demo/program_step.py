@@ -5,8 +5,8 @@ Starts the real ``accel-api`` and ``accel-agent`` processes on their embedded de
 loopback only; free ports instead of 6666/8089 so the demo never collides with a
 running service), with accel_hosts' kernel simulator behind the fixture root.
 Then, as a user would: upload a bitstream, create a device profile that asks for it,
-create an ARQ and bind it; the agent programs the region and verifies the AFU id
-before the ARQ becomes Bound.
+create an ARQ and bind it: the bind answers at once with the ARQ BindStarted, the agent
+programs the region and verifies the AFU id, then the ARQ becomes Bound.
 """
 
 import contextlib
@@ -156,7 +156,14 @@ def _run_flow(ctx, url, hostname, iface, root):
         {"path": "/instance_uuid", "op": "add", "value": str(uuid.uuid4())}]})
     if resp.status_code != 202:
         raise RuntimeError(f"bind failed: HTTP {resp.status_code} {resp.text[:300]}")
+    # A bind that programs is asynchronous (Cyborg's way): BindStarted while the agent
+    # programs, then Bound or BindFailed (Nova waits for accelerator-request-bound).
     arq_doc = s.get(f"{url}/v2/accelerator_requests/{arq}").json()
+    ctx.say(f"ARQ {arq}: {arq_doc['state']} (the agent programs the region)")
+    deadline = time.monotonic() + 120
+    while arq_doc["state"] == "BindStarted" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        arq_doc = s.get(f"{url}/v2/accelerator_requests/{arq}").json()
     dep = s.get(f"{url}/v2/deployables/{region['uuid']}").json()
     ctx.say(f"ARQ {arq}: {arq_doc['state']} to {arq_doc['attach_handle_info']}")
     ctx.check(arq_doc["state"] == "Bound", f"ARQ {arq} ended {arq_doc['state']}, not Bound")
