@@ -20,11 +20,11 @@ load average (other work on the box skews every figure). Each server is warmed u
 counted) until its connections have prepared their statements.
 
 Then the built-in server (granian, this tree) and the one before it (cheroot, from the
-git revision ``--baseline``) side by side on PostgreSQL with 2 workers: the same
-16-client cycles, then a fresh client's ``GET /v2`` and full claim cycles (each request
-on a new connection) while 1,000 idle keep-alive connections are held, 50 clients send
-headers and 20 send bodies a byte a second, 1,000 concurrent GETs, and the servers'
-memory (RSS).
+git revision ``--baseline``) side by side on PostgreSQL with 2 workers, both running at
+once: the same 16-client cycles in rounds that alternate between them, then a fresh
+client's ``GET /v2`` and full claim cycles (each request on a new connection) while
+1,000 idle keep-alive connections are held, 50 clients send headers and 20 send bodies
+a byte a second, 1,000 concurrent GETs, and the servers' memory (RSS).
 Target: p99 < 100 ms for the fresh client's requests under that siege.
 
 Usage: python bench/claims.py [--quick] [--pg-url URL] [--no-pg] [--servers-only]
@@ -316,24 +316,33 @@ def show(title, timings, ok, rate, total, used):
         print(f"  {k:8} {statistics.median(timings[k]):10.2f} {pct(timings[k], 0.95):8.2f}")
 
 
-def concurrent_rounds(url, rps, args, watch):
-    """Rounds of 16 clients, each round on fresh connections (how they spread over the
-    workers moves the figure); prints each, returns the rates and CPU per cycle."""
-    per = 10 if args.quick else 40
-    rounds = []
-    for n in range(2 if args.quick else 3):
-        workers_now = worker_pids(server_pids(url))
-        before = [process_cpu([pid]) for pid in workers_now]
-        timings, ok, rate, cpu = run_cycles(url, rps, 16, per, watch)
-        split = [process_cpu([pid]) - b for pid, b in zip(workers_now, before, strict=True)]
-        shares = "/".join(f"{100 * x / (sum(split) or 1):.0f}" for x in split)
-        show(f"16 concurrent clients, round {n + 1}", timings, ok, rate, 16 * per, cpu)
-        print(f"  accel-api CPU split between workers: {shares} %")
-        rounds.append((rate, ok, cpu.get("accel-api", 0)))
+def concurrent_round(url, rps, per, watch, title):
+    """One round of 16 clients on fresh connections; prints it, returns (rate, bound,
+    accel-api CPU seconds per cycle)."""
+    workers_now = worker_pids(server_pids(url))
+    before = [process_cpu([pid]) for pid in workers_now]
+    timings, ok, rate, cpu = run_cycles(url, rps, 16, per, watch)
+    split = [process_cpu([pid]) - b for pid, b in zip(workers_now, before, strict=True)]
+    shares = "/".join(f"{100 * x / (sum(split) or 1):.0f}" for x in split)
+    show(title, timings, ok, rate, 16 * per, cpu)
+    print(f"  accel-api CPU split between workers: {shares} %")
+    return rate, ok, cpu.get("accel-api", 0)
+
+
+def summarize_rounds(rounds, per):
     rates = sorted(r for r, _, _ in rounds)
     return {"concurrent_rate": statistics.median(rates), "rates": rates,
             "bound": sum(ok for _, ok, _ in rounds), "cycles": 16 * per * len(rounds),
             "cpu_ms": sorted(c * 1000 for _, _, c in rounds)}
+
+
+def concurrent_rounds(url, rps, args, watch):
+    """Rounds of 16 clients, each round on fresh connections (how they spread over the
+    workers moves the figure); prints each, returns the rates and CPU per cycle."""
+    per = 10 if args.quick else 40
+    rounds = [concurrent_round(url, rps, per, watch, f"16 concurrent clients, round {n + 1}")
+              for n in range(2 if args.quick else 3)]
+    return summarize_rounds(rounds, per)
 
 
 def bench_backend(name, db_url, workers, args, db_pids=None):
@@ -427,8 +436,30 @@ def _baseline_command(rev, stack):
     return [sys.executable, "-m", "accel_api.cmd.accel_api"], env
 
 
+def _bench_database(stack, admin, pg_url):
+    """A PostgreSQL database of the run's own, dropped when ``stack`` closes."""
+    db = f"accel_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {db}")
+
+    def drop():
+        with admin.connect() as conn:
+            conn.exec_driver_sql(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{db}' AND pid <> pg_backend_pid()")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {db}")
+
+    stack.callback(drop)
+    return sa.make_url(pg_url).set(database=db).render_as_string(False)
+
+
 def bench_servers(args, admin):
-    """The built-in server and the baseline's, side by side on PostgreSQL, 2 workers."""
+    """The built-in server and the baseline's, side by side on PostgreSQL, 2 workers.
+
+    Both run at once, each on a database of its own, and their rounds alternate
+    (A B B A ...): whatever else the machine does moves both figures alike, where
+    back-to-back phases gave one server a quiet box and the other a busy one. The
+    siege then runs on each in turn (the other one idle)."""
     results = []
     with contextlib.ExitStack() as stack:
         servers = [("granian", None, None)]
@@ -438,29 +469,29 @@ def bench_servers(args, admin):
                 servers.append((f"cheroot@{args.baseline[:7]}", command, env))
             except (subprocess.CalledProcessError, OSError) as exc:
                 print(f"\nbaseline {args.baseline} not available ({exc}); this tree only")
+        started = []
         for name, command, env in servers:
-            db = f"accel_bench_{uuid.uuid4().hex[:10]}"
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"CREATE DATABASE {db}")
-            try:
-                db_url = sa.make_url(args.pg_url).set(database=db).render_as_string(False)
-                print(f"\n=== {name}: PostgreSQL, 2 workers; {loadavg()} ===")
-                with tempfile.TemporaryDirectory() as state, running_server(
-                        state_dir=state, workers=2, database=db_url, config=SERVER_CONFIG,
-                        command=command, env=env) as url:
-                    rps = setup(url)
-                    run_cycles(url, rps, 16, 5 if args.quick else 15)  # warm-up
-                    result = concurrent_rounds(url, rps, args, [("accel-api",
-                                                                 server_pids(url))])
-                    result["siege"] = siege(url, rps, args)
-                    result["load"] = loadavg()
-                    results.append((name, result))
-            finally:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(
-                        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        f"WHERE datname = '{db}' AND pid <> pg_backend_pid()")
-                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {db}")
+            db_url = _bench_database(stack, admin, args.pg_url)
+            state = stack.enter_context(tempfile.TemporaryDirectory())
+            url = stack.enter_context(running_server(
+                state_dir=state, workers=2, database=db_url, config=SERVER_CONFIG,
+                command=command, env=env))
+            rps = setup(url)
+            run_cycles(url, rps, 16, 5 if args.quick else 15)  # warm-up
+            started.append((name, url, rps, []))
+        per = 10 if args.quick else 40
+        print(f"\n=== {' vs '.join(n for n, *_ in started)}: PostgreSQL, 2 workers each, "
+              f"rounds alternating; {loadavg()} ===")
+        for n in range(2 if args.quick else 4):
+            for name, url, rps, rounds in (started if n % 2 == 0 else started[::-1]):
+                rounds.append(concurrent_round(
+                    url, rps, per, [("accel-api", server_pids(url))],
+                    f"{name}: 16 concurrent clients, round {n + 1}"))
+        for name, url, rps, rounds in started:
+            result = summarize_rounds(rounds, per)
+            result["siege"] = siege(url, rps, args)
+            result["load"] = loadavg()
+            results.append((name, result))
     show_servers(results)
 
 
