@@ -12,7 +12,8 @@ Without ``[nova] auth_type`` nothing is sent (accel-api without Nova).
 import logging
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading as ks_loading
+
+from accel_api import keystoneauth_sections as keystoneauth
 
 LOG = logging.getLogger(__name__)
 GROUP = "nova"
@@ -42,12 +43,7 @@ class NovaNotifier:
         """The notifier of ``[nova]``, or None when that section names no auth_type."""
         if not conf[group].auth_type:
             return None
-        auth = ks_loading.load_auth_from_conf_options(conf, group)
-        session = ks_loading.load_session_from_conf_options(conf, group, auth=auth)
-        adapter = ks_loading.load_adapter_from_conf_options(
-            conf, group, session=session, auth=auth, service_type="compute",
-            default_microversion=MICROVERSION)
-        return cls(adapter)
+        return cls(keystoneauth.load_adapter(conf, group, "compute", MICROVERSION))
 
     def bound(self, instance_uuid, arq_uuid, status):
         """Send one event; a ``Delivery``. Never raises: a bind's outcome is already
@@ -84,17 +80,8 @@ def _event_codes(resp):
 
 def list_opts():
     """keystoneauth options of ``[nova]`` for the sample config."""
-    opts = (ks_loading.get_session_conf_options()
-            + ks_loading.get_auth_common_conf_options()
-            + ks_loading.get_auth_plugin_conf_options("password")
-            + ks_loading.get_adapter_conf_options(include_deprecated=False))
-    seen = {}
-    for opt in opts:
-        seen.setdefault(opt.dest, opt)
-    return list(seen.values())
+    return keystoneauth.list_opts()
 
 
 def register_opts(conf, group=GROUP):
-    ks_loading.register_session_conf_options(conf, group)
-    ks_loading.register_auth_conf_options(conf, group)
-    ks_loading.register_adapter_conf_options(conf, group, include_deprecated=False)
+    keystoneauth.register_opts(conf, group)

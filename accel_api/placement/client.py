@@ -16,7 +16,8 @@ import logging
 import threading
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading as ks_loading
+
+from accel_api import keystoneauth_sections as keystoneauth
 
 LOG = logging.getLogger(__name__)
 MICROVERSION = "1.39"
@@ -69,12 +70,7 @@ class PlacementClient:
     @classmethod
     def from_conf(cls, conf, group=GROUP):
         """From ``[placement]``: keystoneauth auth, session and adapter options."""
-        auth = ks_loading.load_auth_from_conf_options(conf, group)
-        session = ks_loading.load_session_from_conf_options(conf, group, auth=auth)
-        adapter = ks_loading.load_adapter_from_conf_options(
-            conf, group, session=session, auth=auth, service_type="placement",
-            default_microversion=MICROVERSION)
-        return cls(adapter)
+        return cls(keystoneauth.load_adapter(conf, group, "placement", MICROVERSION))
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -202,17 +198,8 @@ def _error_code(resp):
 
 def list_opts():
     """keystoneauth options of ``[placement]`` for the sample config."""
-    opts = (ks_loading.get_session_conf_options()
-            + ks_loading.get_auth_common_conf_options()
-            + ks_loading.get_auth_plugin_conf_options("password")
-            + ks_loading.get_adapter_conf_options(include_deprecated=False))
-    seen = {}
-    for opt in opts:
-        seen.setdefault(opt.dest, opt)
-    return list(seen.values())
+    return keystoneauth.list_opts()
 
 
 def register_opts(conf, group=GROUP):
-    ks_loading.register_session_conf_options(conf, group)
-    ks_loading.register_auth_conf_options(conf, group)
-    ks_loading.register_adapter_conf_options(conf, group, include_deprecated=False)
+    keystoneauth.register_opts(conf, group)
