@@ -226,12 +226,14 @@ def start_update(root, system_id, device, image_url, component=None, checksum=No
                                       "allow_file_images)")
     conn = root._conn
     try:
-        accelerators = client.read_accelerators(root, system_id)
-        _acc, fw = client.find_component(accelerators, device, component)
+        inv = client.read_inventory(root, system_id)
+        _acc, fw = client.find_component(inv.accelerators, device, component)
         if not fw["updatable"]:
             raise errors.NotUpdatable(f"{device} {fw['component']} is not updatable: "
                                       f"{fw.get('not_updatable_reason') or 'the BMC says so'}")
-        update = client.update_service(conn, root)
+        # read with the inventory, not fetched again; never None here: a component is
+        # updatable only when the BMC has an UpdateService (firmware.components)
+        update = inv.update_service
     except errors.BMCUnreachable as exc:  # nothing sent yet: the caller may try again
         raise errors.BMCNotReady(str(exc)) from None
     target = fw["update_target"]
