@@ -134,14 +134,6 @@ class BMC:
                 self._resources[key] = None
         return self._resources[key]
 
-    def try_get(self, uri, what="resource"):
-        """``get`` that turns a missing resource into None (with a warning)."""
-        try:
-            return self.get(uri)
-        except errors.DeviceNotFound:
-            self.warn(f"the BMC links {what} {normalize(uri)} but answers 404 for it; skipped")
-            return None
-
     def members(self, uri):
         """Every member URI of the collection at ``uri``, all pages, each once, in order.
 
