@@ -70,13 +70,8 @@ def _systems_uri(root):
 
 
 def _readable(bmc, uris):
-    out = []
-    for uri in uris:
-        try:
-            out.append(rs.ComputerSystem(bmc, uri))
-        except errors.DeviceNotFound:
-            bmc.warn(f"the BMC lists system {uri} but answers 404 for it; skipped")
-    return out
+    """The systems at ``uris`` the BMC answers for (``BMC.resource`` warns of the rest)."""
+    return [s for s in (bmc.resource(rs.ComputerSystem, u, "system") for u in uris) if s]
 
 
 def choose_system(bmc, root, system_id):
