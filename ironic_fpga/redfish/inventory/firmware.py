@@ -58,7 +58,7 @@ def slug(text):
 
 def running(entry):
     """False for entries that are not the firmware now running (or have no version)."""
-    ident = (entry.identity or entry.uri.rsplit("/", 1)[-1]).lower()
+    ident = entry.ident.lower()
     if ident.startswith(_SKIP_PREFIXES) or ident.endswith(_SKIP_SUFFIXES):
         return False
     return entry.version is not None
@@ -70,7 +70,7 @@ def component_name(entry):
     changes with every update), else its Id."""
     if entry.software_id and COMPONENT_RE.match(entry.software_id):
         return entry.software_id
-    ident = entry.identity or entry.uri.rsplit("/", 1)[-1]
+    ident = entry.ident
     dell = _DELL.match(ident)
     return slug(dell.group(2) if dell else ident)
 
@@ -95,7 +95,7 @@ class Owner:
 
     def named(self, entry):
         """(rank, how) when the entry's name says it is this device's; None otherwise."""
-        ident = entry.identity or entry.uri.rsplit("/", 1)[-1]
+        ident = entry.ident
         hgx = _HGX.match(ident)
         if hgx:
             target = hgx.group(3).lower()

@@ -114,7 +114,7 @@ def accelerator(group, kind, entry, fn, components):
     product = _first(group, "model") or _first(group, "product") or (
         entry.product if entry else None)
     return {
-        "id": device_name(main.res.identity or main.uri.rsplit("/", 1)[-1]),
+        "id": device_name(main.res.ident),
         "type": kind,
         "processor_type": next((p.processor_type for p in procs if p.processor_type), kind),
         "vendor_id": vendor_id,

@@ -141,6 +141,11 @@ class Resource(base.ResourceBase):
         return self._path
 
     @property
+    def ident(self):
+        """The ``Id``, else the URI's last segment (for a BMC that leaves ``Id`` out)."""
+        return self.identity or self._path.rsplit("/", 1)[-1]
+
+    @property
     def oem_vendor(self):
         """A vendor an OEM block names (Supermicro's ``Oem.Supermicro.GPUVendor``)."""
         for block in (self.json.get("Oem") or {}).values():
