@@ -146,7 +146,6 @@ class Plan:
         self.capabilities = type_capabilities(doc) if set_capabilities else {}
         self.capabilities.update(rule_caps)
         self.accelerators = accelerators_property(doc)
-        self.hostname = doc["host"]["hostname"]
 
 
 def bmc_device_traits(acc):
