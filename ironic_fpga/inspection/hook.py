@@ -92,7 +92,7 @@ class AcceleratorsExtHook(base.InspectionHook):
                      task.node.uuid)
             return
         plan = _plan(doc)
-        self._push(task, doc, plan)
+        self._push(task, doc)
         merged = converge.apply(task, merge.INBAND, {
             "traits": plan.traits,
             "capabilities": plan.record_capabilities,
@@ -106,7 +106,7 @@ class AcceleratorsExtHook(base.InspectionHook):
                   "m": len(merged["accelerators"]), "traits": merged["applied_traits"],
                   "caps": merged["capabilities"]})
 
-    def _push(self, task, doc, plan):
+    def _push(self, task, doc):
         if not CONF[conf_inspection.API_GROUP].url:
             return
         try:
