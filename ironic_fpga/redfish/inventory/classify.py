@@ -64,6 +64,12 @@ def processor_type(processor):
     return PROCESSOR_TYPES.get((processor.processor_type or "").upper())
 
 
+def maybe_accelerator(processor):
+    """Whether a processor is worth a sighting: an accelerator type, or none/``OEM``
+    (its PCIe ids may still say what it is); a CPU is not."""
+    return bool(processor_type(processor)) or processor.processor_type in (None, "OEM")
+
+
 def cxl_type(pcie_device):
     """GENERIC for a CXL Type 1/2 device (an accelerator, with or without memory)."""
     kind = (pcie_device.cxl_device_type or "").lower()

@@ -10,5 +10,5 @@ def read(scope):
             place = f"Chassis/{chassis.identity}/NetworkAdapters"
             yield adapter, place
             for proc in adapter.processors:
-                if classify.processor_type(proc) or proc.processor_type in (None, "OEM"):
+                if classify.maybe_accelerator(proc):
                     yield proc, f"{place}/{adapter.identity}/Processors"

@@ -6,5 +6,5 @@ from ironic_fpga.redfish.inventory import classify
 def read(scope):
     for chassis in scope.chassis:
         for proc in chassis.processors:
-            if classify.processor_type(proc) or proc.processor_type in (None, "OEM"):
+            if classify.maybe_accelerator(proc):
                 yield proc, f"Chassis/{chassis.identity}/Processors"

@@ -20,5 +20,5 @@ def read(scope):
             if other is None:
                 continue
             queue.append(other)
-            if classify.processor_type(other) or other.processor_type in (None, "OEM"):
+            if classify.maybe_accelerator(other):
                 yield other, f"{proc.uri.removeprefix('/redfish/v1/')}/Links.ConnectedProcessors"

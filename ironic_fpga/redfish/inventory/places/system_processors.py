@@ -8,5 +8,5 @@ def read(scope):
         if system is not scope.system and system in scope.dpus:
             continue  # a DPU's own Arm cores are not accelerators of the host
         for proc in system.processors:
-            if classify.processor_type(proc) or proc.processor_type in (None, "OEM"):
+            if classify.maybe_accelerator(proc):
                 yield proc, f"Systems/{system.identity}/Processors"
