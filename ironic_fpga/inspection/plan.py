@@ -137,6 +137,9 @@ class Plan:
         #: and the rules' capabilities (which win a clash)
         self.record_capabilities = partition_capabilities(doc) if set_capabilities else {}
         self.record_capabilities.update(rule_caps)
+        #: what an in-band inspection alone gives the node (counts included)
+        self.capabilities = type_capabilities(doc) if set_capabilities else {}
+        self.capabilities.update(rule_caps)
         self.accelerators = accelerators_property(doc)
         self.hostname = doc["host"]["hostname"]
 
