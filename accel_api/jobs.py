@@ -18,7 +18,7 @@ import uuid as uuidlib
 
 import sqlalchemy as sa
 
-from accel_api import errors, states
+from accel_api import errors, inventory_import, states
 from accel_api.agents import credentials, rpc
 from accel_api.db import models as m
 from accel_contract import naming
@@ -298,8 +298,6 @@ def finish(session, deployable_id, vendor_id, bitstream_uuid, function_id):
     traits += [t for t in naming.function_traits(vendor_id, function_id) if t not in traits]
     dep.traits = traits
     dep.bitstream_id = bitstream_uuid
-    from accel_api import inventory_import
-
     inventory_import.forget_report(session, deployable_id)
 
 
