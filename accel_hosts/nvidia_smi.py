@@ -90,8 +90,7 @@ def _name(prof):
 
 def _ci_name(gi_prof, ci_profile):
     """Default CI (the whole GI) is named like the GI; smaller ones ``<n>c.<gi>``."""
-    full = {1: 0, 2: 1, 3: 2, 4: 3, 7: 4}.get(gi_prof["ce"], gi_prof["ce"] - 1)
-    if ci_profile == full:
+    if ci_profile == _default_ci_profile(gi_prof):
         return _name(gi_prof)
     return f"MIG {ci_profile + 1}c.{gi_prof['name']}"
 
