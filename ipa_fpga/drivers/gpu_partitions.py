@@ -73,8 +73,10 @@ def _slug(text):
 
 
 def describe(driver, ctx, facts, label):
-    """Fill ``ctx.device`` (partitions, deployables) for a GPU with these facts."""
+    """Fill ``ctx.device`` (traits, partitions, deployables) for a GPU with these facts."""
     dev = ctx.device
+    dev.traits = list(dict.fromkeys(dev.traits + naming.partition_capability_traits(
+        facts.forms, (facts.mig or {}).get("current"))))
     pf = dev.primary.address
     hostname = ctx.shared.get("hostname") or "localhost"
     traits = list(dev.traits)
