@@ -283,12 +283,8 @@ def _caps(root, gpu):
     """The driver's ``/proc`` capability files follow the instances."""
     from accel_hosts import sysfs
 
-    class _Card:  # what sysfs.write_mig_caps reads of a card
-        class nvidia:  # noqa: N801
-            minor = gpu["minor"]
-
-    sysfs.write_mig_caps(root, _Card, gpu["instances"] if gpu["mig"]["current"] == "Enabled"
-                         else [])
+    sysfs.write_mig_caps(root, gpu["minor"],
+                         gpu["instances"] if gpu["mig"]["current"] == "Enabled" else [])
 
 
 # -- argument handling --------------------------------------------------------------------
