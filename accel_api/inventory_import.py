@@ -78,7 +78,8 @@ def check_hostname(hostname):
 
 
 def validate_document(hostname, doc):
-    check_hostname(hostname)
+    """400 unless ``doc`` is a valid inventory document of ``hostname`` (the name itself
+    is checked first, by ``import_inventory``)."""
     try:
         inventory.validate(doc)
     except InventoryError as exc:
@@ -131,9 +132,8 @@ def import_inventory(db, hostname, doc):
     digest = document_digest(doc) if isinstance(doc, dict) else None
     if digest and _plain_timestamp(doc.get("collected_at")) and \
             db.run(_unchanged, hostname, digest, doc.get("collected_at")):
-        summary = {"hostname": hostname, "devices": _counter(), "deployables": _counter(),
-                   "attach_handles": _counter(), "unchanged": True}
-        return summary
+        return {"hostname": hostname, "devices": _counter(), "deployables": _counter(),
+                "attach_handles": _counter(), "unchanged": True}
     validate_document(hostname, doc)
     try:
         return db.run(_import, hostname, doc, digest)

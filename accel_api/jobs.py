@@ -18,7 +18,7 @@ import uuid as uuidlib
 
 import sqlalchemy as sa
 
-from accel_api import errors, states
+from accel_api import errors, inventory_import, states
 from accel_api.agents import credentials, rpc
 from accel_api.db import models as m
 from accel_contract import naming
@@ -278,6 +278,17 @@ def drive(conf, p, job_uuid, deadline):
         time.sleep(conf.programming.poll_interval)
 
 
+def drive_outcome(conf, p, job_uuid, deadline):
+    """``drive``, with an API error (no agent registered for the host) as a failed
+    ``Outcome`` rather than raised."""
+    try:
+        return drive(conf, p, job_uuid, deadline)
+    except AgentUnavailable as exc:
+        return Outcome(FAILED, exc.message, code=UNREACHABLE)
+    except errors.ApiError as exc:
+        return Outcome(FAILED, exc.message)
+
+
 def finish(session, deployable_id, vendor_id, bitstream_uuid, function_id):
     """Record a verified function: bitstream id and function traits follow the device."""
     dep = session.get(m.Deployable, deployable_id, with_for_update=True)
@@ -287,8 +298,6 @@ def finish(session, deployable_id, vendor_id, bitstream_uuid, function_id):
     traits += [t for t in naming.function_traits(vendor_id, function_id) if t not in traits]
     dep.traits = traits
     dep.bitstream_id = bitstream_uuid
-    from accel_api import inventory_import
-
     inventory_import.forget_report(session, deployable_id)
 
 
@@ -316,11 +325,7 @@ def run(db, conf, job_uuid, p):
     db.run(_start)
     deadline = time.monotonic() + conf.programming.job_timeout
     try:
-        outcome = drive(conf, p, job_uuid, deadline)
-    except AgentUnavailable as exc:
-        outcome = Outcome(FAILED, exc.message, code=UNREACHABLE)
-    except errors.ApiError as exc:
-        outcome = Outcome(FAILED, exc.message)
+        outcome = drive_outcome(conf, p, job_uuid, deadline)
     except Exception as exc:  # recorded, never left running
         LOG.exception("programming job %s crashed", job_uuid)
         outcome = Outcome(FAILED, f"unexpected error: {type(exc).__name__}")

@@ -18,7 +18,7 @@ import logging
 
 import sqlalchemy as sa
 
-from accel_api import errors
+from accel_api import errors, inventory_import
 from accel_api.agents import rpc
 from accel_api.db import models as m
 from accel_contract import naming
@@ -136,8 +136,6 @@ class Partitioner:
         if changes:
             conn.execute(sa.update(m.AttachHandle).where(m.AttachHandle.id == handle.id)
                          .values(**changes))
-            from accel_api import inventory_import
-
             # The host's next report (even the same document) is imported in full.
             inventory_import.forget_report(conn, handle_id=handle.id)
         return record

@@ -105,7 +105,7 @@ def program_claimed_fpga(ctx):
             _wait(lambda: requests.get(f"{url}/v2/hosts/{hostname}", timeout=1).ok and
                   _listening(rpc_port), 60, "accel-agent to report", procs)
             ctx.say(f"accel-agent on {hostname}: inventory reported, JSON-RPC on {rpc_port}")
-            _run_flow(ctx, url, hostname, iface, root)
+            _run_flow(ctx, url, hostname, iface, root, procs)
     finally:
         for _name, proc in reversed(procs):
             proc.terminate()
@@ -125,7 +125,7 @@ def _listening(port):
         return False
 
 
-def _run_flow(ctx, url, hostname, iface, root):
+def _run_flow(ctx, url, hostname, iface, root, procs):
     s = requests.Session()
     data = gbs.build(iface, AFU_ID, kernel_sim.pr_bitstream(iface, AFU_ID, 64 * 1024))
     bs = s.post(f"{url}/v2/bitstreams", json={
@@ -160,10 +160,9 @@ def _run_flow(ctx, url, hostname, iface, root):
     # programs, then Bound or BindFailed (Nova waits for accelerator-request-bound).
     arq_doc = s.get(f"{url}/v2/accelerator_requests/{arq}").json()
     ctx.say(f"ARQ {arq}: {arq_doc['state']} (the agent programs the region)")
-    deadline = time.monotonic() + 120
-    while arq_doc["state"] == "BindStarted" and time.monotonic() < deadline:
-        time.sleep(0.2)
-        arq_doc = s.get(f"{url}/v2/accelerator_requests/{arq}").json()
+    _wait(lambda: s.get(f"{url}/v2/accelerator_requests/{arq}").json()["state"]
+          != "BindStarted", 120, f"ARQ {arq} to end its bind", procs)
+    arq_doc = s.get(f"{url}/v2/accelerator_requests/{arq}").json()
     dep = s.get(f"{url}/v2/deployables/{region['uuid']}").json()
     ctx.say(f"ARQ {arq}: {arq_doc['state']} to {arq_doc['attach_handle_info']}")
     ctx.check(arq_doc["state"] == "Bound", f"ARQ {arq} ended {arq_doc['state']}, not Bound")

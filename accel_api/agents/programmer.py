@@ -56,10 +56,7 @@ class AgentProgrammer(programming.Programmer):
             session.flush()
             return job.uuid
         deadline = time.monotonic() + self.conf.programming.job_timeout
-        try:
-            outcome = jobs.drive(self.conf, p, job.uuid, deadline)
-        except errors.ApiError as exc:
-            outcome = jobs.Outcome(jobs.FAILED, exc.message)
+        outcome = jobs.drive_outcome(self.conf, p, job.uuid, deadline)
         state, reason, fid = outcome.state, outcome.reason, outcome.function_id
         if state != jobs.SUCCEEDED:
             LOG.warning("ARQ %s: programming %s with bitstream %s failed: %s",
@@ -94,11 +91,7 @@ def drive_recorded(db, conf, job_uuid):
         return jobs.Outcome(jobs.FAILED, f"cannot program: {exc.message}"), None
     left = (deadline_at - jobs.utcnow()).total_seconds() if deadline_at else \
         conf.programming.job_timeout
-    try:
-        outcome = jobs.drive(conf, p, job_uuid, time.monotonic() + max(left, 0))
-    except errors.ApiError as exc:
-        outcome = jobs.Outcome(jobs.FAILED, exc.message)
-    return outcome, p
+    return jobs.drive_outcome(conf, p, job_uuid, time.monotonic() + max(left, 0)), p
 
 
 def _loaded(session, p):

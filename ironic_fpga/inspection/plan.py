@@ -5,7 +5,7 @@ of an inspection without an Ironic process; ``hook`` applies it to the node.
 """
 
 from accel_contract import naming
-from ironic_fpga.inspection import rules
+from ironic_fpga.inspection import merge, rules
 
 
 def parse_capabilities(text):
@@ -100,14 +100,8 @@ def inventory_traits(doc, rule_traits=()):
 
 
 def type_capabilities(doc):
-    """``accel_<type>_count`` and :func:`partition_capabilities`."""
-    counts = {}
-    for device in doc["devices"]:
-        if device["type"] in ("NIC", "FABRIC"):
-            continue
-        key = f"accel_{device['type'].lower()}_count"
-        counts[key] = counts.get(key, 0) + 1
-    caps = {k: str(v) for k, v in counts.items()}
+    """``accel_<type>_count`` (``merge.type_counts``) and :func:`partition_capabilities`."""
+    caps = merge.type_counts(doc["devices"])
     caps.update(partition_capabilities(doc))
     return caps
 
@@ -143,6 +137,7 @@ class Plan:
         #: and the rules' capabilities (which win a clash)
         self.record_capabilities = partition_capabilities(doc) if set_capabilities else {}
         self.record_capabilities.update(rule_caps)
+        #: what an in-band inspection alone gives the node (counts included)
         self.capabilities = type_capabilities(doc) if set_capabilities else {}
         self.capabilities.update(rule_caps)
         self.accelerators = accelerators_property(doc)
