@@ -90,8 +90,7 @@ def _name(prof):
 
 def _ci_name(gi_prof, ci_profile):
     """Default CI (the whole GI) is named like the GI; smaller ones ``<n>c.<gi>``."""
-    full = {1: 0, 2: 1, 3: 2, 4: 3, 7: 4}.get(gi_prof["ce"], gi_prof["ce"] - 1)
-    if ci_profile == full:
+    if ci_profile == _default_ci_profile(gi_prof):
         return _name(gi_prof)
     return f"MIG {ci_profile + 1}c.{gi_prof['name']}"
 
@@ -284,12 +283,8 @@ def _caps(root, gpu):
     """The driver's ``/proc`` capability files follow the instances."""
     from accel_hosts import sysfs
 
-    class _Card:  # what sysfs.write_mig_caps reads of a card
-        class nvidia:  # noqa: N801
-            minor = gpu["minor"]
-
-    sysfs.write_mig_caps(root, _Card, gpu["instances"] if gpu["mig"]["current"] == "Enabled"
-                         else [])
+    sysfs.write_mig_caps(root, gpu["minor"],
+                         gpu["instances"] if gpu["mig"]["current"] == "Enabled" else [])
 
 
 # -- argument handling --------------------------------------------------------------------

@@ -223,8 +223,8 @@ def vgpu_dir(host, vf, root=None):
     return os.path.join(device_dir(host, vf, root), "nvidia")
 
 
-def mig_caps_dir(card, root=None):
-    return _join(root, f"proc/driver/nvidia/capabilities/gpu{card.nvidia.minor}/mig")
+def mig_caps_dir(minor, root=None):
+    return _join(root, f"proc/driver/nvidia/capabilities/gpu{minor}/mig")
 
 
 def mdev_parents(card):
@@ -719,7 +719,7 @@ def write_partitions(host, root, card):
                     exist_ok=True)
         _write(os.path.join(root, "dev/vfio/devices", f"vfio{n}"), "", 0o600)
     if card.nvidia and card.nvidia.mig_profiles:
-        write_mig_caps(root, card)
+        write_mig_caps(root, card.nvidia.minor, part.mig_instances)
 
 
 def write_mdev_types(host, root, card, parent):
@@ -784,14 +784,13 @@ def write_vgpu_vf(host, root, card, vf):
     _attrs(d, {"current_vgpu_type": part.vgpu_current.get(vf, 0)}, 0o644)
 
 
-def write_mig_caps(root, card, instances=None):
-    """``/proc/driver/nvidia/capabilities/gpuN/mig/giG/access`` (and ``ciC/access``)."""
+def write_mig_caps(root, minor, instances):
+    """``/proc/driver/nvidia/capabilities/gpuN/mig/giG/access`` (and ``ciC/access``) of
+    GPU minor ``minor``'s MIG ``instances`` (MigInstance or their JSON dicts)."""
     import shutil
 
-    instances = card.partitions.mig_instances if instances is None else instances
-    base = mig_caps_dir(card, root)
+    base = mig_caps_dir(minor, root)
     shutil.rmtree(base, ignore_errors=True)
-    minor = card.nvidia.minor
     os.makedirs(base, exist_ok=True)
     for gi in instances:
         gid = gi.gi if hasattr(gi, "gi") else gi["gi"]

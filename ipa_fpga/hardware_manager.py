@@ -134,7 +134,6 @@ class AcceleratorHardwareManager(hardware.HardwareManager):
         _only_selector("configure_accelerator_vfs", selector)
         return vfs.configure(self.root, num_vfs, **selector)
 
-
     def configure_gpu_partitions(self, node, ports, mig=None, vgpu=None, **selector):
         """MIG instances or vendor-VFIO vGPUs; see ``ipa_fpga.steps.gpu_partitions``."""
         _only_selector("configure_gpu_partitions", selector)

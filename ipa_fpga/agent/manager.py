@@ -16,8 +16,6 @@ JOB_KEYS = {"job_id", "deployable_id", "device_id", "bitstream_uuid", "download_
             "sha256", "size", "interface_id", "function_id"}
 
 
-
-
 class AgentManager:
     def __init__(self, conf, session, on_change=None):
         self._conf = conf

@@ -24,6 +24,7 @@ import dataclasses
 import re
 
 from accel_contract import identity, naming
+from ipa_fpga.discovery import mdev
 
 _GB = re.compile(r"(\d+)[A-Z]+$")
 
@@ -73,8 +74,10 @@ def _slug(text):
 
 
 def describe(driver, ctx, facts, label):
-    """Fill ``ctx.device`` (partitions, deployables) for a GPU with these facts."""
+    """Fill ``ctx.device`` (traits, partitions, deployables) for a GPU with these facts."""
     dev = ctx.device
+    dev.traits = list(dict.fromkeys(dev.traits + naming.partition_capability_traits(
+        facts.forms, (facts.mig or {}).get("current"))))
     pf = dev.primary.address
     hostname = ctx.shared.get("hostname") or "localhost"
     traits = list(dev.traits)
@@ -120,10 +123,11 @@ def _mdev(driver, dev, facts, hostname, traits, types, instances):
                 created.setdefault(m.type_id, []).append(m.uuid)
         for mtype in by_parent[parent]:
             mine = sorted(set(created.get(mtype.type_id, [])) | set(mtype.devices))
+            fb = mdev.framebuffer_mb(mtype.description)
             types.append({
                 "form": "mdev", "parent": parent, "id": mtype.type_id, "name": mtype.name,
                 "description": mtype.description, "device_api": mtype.device_api,
-                "framebuffer_mb": _mdev_fb(mtype), "max_instances": _mdev_max(mtype),
+                "framebuffer_mb": fb, "max_instances": mdev.max_instances(mtype.description),
                 "available_instances": mtype.available, "created": len(mine)})
             if not mine and not mtype.available:
                 continue
@@ -142,25 +146,13 @@ def _mdev(driver, dev, facts, hostname, traits, types, instances):
                                                         mtype.type_id),
                 num=len(handles),
                 attributes={"mdev_type": mtype.type_id, "vgpu_type": mtype.name,
-                            "framebuffer_mb": _mdev_fb(mtype)})
+                            "framebuffer_mb": fb})
             dep["attach_handles"] = handles
             dev.deployables.append(dep)
     for m in facts.mdevs:
         instances.append({"form": "mdev", "parent": m.parent, "id": m.uuid, "type": m.type_id,
                           "name": names.get(m.type_id), "iommu_group": m.iommu_group,
                           "driver": m.driver})
-
-
-def _mdev_fb(mtype):
-    from ipa_fpga.discovery import mdev
-
-    return mdev.framebuffer_mb(mtype.description)
-
-
-def _mdev_max(mtype):
-    from ipa_fpga.discovery import mdev
-
-    return mdev.max_instances(mtype.description)
 
 
 def _mdev_handle(parent, type_id, uuid):

@@ -24,8 +24,4 @@ class IntelGpuDriver(AcceleratorDriver):
         if not facts.forms:
             self.pf_vf_tree(ctx, root_kind="gpu")
             return
-        from accel_contract import naming
-
-        dev.traits = list(dict.fromkeys(dev.traits
-                                        + naming.partition_capability_traits(facts.forms)))
         gpu_partitions.describe(self, ctx, facts, f"{dev.model} {dev.primary.address}")

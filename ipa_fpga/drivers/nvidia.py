@@ -109,7 +109,6 @@ class NvidiaDriver(AcceleratorDriver):
             })
         facts = self._facts(ctx, info)
         if facts.forms or facts.offers_partitions:
-            dev.traits = list(dict.fromkeys(dev.traits + naming_traits(facts)))
             gpu_partitions.describe(self, ctx, facts, f"{dev.model} {address}")
         else:
             self.pf_vf_tree(ctx, root_kind="gpu")
@@ -166,8 +165,3 @@ class NvidiaDriver(AcceleratorDriver):
                 for g in gis.get(row.index, [])]
         return facts
 
-
-def naming_traits(facts):
-    from accel_contract import naming
-
-    return naming.partition_capability_traits(facts.forms, (facts.mig or {}).get("current"))

@@ -9,13 +9,9 @@ card-local, so names are resolved against the card's own lists.
 import os
 
 from accel_contract import naming
-from ipa_fpga.drivers.nvidia import parse_creatable
+from ipa_fpga.drivers.nvidia import parse_creatable, vgpu_path
 from ipa_fpga.errors import InvalidArgs, NotSupported, UpdateFailed, VerificationFailed
 from ipa_fpga.partitions import SETTLE, settle
-
-
-def _path(root, vf, name):
-    return os.path.join(root, "sys/bus/pci/devices", vf, "nvidia", name)
 
 
 def _read(path):
@@ -27,7 +23,7 @@ def _read(path):
 
 
 def is_vgpu_vf(root, vf):
-    return os.path.exists(_path(root, vf, "current_vgpu_type"))
+    return os.path.exists(vgpu_path(root, vf, "current_vgpu_type"))
 
 
 def _require(root, vf):
@@ -39,7 +35,7 @@ def _require(root, vf):
 
 def current(root, vf):
     _require(root, vf)
-    text = (_read(_path(root, vf, "current_vgpu_type")) or "").strip()
+    text = (_read(vgpu_path(root, vf, "current_vgpu_type")) or "").strip()
     try:
         return int(text or 0)
     except ValueError:
@@ -48,7 +44,7 @@ def current(root, vf):
 
 def creatable(root, vf):
     _require(root, vf)
-    return parse_creatable(_read(_path(root, vf, "creatable_vgpu_types")))
+    return parse_creatable(_read(vgpu_path(root, vf, "creatable_vgpu_types")))
 
 
 def _siblings(root, vf):
@@ -102,7 +98,7 @@ def set_type(root, vf, wanted, timeout=SETTLE):
         raise UpdateFailed(vf, f"vGPU type {wanted} cannot be created on this VF now "
                                f"(creatable: {names})")
     try:
-        with open(_path(root, vf, "current_vgpu_type"), "w") as f:
+        with open(vgpu_path(root, vf, "current_vgpu_type"), "w") as f:
             f.write(str(type_id))
     except OSError as exc:
         raise UpdateFailed(vf, f"writing current_vgpu_type failed: {exc.strerror}") from None
@@ -119,7 +115,7 @@ def release(root, vf, timeout=SETTLE):
     if not held:
         return {"released": False}
     try:
-        with open(_path(root, vf, "current_vgpu_type"), "w") as f:
+        with open(vgpu_path(root, vf, "current_vgpu_type"), "w") as f:
             f.write("0")
     except OSError as exc:
         raise UpdateFailed(vf, f"writing current_vgpu_type failed: {exc.strerror}") from None

@@ -36,9 +36,9 @@ def configure(root, num_vfs, **selector):
         path = os.path.join(root, "sys/bus/pci/devices", pf["address"], "sriov_numvfs")
         if not os.path.isfile(path):
             raise NotSupported(pf["address"], f"no {path}")
-        plans.append((device, pf, path))
+        plans.append((device, pf))
     results = []
-    for device, pf, _path in plans:
+    for device, pf in plans:
         got = set_numvfs(root, pf["address"], pf["sriov"]["numvfs"], num_vfs)
         LOG.info("%s: %d VFs configured", pf["address"], num_vfs)
         results.append({"device": device["id"], "function": pf["address"], "num_vfs": got})
@@ -68,8 +68,10 @@ def set_numvfs(root, address, current, num_vfs, wait_vfs=False):
         raise UpdateFailed(address, f"writing {path} failed: {exc.strerror}") from None
     if got != num_vfs:
         raise VerificationFailed(address, f"sriov_numvfs reads {got}, wanted {num_vfs}")
+    if not wait_vfs:
+        return got
     links = sum(1 for n in os.listdir(fdir) if n.startswith("virtfn"))
-    if wait_vfs and links != num_vfs:
+    if links != num_vfs:
         raise VerificationFailed(address, f"{links} VFs appeared after writing sriov_numvfs "
                                           f"{num_vfs} (the driver refused; VFs in use?)")
     return got
