@@ -68,7 +68,8 @@ def wait_rss(procs, timeout):
 
 CHILD = """
 import sys, time
-from ipa_fpga import images
+from ipa_fpga import conf, images
+conf.cfg.CONF.set_override("allow_loopback_urls", True, group=conf.GROUP)  # a loopback server
 t = time.monotonic()
 with images.fetch(sys.argv[1], sys.argv[2], "sha256", dest_dir=sys.argv[3],
                   max_bytes=int(sys.argv[4])) as img:

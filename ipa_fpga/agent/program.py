@@ -68,7 +68,10 @@ def download(session, url, expected_sha256, expected_size, dest_dir, limit, time
     size = 0
     try:
         try:
-            resp = session.get(url, stream=True, raise_exc=False, timeout=(10, timeout))
+            # accel-api never redirects a download: a redirect would take the agent's
+            # credentials, and the agent, somewhere the job's URL check never saw.
+            resp = session.get(url, stream=True, raise_exc=False, redirect=False,
+                               timeout=(10, timeout))
         except Exception as exc:
             raise _bad_bitstream(f"cannot fetch the bitstream: {type(exc).__name__}") \
                 from None

@@ -41,7 +41,9 @@ class IPA:
         os.makedirs(self.workdir, exist_ok=True)
         with open(self.conf_path, "w") as f:
             f.write(f"[DEFAULT]\ndebug = true\nuse_stderr = true\n\n"
-                    f"[ipa_fpga]\nsysfs_root = {self.sysfs_root}\n")
+                    f"[ipa_fpga]\nsysfs_root = {self.sysfs_root}\n"
+                    # the images come from a loopback file server
+                    "allow_loopback_urls = true\n")
         argv = [
             sys.executable, os.path.join(os.path.dirname(__file__), "ipa_main.py"),
             "--config-file", self.conf_path,

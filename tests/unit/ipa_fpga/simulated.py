@@ -22,14 +22,25 @@ def read(root, rel):
         return f.read().strip()
 
 
+def allow_loopback_urls(test):
+    """Let ``test`` download from loopback servers (``[ipa_fpga] allow_loopback_urls``)."""
+    conf.cfg.CONF.set_override("allow_loopback_urls", True, group=conf.GROUP)
+    test.addCleanup(conf.cfg.CONF.clear_override, "allow_loopback_urls", group=conf.GROUP)
+
+
 class FilesTestCase(base.TestCase):
-    """``self.files``: one loopback file server for the tests of the class."""
+    """``self.files``: one loopback file server for the tests of the class (loopback
+    URLs allowed for each test)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.files = FileServer(cls.class_tmp_dir("accel-www-")).start()
         cls.addClassCleanup(cls.files.stop)
+
+    def setUp(self):
+        super().setUp()
+        allow_loopback_urls(self)
 
 
 class SimulatorTestCase(FilesTestCase):

@@ -13,6 +13,7 @@ from accel_contract import staging
 from ipa_fpga import images
 from ironic_fpga.redfish import task_poller
 from tests.unit import base
+from tests.unit.ipa_fpga.simulated import allow_loopback_urls
 
 BODY = b"image bytes " * 100
 
@@ -35,6 +36,7 @@ class HostileImageServersTest(base.TestCase):
     def setUp(self):
         super().setUp()
         self.dir = str(self.tmp_dir())
+        allow_loopback_urls(self)
 
     def _serve(self, length):
         handler = type("Handler", (_Server,), {"length": length})
