@@ -64,6 +64,7 @@ class AccelApi:
         self.programmer = programmers.load(conf.claims.programmer, conf)
         self.partitioner = partitions.Partitioner(conf)
         self.bitstream_store = None  # made on first use ([bitstreams] backend)
+        self.uploads = None  # with the store, when it records uploads (Glance)
         self.placement = None  # made on first report when [placement] is configured
         self.max_body = conf.api.max_request_body_size
         self.router = Router()
@@ -79,10 +80,19 @@ class AccelApi:
     def start_background(self):
         """Threads a serving worker runs beside requests: the asynchronous binds (and the
         takeover of those whose owner died), the Placement retries of hosts that wait for
-        their compute node's provider (when ``[placement]`` is set)."""
+        their compute node's provider (when ``[placement]`` is set), the leases and sweep
+        of uploads to Glance (when it is the bitstream store)."""
         from accel_api.placement import report, retrier
 
         self.async_binds.start()
+        try:
+            records = bitstreams.open_store(self).records_uploads
+        except Exception:  # as before: uploads fail with the reason, the rest serves
+            LOG.exception("cannot open the bitstream store ([bitstreams] backend = %s)",
+                          self.conf.bitstreams.backend)
+            records = False
+        if records:
+            self.uploads.start()  # its first tick removes what killed uploads left
         if report.enabled(self.conf) and not self.background:
             thread = retrier.Retrier(self)
             thread.start()
@@ -91,6 +101,8 @@ class AccelApi:
     def stop_background(self):
         """Graceful exit: asynchronous binds are given back to the other processes."""
         self.async_binds.stop()
+        if self.uploads is not None:
+            self.uploads.stop()
         for thread in self.background:
             thread.stop()
 

@@ -19,7 +19,7 @@ import webob
 from accel_api import errors
 from accel_api.api import util
 from accel_api.api.responses import json_response
-from accel_api.bitstreams import backends, store
+from accel_api.bitstreams import backends, store, uploads
 from accel_api.db import models as m
 from accel_api.db.engine import MutexTimeout
 from accel_api.jobs import norm_id
@@ -60,11 +60,16 @@ def _store(req):
 
 def open_store(app):
     """The app's store ([bitstreams] backend), opened on first use; opening it sweeps
-    what interrupted uploads left (in the background: it never delays a request)."""
+    what interrupted uploads left (in the background: it never delays a request). A
+    store whose uploads are recorded (Glance) gets ``app.uploads``, whose thread sweeps
+    once started (``AccelApi.start_background``, or the first upload)."""
     if getattr(app, "bitstream_store", None) is None:
         with _OPENING:
             if getattr(app, "bitstream_store", None) is None:
-                app.bitstream_store = backends.load(app.conf)
+                opened = backends.load(app.conf)
+                if opened.records_uploads:
+                    app.uploads = uploads.PendingUploads(app.conf, app.db, opened)
+                app.bitstream_store = opened
                 threading.Thread(target=_sweep_quietly, args=(app,), daemon=True,
                                  name="bitstream-sweep").start()
     return app.bitstream_store
@@ -133,12 +138,30 @@ def upload(req, uuid):
                               function_id=row.function_id, interface_id=row.interface_id,
                               board=row.board, project_id=row.project_id,
                               visibility=row.visibility)
-        row_id = row.id
+        row_id, row_uuid = row.id, row.uuid
     if length is None and not req.is_body_readable:
         raise errors.BadRequest("the bitstream bytes are the request body")
     body = req.body_file_raw if length is not None else req.body_file
     chunk = req.app.conf.bitstreams.chunk_size
     bitstreams = _store(req)
+    pending = None
+    if bitstreams.records_uploads:  # recorded first: a killed upload's image is swept
+        pending = req.app.uploads.begin(row_uuid)
+        meta.location, meta.upload_id = pending.location, pending.upload_id
+    try:
+        return _store_and_activate(req, uuid, row_id, bitstreams, pending, body, chunk,
+                                   length, limit, meta)
+    finally:
+        if pending is not None:
+            req.app.uploads.forget(pending)
+
+
+upload.max_body_option = "bitstreams.max_size"
+
+
+def _store_and_activate(req, uuid, row_id, bitstreams, pending, body, chunk, length, limit,
+                        meta):
+    stored = None
     try:
         stored = bitstreams.put(store.chunks(body, chunk, length), limit, meta)
     except store.TooLarge as exc:
@@ -146,11 +169,19 @@ def upload(req, uuid):
     except store.StoreError as exc:
         LOG.warning("bitstream %s upload failed: %s", uuid, exc)
         raise errors.ApiError(f"storing the bitstream failed: {exc}", 502) from None
+    finally:
+        if stored is None and pending is not None:
+            req.app.uploads.discard(pending)
+    lost = []
 
     def _activate(session):
+        lost.clear()
         row = session.get(m.Bitstream, row_id, with_for_update=True)
         if row is None or row.status != "uploading":
             return None  # deleted, or a concurrent upload (a retry) won: ours is not used
+        if pending is not None and not req.app.uploads.finish(session, pending):
+            lost.append(True)  # presumed dead and swept: its image is not ours any more
+            return None
         bitstreams.commit(stored)  # readable before the record says active
         row.status, row.size, row.sha512, row.sha256, row.location = (
             "active", stored.size, stored.sha512, stored.sha256, stored.location)
@@ -161,14 +192,18 @@ def upload(req, uuid):
             row = req.db.run(_activate)
     finally:
         bitstreams.release(stored)
+    if lost:
+        LOG.error("bitstream %s: the upload's lease passed before it was done ([bitstreams] "
+                  "upload_lease) and its image %s was swept", uuid, stored.location)
+        raise errors.ApiError("the upload outlived its lease and was removed as abandoned "
+                              "(is the database reachable?); upload again", 503)
     if row is None:
-        if not bitstreams.shared_locations():  # our own copy (a Glance image): drop it
+        if pending is not None:  # our own image (Glance), recorded: dropped with its row
+            req.app.uploads.discard(pending)
+        elif not bitstreams.shared_locations():  # our own copy: drop it
             _drop(req.app, stored.location)
         raise errors.Conflict(f"bitstream {uuid} was deleted or uploaded meanwhile")
     return json_response(200, view(req, row))
-
-
-upload.max_body_option = "bitstreams.max_size"
 
 
 def list_(req):

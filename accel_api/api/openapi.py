@@ -168,7 +168,7 @@ OPERATIONS = {
     ("PUT", "/v2/bitstreams/{uuid}/data"): (
         "bitstreams", "Upload the bytes (streamed, hashed, size-limited)", [_p("uuid", UUID)],
         {"type": "string", "format": "binary"}, {200: _json(OBJ, "Stored (status active)"),
-                                                 502: ERROR}),
+                                                 502: ERROR, 503: ERROR}),
     ("GET", "/v2/bitstreams/{uuid}/data"): (
         "bitstreams", "Download the bytes (owners of the bitstream; an agent with the "
                       "signed URL of a job sent to its host)",

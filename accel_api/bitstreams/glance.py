@@ -5,11 +5,18 @@ An image is tagged ``FPGA`` and carries the properties Cyborg's users know:
 ``accel_board``. The bytes are streamed to ``PUT /v2/images/{id}/file`` while we hash
 them; afterwards Glance's own ``os_hash_value`` (sha512) must equal ours, or the
 image is deleted and the upload fails: what the agent later verifies is what we hashed.
+
+Uploads are recorded (``records_uploads``): accel-api chooses the image's id before it
+asks Glance for the image, and the image carries the upload's marker as its
+``accel_upload_id`` property, so that the image of a killed process's upload is found
+and removed by the sweep of ``accel_api.bitstreams.uploads``; images without that
+marker (anyone else's) are never touched.
 """
 
 import logging
 import threading
 import time
+import uuid
 
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading as ks_loading
@@ -19,10 +26,13 @@ from accel_api.bitstreams import store
 LOG = logging.getLogger(__name__)
 GROUP = "glance"
 TAG = "FPGA"
+#: The image property naming the recorded upload that made the image.
+UPLOAD_MARKER = "accel_upload_id"
 
 
 class GlanceStore(store.BitstreamStore):
     name = "glance"
+    records_uploads = True
 
     def __init__(self, connection):
         self.conn = connection
@@ -67,9 +77,12 @@ class GlanceStore(store.BitstreamStore):
         for key, value in (("vendor", metadata.vendor), ("type", metadata.type),
                            ("accel_function_id", metadata.function_id),
                            ("accel_interface_id", metadata.interface_id),
-                           ("accel_board", metadata.board)):
+                           ("accel_board", metadata.board),
+                           (UPLOAD_MARKER, metadata.upload_id)):
             if value:
                 body[key] = str(value)
+        if metadata.location:
+            body["id"] = metadata.location
         resp = self._request("POST", "/images", json=body)
         if resp.status_code != 201:
             raise store.StoreError(f"Glance refused the image: HTTP {resp.status_code} "
@@ -101,20 +114,44 @@ class GlanceStore(store.BitstreamStore):
             ok = True
         finally:
             if not ok:
-                self._discard(image_id)
+                self._discard(image_id, recorded=bool(metadata.upload_id))
         return store.Stored(location=image_id, size=hasher.size, sha512=hasher.sha512,
                             sha256=hasher.sha256)
 
-    def _discard(self, image_id, attempts=20, interval=0.25):
+    def _discard(self, image_id, recorded, attempts=20, interval=0.25):
         """Delete a half-uploaded image; Glance may answer 500 while its aborted upload
-        is still being torn down, so retry for a few seconds before giving up loudly."""
+        is still being torn down, so retry for a few seconds before giving up (a
+        recorded upload's image is then left to the sweep, which tries again)."""
         for _ in range(attempts):
             try:
                 self.delete(image_id)
                 return
             except store.StoreError:
                 time.sleep(interval)
-        LOG.error("could not delete half-uploaded Glance image %s; delete it by hand", image_id)
+        if recorded:
+            LOG.warning("could not delete half-uploaded Glance image %s yet; the sweep of "
+                        "interrupted uploads tries again", image_id)
+        else:
+            LOG.error("could not delete half-uploaded Glance image %s; delete it by hand",
+                      image_id)
+
+    def new_location(self):
+        return str(uuid.uuid4())
+
+    def remove_upload(self, location, upload_id):
+        resp = self._request("GET", f"/images/{location}")
+        if resp.status_code == 404:
+            return False
+        if resp.status_code != 200:
+            raise store.StoreError(f"Glance: HTTP {resp.status_code} reading image {location}")
+        marker = resp.json().get(UPLOAD_MARKER)
+        if marker != upload_id:
+            LOG.warning("Glance image %s does not carry upload %s's marker (%s = %r): "
+                        "not accel-api's to remove, left alone", location, upload_id,
+                        UPLOAD_MARKER, marker)
+            return False
+        self.delete(location)
+        return True
 
     def open(self, location, chunk=store.CHUNK):
         resp = self._request("GET", f"/images/{location}/file", stream=True)

@@ -55,6 +55,10 @@ class Metadata:
     board: str | None = None
     project_id: str | None = None
     visibility: str = "private"
+    #: A recorded upload's (``records_uploads``): where the bytes go, chosen before
+    #: they are written, and the marker they carry (``uploads.PendingUploads``).
+    location: str | None = None
+    upload_id: str | None = None
 
 
 class Hasher:
@@ -100,6 +104,10 @@ class BitstreamStore:
     """Base class of the backends (``local``, ``glance``)."""
 
     name = "base"
+    #: True when an interrupted upload leaves bytes accel-api cannot tell from others
+    #: by looking at the store alone (a Glance image): its uploads are recorded in the
+    #: database first and swept by lease (``accel_api.bitstreams.uploads``).
+    records_uploads = False
 
     def put(self, stream, limit, metadata: Metadata) -> Stored:
         """Store the chunks of ``stream`` (an iterable of bytes); TooLarge past ``limit``."""
@@ -131,4 +139,14 @@ class BitstreamStore:
     def sweep(self):
         """Remove what interrupted uploads left behind; returns how many were removed."""
         return 0
+
+    def new_location(self):
+        """A fresh location for a recorded upload (``records_uploads``)."""
+        raise NotImplementedError
+
+    def remove_upload(self, location, upload_id):
+        """Remove what the recorded upload ``upload_id`` left at ``location``, only if
+        the bytes there carry that upload's marker; True when something was removed.
+        StoreError when the store could not say (the sweep tries again)."""
+        raise NotImplementedError
 

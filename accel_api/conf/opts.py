@@ -143,6 +143,15 @@ bitstream_opts = [
                     "413 and nothing is stored."),
     cfg.IntOpt("chunk_size", default=1024 * 1024, min=4096,
                help="Bytes read and written per step when streaming bitstreams."),
+    cfg.IntOpt("upload_lease", default=60, min=2,
+               help="glance backend: seconds an accel-api process holds an upload without "
+                    "renewing its lease (renewed every third of it while the upload "
+                    "runs). The Glance image of an upload whose process died (killed, "
+                    "crashed) or failed to delete it is removed by any accel-api process "
+                    "on this database once the lease passed: at start and every third of "
+                    "the lease. Only an image accel-api made for that very upload (its "
+                    "accel_upload_id property) that no bitstream points to is removed. "
+                    "Clocks of the API nodes should agree to well within the lease."),
 ]
 
 programming_opts = [

@@ -277,6 +277,28 @@ class Bitstream(TimestampMixin, Base):
     location: Mapped[str | None] = mapped_column(sa.String(255))
 
 
+class BitstreamUpload(Base):
+    """An upload in flight to a store whose half-written bytes live outside accel-api
+    (a Glance image): recorded before the store is written to, gone once the bitstream
+    is ``active`` (same transaction) or the bytes of a failed upload are deleted.
+    ``owner`` is the accel-api process doing it (host:pid:token), renewing its lease; a
+    row whose lease passed is swept (``accel_api.bitstreams.uploads``)."""
+
+    __tablename__ = "bitstream_uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The marker the stored bytes carry (Glance property ``accel_upload_id``).
+    upload_id: Mapped[str] = mapped_column(sa.String(UUID_LEN), unique=True)
+    #: The bitstream the upload was for (no foreign key: the record may be deleted
+    #: while its upload runs, and the bytes must still be swept).
+    bitstream_uuid: Mapped[str] = mapped_column(sa.String(UUID_LEN))
+    backend: Mapped[str] = mapped_column(sa.String(16))
+    #: Where the bytes go (the Glance image id, chosen before the image is made).
+    location: Mapped[str] = mapped_column(sa.String(255))
+    owner: Mapped[str] = mapped_column(sa.String(255))
+    lease_expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, default=utcnow)
+
+
 class Agent(TimestampMixin, Base):
     """Where a host's accel-agent answers JSON-RPC (registered by the agent itself)."""
 

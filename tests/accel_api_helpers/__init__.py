@@ -145,6 +145,23 @@ def child_pids(pid):
     return kids
 
 
+def process_name(pid):
+    """The first word of a process's command line ("" once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def server_pids():
+    """The accel-api servers this test process started (``running_server``'s children)
+    and their workers, the serving processes first: killed in that order, nothing
+    restarts a worker."""
+    servers = [p for p in child_pids(os.getpid()) if process_name(p).startswith("accel-api")]
+    return servers + [w for p in servers for w in child_pids(p)]
+
+
 def stop_process(proc, timeout):
     """SIGTERM, then SIGKILL past ``timeout`` seconds; returns the exit status."""
     proc.terminate()

@@ -11,24 +11,9 @@ import time
 import pytest
 import requests
 
-from tests.accel_api_helpers import child_pids, running_server
+from tests.accel_api_helpers import running_server, server_pids
 
 pytestmark = pytest.mark.functional
-
-
-def _server_pids():
-    """accel-api started by this test (running_server's child) and its workers, the
-    serving process first: killed in that order, nothing restarts a worker."""
-    servers = [p for p in child_pids(os.getpid()) if _name(p).startswith("accel-api")]
-    return servers + [w for p in servers for w in child_pids(p)]
-
-
-def _name(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().split(b"\0")[0].decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def _staging_files(store):
@@ -61,9 +46,9 @@ def test_an_upload_interrupted_by_sigkill_leaves_no_temporary_file(tmp_path):
             upload.start()
             _wait(lambda thread=upload: _staging_files(store) or not thread.is_alive(),
                   "the upload to be staged or answered")
-            for pid in _server_pids():
+            for pid in server_pids():
                 os.kill(pid, signal.SIGKILL)
-            _wait(lambda: not _server_pids(), "accel-api to die")
+            _wait(lambda: not server_pids(), "accel-api to die")
             caught = bool(_staging_files(store))
             upload.join(30)
         if caught:

@@ -8,6 +8,7 @@ import pytest
 import accel_hosts
 from accel_hosts import sysfs
 from ipa_fpga.discovery import discover
+from tests.realprocs.glance import Glance
 from tests.realprocs.placement import Placement
 
 
@@ -27,5 +28,13 @@ def host_a_inventory(tmp_path_factory):
 def placement(tmp_path_factory):
     """One real Placement for the modules of this folder."""
     proc = Placement(tmp_path_factory.mktemp("placement")).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def glance_proc(tmp_path_factory):
+    """One real Glance for the modules of this folder (file store, SQLite, no auth)."""
+    proc = Glance(tmp_path_factory.mktemp("glance")).start()
     yield proc
     proc.stop()

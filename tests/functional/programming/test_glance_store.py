@@ -8,16 +8,8 @@ import requests
 from oslo_config import cfg
 
 from accel_api.bitstreams import glance, store
-from tests.realprocs.glance import Glance
 
 pytestmark = pytest.mark.functional
-
-
-@pytest.fixture(scope="module")
-def glance_proc(tmp_path_factory):
-    proc = Glance(tmp_path_factory.mktemp("glance")).start()
-    yield proc
-    proc.stop()
 
 
 def _store(glance_proc, directory):
