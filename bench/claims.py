@@ -21,7 +21,8 @@ counted) until its connections have prepared their statements.
 
 Then the built-in server (granian, this tree) and the one before it (cheroot, from the
 git revision ``--baseline``) side by side on PostgreSQL with 2 workers, both running at
-once: the same 16-client cycles in rounds that alternate between them, then a fresh
+once: the same 16-client cycles in rounds that alternate between them (A B B A ...;
+the verdict is the median of their round-by-round ratio), then a fresh
 client's ``GET /v2`` and full claim cycles (each request on a new connection) while
 1,000 idle keep-alive connections are held, 50 clients send headers and 20 send bodies
 a byte a second, 1,000 concurrent GETs, and the servers' memory (RSS).
@@ -326,14 +327,17 @@ def concurrent_round(url, rps, per, watch, title):
     shares = "/".join(f"{100 * x / (sum(split) or 1):.0f}" for x in split)
     show(title, timings, ok, rate, 16 * per, cpu)
     print(f"  accel-api CPU split between workers: {shares} %")
-    return rate, ok, cpu.get("accel-api", 0)
+    return rate, ok, cpu.get("accel-api", 0), cpu
 
 
 def summarize_rounds(rounds, per):
-    rates = sorted(r for r, _, _ in rounds)
+    rates = sorted(r[0] for r in rounds)
     return {"concurrent_rate": statistics.median(rates), "rates": rates,
-            "bound": sum(ok for _, ok, _ in rounds), "cycles": 16 * per * len(rounds),
-            "cpu_ms": sorted(c * 1000 for _, _, c in rounds)}
+            "bound": sum(r[1] for r in rounds), "cycles": 16 * per * len(rounds),
+            "cpu_ms": sorted(r[2] * 1000 for r in rounds),
+            # CPU per cycle by who (client, accel-api, PostgreSQL): medians over rounds
+            "who_ms": {who: statistics.median(r[3][who] * 1000 for r in rounds)
+                       for who in rounds[0][3]}}
 
 
 def concurrent_rounds(url, rps, args, watch):
@@ -469,7 +473,7 @@ def bench_servers(args, admin):
                 servers.append((f"cheroot@{args.baseline[:7]}", command, env))
             except (subprocess.CalledProcessError, OSError) as exc:
                 print(f"\nbaseline {args.baseline} not available ({exc}); this tree only")
-        started = []
+        started, watches = [], []
         for name, command, env in servers:
             db_url = _bench_database(stack, admin, args.pg_url)
             state = stack.enter_context(tempfile.TemporaryDirectory())
@@ -478,21 +482,25 @@ def bench_servers(args, admin):
                 command=command, env=env))
             rps = setup(url)
             run_cycles(url, rps, 16, 5 if args.quick else 15)  # warm-up
+            database = sa.make_url(db_url).database
             started.append((name, url, rps, []))
-        per = 10 if args.quick else 40
+            watches.append(lambda database=database: db_backend_pids(admin, database))
+        per = 10 if args.quick else 25
         print(f"\n=== {' vs '.join(n for n, *_ in started)}: PostgreSQL, 2 workers each, "
               f"rounds alternating; {loadavg()} ===")
-        for n in range(2 if args.quick else 4):
-            for name, url, rps, rounds in (started if n % 2 == 0 else started[::-1]):
+        order = list(zip(started, watches, strict=True))
+        for n in range(2 if args.quick else 8):
+            for (name, url, rps, rounds), db_pids in (order if n % 2 == 0 else order[::-1]):
                 rounds.append(concurrent_round(
-                    url, rps, per, [("accel-api", server_pids(url))],
+                    url, rps, per, [("accel-api", server_pids(url)),
+                                    ("PostgreSQL", db_pids())],
                     f"{name}: 16 concurrent clients, round {n + 1}"))
         for name, url, rps, rounds in started:
             result = summarize_rounds(rounds, per)
             result["siege"] = siege(url, rps, args)
             result["load"] = loadavg()
             results.append((name, result))
-    show_servers(results)
+    show_servers(results, [rounds for *_, rounds in started])
 
 
 def _latency(times, failed):
@@ -502,13 +510,25 @@ def _latency(times, failed):
             + (f", {failed} failed" if failed else "") + f" (n={len(times)})")
 
 
-def show_servers(results):
+def paired_ratios(rounds_a, rounds_b):
+    """Round n of A over round n of B: the two ran back to back (A B B A ...), so each
+    ratio sees the machine as it was then, where the medians of each see it over the
+    whole run (this box's speed drifts by tens of percent within minutes)."""
+    return sorted(a[0] / b[0] for a, b in zip(rounds_a, rounds_b, strict=True))
+
+
+def show_servers(results, rounds):
     print(f"\n=== servers side by side (PostgreSQL, 2 workers); {loadavg()} ===")
     rows = [
         ("16 clients, cycles/s (median; rounds)", lambda r: (
             f"{r['concurrent_rate']:.0f} ({', '.join(f'{x:.0f}' for x in r['rates'])})")),
-        ("accel-api CPU per cycle", lambda r: (
+        ("CPU per cycle: accel-api", lambda r: (
             f"{statistics.median(r['cpu_ms']):.2f} ms")),
+        ("  PostgreSQL / the 16 clients", lambda r: (
+            f"{r['who_ms']['PostgreSQL']:.2f} / {r['who_ms']['client']:.2f} ms")),
+        ("  all: cycles/s it allows on 2 cores", lambda r: (
+            f"{sum(r['who_ms'].values()):.2f} ms: "
+            f"{2000 / sum(r['who_ms'].values()):.0f}/s")),
         ("fresh GET /v2 under siege", lambda r: _latency(*r["siege"]["get"])),
         ("fresh full cycle under siege", lambda r: _latency(*r["siege"]["cycle"])),
         ("idle connections open at the end", lambda r: (
@@ -526,6 +546,11 @@ def show_servers(results):
         print(f"  {label:{width}}  " + "  ".join(f"{cell(r):38}" for _, r in results))
     print("  (siege: 1,000 idle keep-alive connections, 50 clients sending headers and 20 "
           "sending bodies a byte a second; target p99 < 100 ms)")
+    if len(results) == 2:
+        ratios = paired_ratios(*rounds)
+        print(f"  {results[0][0]} / {results[1][0]} cycles/s, round by round: median "
+              f"{statistics.median(ratios):.2f} (" + ", ".join(f"{r:.2f}" for r in ratios)
+              + "); target >= 1.00 (must not lose), aim 600 cycles/s")
 
 
 def main():
