@@ -39,7 +39,7 @@ import uuid
 import sqlalchemy as sa
 
 from accel_api.bitstreams import store
-from accel_api.claims.async_binds import new_owner
+from accel_api.db import leases
 from accel_api.db import models as m
 
 LOG = logging.getLogger(__name__)
@@ -64,7 +64,8 @@ class PendingUploads:
         self.db = db
         self.store = bitstream_store
         self.lease = dt.timedelta(seconds=conf.bitstreams.upload_lease)
-        self.owner = owner or new_owner()
+        self.owner = owner or leases.new_owner()
+        self.leases = leases.Leases(db, BU, self.owner, self.lease)
         self._active = set()
         self._lock = threading.Lock()
         self._thread = None
@@ -148,43 +149,23 @@ class PendingUploads:
         """Extend the leases of this process's uploads; how many."""
         with self._lock:
             ids = list(self._active)
-        if not ids:
-            return 0
-
-        def _renew(conn):
-            return conn.execute(
-                sa.update(BU).where(BU.c.id.in_(ids), BU.c.owner == self.owner)
-                .values(lease_expires_at=m.utcnow() + self.lease)).rowcount
-
-        return self.db.run_core(_renew)
+        return self.leases.renew(ids)
 
     def sweep(self):
         """Remove the images of the uploads whose lease passed; how many were removed."""
-        now = m.utcnow()
-        with self.db.reading() as conn:
-            due = conn.execute(
-                sa.select(BU.c.id, BU.c.owner, BU.c.location, BU.c.upload_id)
-                .where(BU.c.lease_expires_at < now, BU.c.backend == self.store.name)
-                .order_by(BU.c.lease_expires_at).limit(BATCH)).all()
         removed = 0
-        for row_id, old_owner, location, upload_id in due:
-            def _take(conn, row_id=row_id):
-                return conn.execute(
-                    sa.update(BU).where(BU.c.id == row_id, BU.c.lease_expires_at < now)
-                    .values(owner=self.owner, lease_expires_at=m.utcnow() + self.lease)
-                ).rowcount
-
-            if self.db.run_core(_take) != 1:
-                continue  # another process took it, or its owner finished meanwhile
+        for row, old_owner in self.leases.take_due(
+                BATCH, BU.c.backend == self.store.name,
+                columns=(BU.c.location, BU.c.upload_id)):
             try:
-                if self._remove(row_id, location, upload_id):
+                if self._remove(row.id, row.location, row.upload_id):
                     removed += 1
                     LOG.info("removed Glance image %s of an interrupted upload (its "
-                             "process %s is gone)", location, old_owner)
+                             "process %s is gone)", row.location, old_owner)
             except store.StoreError as exc:
                 LOG.warning("could not remove image %s of an interrupted upload yet, "
-                            "tried again later: %s", location, exc)
-                self._end_lease(row_id)
+                            "tried again later: %s", row.location, exc)
+                self._end_lease(row.id)
         return removed
 
     def _remove(self, row_id, location, upload_id):
@@ -204,11 +185,7 @@ class PendingUploads:
         return removed
 
     def _end_lease(self, row_id):
-        def _end(conn):
-            conn.execute(sa.update(BU).where(BU.c.id == row_id, BU.c.owner == self.owner)
-                         .values(lease_expires_at=m.utcnow() - dt.timedelta(seconds=1)))
-
         try:
-            self.db.run_core(_end)
+            self.leases.end(row_id)
         except Exception:  # its lease lapses anyway
             LOG.exception("ending the lease of upload row %s failed", row_id)

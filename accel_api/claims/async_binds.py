@@ -29,16 +29,14 @@ to well within the lease.
 
 import datetime as dt
 import logging
-import os
 import queue
-import secrets
-import socket
 import threading
 
 import sqlalchemy as sa
 
 from accel_api import jobs, states
 from accel_api.claims import handles
+from accel_api.db import leases
 from accel_api.db import models as m
 from accel_api.nova_events import COMPLETED, FAILED
 
@@ -47,12 +45,6 @@ PROGRAM, NOTIFY = "program", "notify"
 BATCH = 20
 AB = m.AsyncBind.__table__
 ARQ = m.AcceleratorRequest.__table__
-
-
-def new_owner():
-    """This process's name as an owner: host, pid and a token that a restarted process
-    with the same pid never shares."""
-    return f"{socket.gethostname()[:180]}:{os.getpid()}:{secrets.token_hex(6)}"
 
 
 class AsyncBinds:
@@ -64,7 +56,8 @@ class AsyncBinds:
         self.db = db
         self.partitioner = partitioner
         self.lease = dt.timedelta(seconds=conf.claims.async_bind_lease)
-        self.owner = owner or new_owner()
+        self.owner = owner or leases.new_owner()
+        self.leases = leases.Leases(db, AB, self.owner, self.lease)
         self._notifier = notifier
         self._drive = drive  # tests: the programming step alone
         self._active = set()
@@ -164,47 +157,22 @@ class AsyncBinds:
         """Extend the leases of the binds this process is working on; how many."""
         with self._lock:
             ids = list(self._active)
-        if not ids:
-            return 0
-
-        def _renew(conn):
-            return conn.execute(
-                sa.update(AB).where(AB.c.id.in_(ids), AB.c.owner == self.owner)
-                .values(lease_expires_at=m.utcnow() + self.lease)).rowcount
-
-        return self.db.run_core(_renew)
+        return self.leases.renew(ids)
 
     def give_back(self):
-        def _back(conn):
-            return conn.execute(
-                sa.update(AB).where(AB.c.owner == self.owner)
-                .values(lease_expires_at=m.utcnow() - dt.timedelta(seconds=1))).rowcount
-
-        return self.db.run_core(_back)
+        return self.leases.end()
 
     def take_over(self):
         """Take the binds whose lease passed (a dead owner's, a given-back one, or one
         whose event waits for another try) and work on them; their ids."""
-        now = m.utcnow()
-        with self.db.reading() as conn:
-            due = conn.execute(sa.select(AB.c.id, AB.c.owner)
-                               .where(AB.c.lease_expires_at < now)
-                               .order_by(AB.c.lease_expires_at).limit(BATCH)).all()
         taken = []
-        for row_id, old_owner in due:
-            def _take(conn, row_id=row_id):
-                return conn.execute(
-                    sa.update(AB).where(AB.c.id == row_id, AB.c.lease_expires_at < now)
-                    .values(owner=self.owner, lease_expires_at=m.utcnow() + self.lease)
-                ).rowcount
-
-            if self.db.run_core(_take) == 1:
-                if old_owner != self.owner:
-                    LOG.warning("took over asynchronous bind %s from %s (lease passed)",
-                                row_id, old_owner)
-                taken.append(row_id)
-                if not self.stopping.is_set():
-                    self._spawn(row_id)
+        for row, old_owner in self.leases.take_due(BATCH):
+            if old_owner != self.owner:
+                LOG.warning("took over asynchronous bind %s from %s (lease passed)",
+                            row.id, old_owner)
+            taken.append(row.id)
+            if not self.stopping.is_set():
+                self._spawn(row.id)
         return taken
 
     # -- the work --------------------------------------------------------------------
