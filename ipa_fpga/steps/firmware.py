@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 
-from ipa_fpga import conf, images, selectors, versions
+from ipa_fpga import conf, images, selectors, url_guard, versions
 from ipa_fpga.discovery import discover
 from ipa_fpga.errors import IncompatibleImage, InvalidArgs, NotSupported, VerificationFailed
 from ipa_fpga.flash import pac_image
@@ -39,7 +39,7 @@ def _validate(images_arg):
                 raise InvalidArgs(f"images[{i}]", f"'{key}' is required")
         selectors.parse(image)
         images.parse_checksum(image["checksum"], image.get("checksum_type"), f"images[{i}]")
-        images.check_url(image["url"], f"images[{i}]")
+        url_guard.check_url(image["url"], f"images[{i}]")
 
 
 def _component(device, name):

@@ -17,7 +17,7 @@ from unittest import mock
 from keystoneauth1 import session as ks_session
 
 from accel_hosts import sysfs
-from ipa_fpga import conf, errors, images
+from ipa_fpga import conf, errors, images, url_guard
 from ipa_fpga.agent import program
 from ipa_fpga.hardware_manager import AcceleratorHardwareManager
 from tests.unit import base
@@ -134,7 +134,7 @@ class URLAddressRuleTest(base.TestCase):
         for url, words in REFUSED_AT_PARSE.items():
             with self.subTest(url=url):
                 with self.assertRaises(errors.ImageError) as caught:
-                    images.check_url(url, "images[0]")
+                    url_guard.check_url(url, "images[0]")
                 self.assertIn(words, str(caught.exception))
                 self.assertIn("images[0]: URL host", str(caught.exception))
                 self.assert_refused(url, words)
@@ -200,7 +200,7 @@ class URLAddressRuleTest(base.TestCase):
             self.assert_refused(_redirect(server, "http://meta.example.test/"),
                                 "(redirected to http://meta.example.test/) refused: URL "
                                 "host 'meta.example.test' (resolves to 169.254.169.254)")
-        self.assert_refused(f"{base_url}/loop", f"more than {images.MAX_REDIRECTS} redirects")
+        self.assert_refused(f"{base_url}/loop", f"more than {url_guard.MAX_REDIRECTS} redirects")
         # A redirect that passes the rule is followed.
         with images.fetch(_redirect(server, "/image"), CHECKSUM, dest_dir=self.dir) as image:
             self.assertEqual(image.size, len(BODY))
@@ -215,9 +215,9 @@ class URLAddressRuleTest(base.TestCase):
         self.assert_refused("http://192.0.2.7/image", "'192.0.2.7' is not in")
         self.assert_refused("http://[::ffff:192.0.2.7]/image", "is not in")
         self.assertEqual(server.seen, [])
-        images.check_url("http://10.1.2.3/image")
-        images.check_url("http://[2001:db8::7]/image")
-        images.check_url("http://[::ffff:10.1.2.3]/image")
+        url_guard.check_url("http://10.1.2.3/image")
+        url_guard.check_url("http://[2001:db8::7]/image")
+        url_guard.check_url("http://[::ffff:10.1.2.3]/image")
         with _resolving({"far.example.test": "192.0.2.9"}):
             self.assert_refused("http://far.example.test/image",
                                 "'far.example.test' (resolves to 192.0.2.9) is not in")
