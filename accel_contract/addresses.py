@@ -29,14 +29,20 @@ class RefusedAddress(ValueError):
     """A host or address that will not be connected to; the message says why."""
 
 
+def unmapped(address):
+    """``address``, or the IPv4 address an IPv4-mapped IPv6 one (``::ffff:a.b.c.d``) is."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def check_address(address, allow_loopback, shown, loopback_option):
     """``RefusedAddress`` unless ``address`` (an ``ipaddress`` object) passes the rule.
 
     ``shown`` starts the message (``"rpc_host '…'"``); ``loopback_option`` names the
     option that allows loopback (``"[agent_rpc] allow_loopback"``).
     """
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    address = unmapped(address)
     if address in METADATA or str(address) == "169.254.169.254":
         raise RefusedAddress(f"{shown} is a cloud metadata service address")
     if address.is_loopback:

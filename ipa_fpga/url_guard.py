@@ -56,8 +56,7 @@ def check_url(url, device="image", allowed=None):
 
 def _check_network(address, shown):
     """``RefusedAddress`` unless ``address`` is in ``allowed_url_networks`` (when set)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    address = addresses.unmapped(address)
     networks = conf.options().allowed_url_networks
     if networks and not any(address in network for network in networks):
         raise addresses.RefusedAddress(

@@ -27,7 +27,7 @@ from accel_api.api import (
     programming,
     versions,
 )
-from accel_api.api.responses import error_body, json_response
+from accel_api.api.responses import INTERNAL_ERROR, error_body, json_response
 from accel_api.api.router import Router
 from accel_api.context import RequestContext
 from accel_api.db.engine import Database, default_url
@@ -124,7 +124,7 @@ class AccelApi:
             # Nothing here may read the request again: what failed may be in it.
             LOG.exception("unexpected error on %s %s", inputs.shown_method(environ),
                           inputs.shown_path(environ))
-            resp = json_response(500, error_body("Internal error; see the server log.", 500))
+            resp = json_response(500, error_body(INTERNAL_ERROR, 500))
         version = req.version or microversion.MIN
         resp.headers[microversion.HEADER] = (
             f"{microversion.SERVICE} {microversion.fmt(version)}")

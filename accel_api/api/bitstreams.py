@@ -26,6 +26,8 @@ from accel_api.jobs import norm_id
 
 LOG = logging.getLogger(__name__)
 _OPENING = threading.Lock()
+#: ``_activate``'s answer when the upload's lease was taken and its image swept.
+_SWEPT = object()
 _ID = {"type": ["string", "null"], "maxLength": 64,
        "pattern": "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
                   "[0-9a-fA-F]{12}$"}
@@ -172,16 +174,13 @@ def _store_and_activate(req, uuid, row_id, bitstreams, pending, body, chunk, len
     finally:
         if stored is None and pending is not None:
             req.app.uploads.discard(pending)
-    lost = []
 
     def _activate(session):
-        lost.clear()
         row = session.get(m.Bitstream, row_id, with_for_update=True)
         if row is None or row.status != "uploading":
             return None  # deleted, or a concurrent upload (a retry) won: ours is not used
         if pending is not None and not req.app.uploads.finish(session, pending):
-            lost.append(True)  # presumed dead and swept: its image is not ours any more
-            return None
+            return _SWEPT  # presumed dead and swept: its image is not ours any more
         bitstreams.commit(stored)  # readable before the record says active
         row.status, row.size, row.sha512, row.sha256, row.location = (
             "active", stored.size, stored.sha512, stored.sha256, stored.location)
@@ -192,7 +191,7 @@ def _store_and_activate(req, uuid, row_id, bitstreams, pending, body, chunk, len
             row = req.db.run(_activate)
     finally:
         bitstreams.release(stored)
-    if lost:
+    if row is _SWEPT:
         LOG.error("bitstream %s: the upload's lease passed before it was done ([bitstreams] "
                   "upload_lease) and its image %s was swept", uuid, stored.location)
         raise errors.ApiError("the upload outlived its lease and was removed as abandoned "

@@ -19,7 +19,7 @@ import json
 import logging
 
 from accel_api.api import inputs
-from accel_api.api.responses import error_body
+from accel_api.api.responses import INTERNAL_ERROR, error_body
 
 LOG = logging.getLogger(__name__)
 #: Largest inner error body read to find its message.
@@ -60,7 +60,7 @@ class JsonErrors:
     """Wraps a WSGI app; see the module's docstring."""
 
     def __init__(self, app, reasons=None, failure_status=500,
-                 failure_reason="Internal error; see the server log."):
+                 failure_reason=INTERNAL_ERROR):
         self.app = app
         self.reasons = dict(reasons or {})
         self.failure_status = failure_status

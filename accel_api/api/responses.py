@@ -3,6 +3,9 @@
 import http
 import json
 
+#: What a client is told of a failure of ours; the log has the rest.
+INTERNAL_ERROR = "Internal error; see the server log."
+
 
 def error_body(message, status):
     fault = "Client" if status < 500 else "Server"

@@ -95,14 +95,14 @@ class PendingUploads:
         """In the transaction that marks the bitstream active: the upload's row goes.
         False when it is no longer this process's (its lease passed and a sweep took it:
         the image is being removed, the record must not point to it)."""
-        self._forget(pending)
+        self.forget(pending)
         return session.execute(sa.delete(BU).where(
             BU.c.id == pending.id, BU.c.owner == self.owner)).rowcount == 1
 
     def discard(self, pending):
         """A failed upload: remove its image now and its row; when the store cannot,
         the lease ends now and the sweep tries again."""
-        self._forget(pending)
+        self.forget(pending)
         try:
             self._remove(pending.id, pending.location, pending.upload_id)
         except Exception as exc:  # the database or the store: the sweep tries again
@@ -112,9 +112,6 @@ class PendingUploads:
 
     def forget(self, pending):
         """This process stops renewing the upload's lease (idempotent)."""
-        self._forget(pending)
-
-    def _forget(self, pending):
         with self._lock:
             self._active.discard(pending.id)
 

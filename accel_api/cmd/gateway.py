@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 
-from accel_api.api.responses import error_body
+from accel_api.api.responses import INTERNAL_ERROR, error_body
 
 LOG = logging.getLogger(__name__)
 
@@ -150,9 +150,8 @@ class Gateway:
         done = self.loop.create_future()
         self.jobs.put((self._environ(scope, body), body, done, close))
         answer = await done
-        if answer is None:  # the app failed past _call_app's guard (logged there)
-            payload, headers = _json_error(500, "Internal error; see the server log.")
-            answer = (500, headers, payload)
+        if answer is None:  # the app failed past _call_app's guard (logged by the thread)
+            answer = _internal_error()
         status, headers, chunks = answer
         if isinstance(chunks, bytes):
             proto.response_bytes(status, headers, chunks)
@@ -302,8 +301,7 @@ class Gateway:
         except Exception:
             LOG.exception("unexpected error on %s %s", environ["REQUEST_METHOD"],
                           environ["PATH_INFO"])
-            body, headers = _json_error(500, "Internal error; see the server log.")
-            return 500, headers, body
+            return _internal_error()
         if isinstance(result, (list, tuple)):
             body = b"".join(result)
             close = getattr(result, "close", None)
@@ -318,6 +316,12 @@ class Gateway:
                 close()
             return answer[0], answer[1], b""
         return answer[0], answer[1], _Chained(first, iterator, result)
+
+
+def _internal_error():
+    """(status, headers, body) of a JSON 500 for a failure the log explains."""
+    body, headers = _json_error(500, INTERNAL_ERROR)
+    return 500, headers, body
 
 
 def _no_write(data):
