@@ -17,10 +17,15 @@ NOBODY = 65534
 
 
 def _chown_tree(path, uid):
+    """Hand the tree to ``uid``. The kernel simulator keeps writing in it meanwhile (its
+    files are replaced through temporary ones): an entry gone between the listing and
+    its chown needs none, and what replaces it is readable as before."""
     for dirpath, dirnames, filenames in os.walk(path):
-        os.lchown(dirpath, uid, uid)
-        for name in dirnames + filenames:
-            os.lchown(os.path.join(dirpath, name), uid, uid)
+        for entry in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
+            try:
+                os.lchown(entry, uid, uid)
+            except FileNotFoundError:
+                continue
 
 
 class IPA:
